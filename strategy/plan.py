@@ -1,0 +1,109 @@
+"""The order diff of one morning (STRATEGY.md rules 4-7): from scores and holdings to a Plan.
+
+Pure and deterministic: the same inputs give the same Plan on any machine and any hash seed,
+which is what lets a rerun of a morning resume the stored plan and a backtest match the live run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from strategy.params import Params
+
+
+@dataclass(frozen=True)
+class Order:
+    """One market order of a plan: whole shares, side `buy` or `sell`."""
+
+    symbol: str
+    side: str
+    qty: int
+
+    def __post_init__(self) -> None:
+        if self.side not in ("buy", "sell"):
+            raise ValueError(f"side must be 'buy' or 'sell', got {self.side!r}")
+        if isinstance(self.qty, bool) or not isinstance(self.qty, int) or self.qty < 1:
+            raise ValueError(f"qty must be an integer >= 1, got {self.qty!r} for {self.symbol}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"symbol": self.symbol, "side": self.side, "qty": self.qty}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one morning sends: sells first (symbol order), then buys (rank order)."""
+
+    sells: tuple[Order, ...] = ()
+    buys: tuple[Order, ...] = ()
+
+    @property
+    def orders(self) -> tuple[Order, ...]:
+        return self.sells + self.buys
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sells": [o.to_dict() for o in self.sells],
+            "buys": [o.to_dict() for o in self.buys],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Plan:
+        return cls(
+            sells=tuple(Order(o["symbol"], "sell", int(o["qty"])) for o in data["sells"]),
+            buys=tuple(Order(o["symbol"], "buy", int(o["qty"])) for o in data["buys"]),
+        )
+
+
+def rank(scores: pd.Series) -> list[str]:
+    """Rule 4: ascending by (score, symbol), most oversold first, ties broken by symbol."""
+    clean = scores.dropna()
+    return [sym for _, sym in sorted(zip(clean.to_numpy(dtype=float), clean.index, strict=True))]
+
+
+def candidates(
+    scores: pd.Series, last_close: Mapping[str, float] | pd.Series, cash: float, params: Params
+) -> list[str]:
+    """Rule 5: the first floor(n * fraction) of the ranking whose last close is <= cash."""
+    ranked = rank(scores)
+    top = ranked[: params.n_candidates(len(ranked))]
+    return [sym for sym in top if _price(last_close, sym) <= cash]
+
+
+def plan(
+    scores: pd.Series,
+    last_close: Mapping[str, float] | pd.Series,
+    cash: float,
+    positions: Mapping[str, int],
+    params: Params,
+) -> Plan:
+    """Rules 5-7. `cash` is the account cash before any order today; `positions` maps held
+    symbols to whole share counts (non-positive counts are treated as not held)."""
+    held = {sym for sym, qty in positions.items() if qty > 0}
+    picks = candidates(scores, last_close, cash, params)
+    pick_set = set(picks)
+    sells = tuple(Order(sym, "sell", int(positions[sym])) for sym in sorted(held - pick_set))
+    slots = params.max_positions - (len(held) - len(sells))
+    buys: list[Order] = []
+    for sym in picks:
+        if sym in held:
+            continue
+        if slots <= 0:
+            break
+        qty = math.floor(params.position_size / _price(last_close, sym))
+        if qty == 0:
+            continue
+        buys.append(Order(sym, "buy", qty))
+        slots -= 1
+    return Plan(sells=sells, buys=tuple(buys))
+
+
+def _price(last_close: Mapping[str, float] | pd.Series, symbol: str) -> float:
+    price = float(last_close[symbol])
+    if not math.isfinite(price) or price <= 0:
+        raise ValueError(f"last close of {symbol} must be a finite price > 0, got {price!r}")
+    return price
