@@ -139,7 +139,9 @@ def test_rule_8_plan_lists_sells_before_buys():
 
 
 def test_score_history_row_t_uses_only_closes_before_t():
-    closes = frame({"A": [float(x % 7 + 1) for x in range(30)], "B": [float(x % 5 + 2) for x in range(30)]})
+    closes = frame(
+        {"A": [float(x % 7 + 1) for x in range(30)], "B": [float(x % 5 + 2) for x in range(30)]}
+    )
     hist = score_history(closes, P)
     for i in range(1, len(closes)):
         expected = scores(closes.iloc[:i], P)
