@@ -1,0 +1,61 @@
+"""equity.png: strategy against benchmark, both rebased to 1, with their drawdowns below,
+drawn with the file-only Agg backend so it works on a server with no display."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.ticker import PercentFormatter
+
+STRATEGY_COLOR = "#1f5fa8"
+BENCHMARK_COLOR = "#8a8a8a"
+
+
+def equity_plot(
+    equity: pd.Series, benchmark: pd.Series, benchmark_name: str, title: str, path: Path
+) -> Path:
+    """Write the two-panel chart of `equity` and `benchmark` (values by date) to `path`."""
+    strat = equity / equity.iloc[0]
+    bench = benchmark / benchmark.iloc[0]
+    fig, (top, bottom) = plt.subplots(
+        2, 1, sharex=True, figsize=(11, 6.5), height_ratios=[3, 1.2], constrained_layout=True
+    )
+    top.plot(strat.index, strat, color=STRATEGY_COLOR, lw=1.6, label="Strategy")
+    top.plot(
+        bench.index, bench, color=BENCHMARK_COLOR, lw=1.3, label=f"Benchmark ({benchmark_name})"
+    )
+    top.axhline(1.0, color="black", lw=0.6, alpha=0.5)
+    top.set_ylabel("Growth of $1")
+    top.set_title(title, loc="left", fontsize=11)
+    top.legend(loc="upper left", frameon=False)
+    top.grid(alpha=0.3)
+    for series, color in ((strat, STRATEGY_COLOR), (bench, BENCHMARK_COLOR)):
+        top.annotate(
+            f"{series.iloc[-1]:.2f}", (series.index[-1], series.iloc[-1]), xytext=(4, 0),
+            textcoords="offset points", color=color, fontsize=9, va="center",
+        )
+
+    for series, color, alpha, name in (
+        (bench, BENCHMARK_COLOR, 0.25, benchmark_name),
+        (strat, STRATEGY_COLOR, 0.35, "Strategy"),
+    ):
+        dd = series / series.cummax() - 1.0
+        bottom.fill_between(dd.index, dd, 0.0, color=color, alpha=alpha, label=name)
+        bottom.plot(dd.index, dd, color=color, lw=0.8)
+    bottom.set_ylabel("Drawdown")
+    bottom.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    bottom.grid(alpha=0.3)
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    bottom.xaxis.set_major_locator(locator)
+    bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    bottom.set_xlim(strat.index[0], strat.index[-1])
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

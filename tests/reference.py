@@ -1,0 +1,111 @@
+"""The plain reference backtest: STRATEGY.md written out as loops, for tests and `make bench`.
+
+Per day, per symbol, with `pandas.ewm` over the last `lookback_bars` non-missing closes, and
+the plan and fill rules restated here from the contract instead of imported from `strategy`,
+so a test comparing it with `backtest.engine` checks two independent readings of one text.
+It is deliberately slow and obvious; nothing but tests and benchmarks may use it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+
+from infra.market import Market
+from strategy import Params
+from strategy.ledger import EquityRow, Fill
+
+
+def reference_backtest(
+    market: Market,
+    start: str | pd.Timestamp,
+    end: str | pd.Timestamp,
+    cash: float,
+    params: Params,
+    slippage_bps: float = 0.0,
+    commission: float = 0.0,
+    universe: Sequence[str] | None = None,
+) -> tuple[list[EquityRow], list[Fill]]:
+    """Equity rows and fills of the sessions in [start, end], the plain way."""
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    symbols = sorted(universe if universe is not None else market.symbols)
+    closes: dict[str, pd.Series] = {}
+    opens: dict[str, dict[pd.Timestamp, float]] = {}
+    for sym, bars in market.bars.groupby("symbol"):
+        series = pd.Series(bars["close"].to_numpy(), index=pd.DatetimeIndex(bars["date"]))
+        closes[sym] = series[series > 0].dropna()  # missing and non-positive closes: no close
+        opens[sym] = dict(zip(bars["date"], bars["open"], strict=True))
+    sessions = list(market.sessions)
+
+    positions: dict[str, int] = {}
+    equity: list[EquityRow] = []
+    fills: list[Fill] = []
+    for i, t in enumerate(sessions):
+        if t < start or t > end:
+            continue
+        previous = sessions[i - 1] if i > 0 else None
+
+        # Rules 1-3: scores of the eligible symbols.
+        score: dict[str, float] = {}
+        last_close: dict[str, float] = {}
+        for sym in symbols:
+            history = closes[sym][closes[sym].index < t]
+            if previous is None or history.empty or history.index[-1] != previous:
+                continue
+            history = history.iloc[-params.lookback_bars :]
+            if len(history) <= params.ema_span:
+                continue
+            ema = history.ewm(span=params.ema_span, adjust=True).mean().iloc[-1]
+            last = float(history.iloc[-1])
+            score[sym] = (last - ema) / last
+            last_close[sym] = last
+
+        # Rules 4-7: rank, candidates, sells, buys.
+        ranked = sorted(score, key=lambda s: (score[s], s))
+        top = ranked[: math.floor(len(ranked) * params.candidate_fraction)]
+        picks = [s for s in top if last_close[s] <= cash]
+        sells = sorted(s for s in positions if s not in picks)
+        slots = params.max_positions - (len(positions) - len(sells))
+        buys = []
+        for sym in picks:
+            if sym in positions:
+                continue
+            if slots <= 0:
+                break
+            qty = math.floor(params.position_size / last_close[sym])
+            if qty == 0:
+                continue
+            buys.append((sym, qty))
+            slots -= 1
+
+        # Fill model: sells first at the open, then buys in rank order while cash lasts.
+        for sym in sells:
+            open_price = opens[sym].get(t, math.nan)
+            if not (math.isfinite(open_price) and open_price > 0):
+                continue
+            price = open_price * (1.0 - slippage_bps / 10_000.0)
+            qty = positions.pop(sym)
+            cash += qty * price - commission
+            fills.append(Fill(t.date(), sym, "sell", qty, price))
+        for sym, qty in buys:
+            open_price = opens[sym].get(t, math.nan)
+            if not (math.isfinite(open_price) and open_price > 0):
+                continue
+            price = open_price * (1.0 + slippage_bps / 10_000.0)
+            if qty * price + commission > cash:
+                continue
+            cash -= qty * price + commission
+            positions[sym] = qty
+            fills.append(Fill(t.date(), sym, "buy", qty, price))
+
+        value = cash
+        for sym in sorted(positions):
+            value += positions[sym] * _last_known(closes[sym], t)
+        equity.append(EquityRow(t.date(), value, _last_known(closes[market.benchmark], t)))
+    return equity, fills
+
+
+def _last_known(series: pd.Series, t: pd.Timestamp) -> float:
+    return float(series[series.index <= t].iloc[-1])
