@@ -2,5 +2,13 @@
 
 from infra.market.csv import load_csv
 from infra.market.model import Market, MarketDataError
+from infra.market.synthetic import SyntheticSplit, synthetic_market, synthetic_splits
 
-__all__ = ["Market", "MarketDataError", "load_csv"]
+__all__ = [
+    "Market",
+    "MarketDataError",
+    "SyntheticSplit",
+    "load_csv",
+    "synthetic_market",
+    "synthetic_splits",
+]
