@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from backtest.engine import Costs
-from infra.market import Market, MarketDataError, load_csv
+from infra.market import Market, MarketDataError, load_csv, synthetic_market
 from strategy import Params, load_universe
 
 DEFAULTS = Params()
@@ -92,14 +92,7 @@ def load_market(args: argparse.Namespace, benchmark: str) -> Market:
     """The CSV of --data, or the seeded synthetic market."""
     if args.data is not None:
         return load_csv(args.data, benchmark=benchmark)
-    from infra.market.synthetic import synthetic_market
-
-    market = synthetic_market(seed=args.seed)
-    if market.benchmark != benchmark:
-        raise MarketDataError(
-            f"the synthetic market's benchmark is {market.benchmark}, not {benchmark}"
-        )
-    return market
+    return synthetic_market(seed=args.seed, benchmark=benchmark)
 
 
 def universe_from(args: argparse.Namespace) -> tuple[str, ...] | None:

@@ -120,3 +120,14 @@ def test_real_data_quarter_through_the_cli(real_data_path, tmp_path, capsys):
     equity = pd.read_csv(out / "equity.csv")
     assert len(equity) == 62 and equity["date"].iloc[-1] == "2017-03-31"
     assert "Total return" in capsys.readouterr().out
+
+
+def test_without_data_it_backtests_the_seeded_synthetic_market(tmp_path, capsys):
+    window = ["--start", "2025-10-01", "--end", "2025-12-31"]
+    assert main([*window, "--out", str(tmp_path / "default")]) == 0
+    assert main([*window, "--synthetic", "--seed", "7", "--out", str(tmp_path / "s7")]) == 0
+    assert main([*window, "--synthetic", "--seed", "8", "--out", str(tmp_path / "s8")]) == 0
+    capsys.readouterr()
+    default, s7, s8 = ((tmp_path / d / "trades.csv").read_text() for d in ("default", "s7", "s8"))
+    assert default == s7 != s8 and len(s7.splitlines()) > 10
+    assert "Data: `synthetic(seed=7)`" in (tmp_path / "s7" / "report.md").read_text()
