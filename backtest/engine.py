@@ -128,7 +128,7 @@ def run_backtest(
         day = sessions[i].date()
         row = score_rows[i]
         scored = ~np.isnan(row)
-        scores = pd.Series(row[scored], index=names[scored], dtype=float)
+        scores = pd.Series(row[scored], index=pd.Index(names[scored], dtype=object))
         last_close = dict(zip(names[scored], closes[i - 1][scored], strict=True)) if i else {}
         todays = plan(scores, last_close, cash_now, positions, params)
         plans.append((day, todays))
