@@ -1,0 +1,22 @@
+"""A local Alpaca-compatible paper broker: the real alpaca-py clients (TradingClient and
+StockHistoricalDataClient with `url_override=base_url`) trade against a simulated account on
+a `Market` (CSV or synthetic), so the handler is tested end to end with no account and no
+network. Development tooling only: the Lambda never imports it.
+
+Python API:
+    start_broker(market, start, *, key_id, secret_key, cash=500.0, fill_delay=0.0,
+                 rate_limit=None, faults=None, seed=0, snapshot=None, port=0,
+                 max_page_size=10_000) -> RunningBroker
+    RunningBroker: .base_url, .port, .broker (PaperBroker), .stop(), context manager.
+    PaperBroker: .next_open(), .close(), .set_time(ts), .reset(), .stats(), .set_faults(cfg),
+                 .equity(), .fills (list[strategy.ledger.Fill]), .cash, .positions, .now.
+    FaultConfig / FaultRule: see infra.paperbroker.faults.
+Admin HTTP (no keys): POST /_sim/next_open, POST /_sim/close, POST /_sim/set_time
+{"time": ISO}, POST /_sim/reset, GET /_sim/stats, GET|POST /_sim/faults.
+"""
+
+from infra.paperbroker.faults import FaultConfig, FaultRule
+from infra.paperbroker.server import RunningBroker, start_broker
+from infra.paperbroker.state import PaperBroker
+
+__all__ = ["FaultConfig", "FaultRule", "PaperBroker", "RunningBroker", "start_broker"]

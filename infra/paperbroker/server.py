@@ -1,0 +1,127 @@
+"""Serving a `PaperBroker` over HTTP on 127.0.0.1 from a background thread (tests, localrun,
+chaos) or the foreground (the CLI), with an optional JSON snapshot so a stopped broker resumes
+where it stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import threading
+from datetime import date
+from pathlib import Path
+
+import uvicorn
+
+from infra.market import Market
+from infra.paperbroker.app import BrokerASGI
+from infra.paperbroker.faults import FaultConfig
+from infra.paperbroker.state import PaperBroker
+
+START_TIMEOUT = 10.0
+
+
+class Snapshot:
+    """The broker's state as a JSON file: loaded at start when present, written (atomically)
+    after every request that changed something."""
+
+    def __init__(self, broker: PaperBroker, path: Path) -> None:
+        self.broker, self.path = broker, Path(path)
+        self._lock = threading.Lock()
+
+    def load(self) -> bool:
+        if not self.path.is_file():
+            return False
+        self.broker.load_dict(json.loads(self.path.read_text("utf-8")))
+        return True
+
+    def save(self) -> None:
+        with self._lock:
+            data = json.dumps(self.broker.to_dict(), separators=(",", ":"))
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            tmp.write_text(data, "utf-8")
+            os.replace(tmp, self.path)
+
+
+class RunningBroker:
+    """A broker serving on `base_url` from a daemon thread; `stop()` (or leaving the `with`
+    block) shuts it down."""
+
+    def __init__(self, broker: PaperBroker, server: uvicorn.Server, sock: socket.socket,
+                 thread: threading.Thread) -> None:
+        self.broker = broker
+        self._server, self._sock, self._thread = server, sock, thread
+        host, port = sock.getsockname()[:2]
+        self.port: int = port
+        self.base_url = f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._sock.close()
+
+    def __enter__(self) -> RunningBroker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def make_server(broker: PaperBroker, snapshot: Path | None, port: int
+                ) -> tuple[uvicorn.Server, socket.socket]:
+    """A uvicorn server for `broker` bound to 127.0.0.1:`port` (0: a free port)."""
+    saver = None
+    if snapshot is not None:
+        snap = Snapshot(broker, snapshot)
+        snap.load()
+        saver = snap.save
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(128)
+    config = uvicorn.Config(
+        BrokerASGI(broker, saver), lifespan="off", log_level="warning", access_log=False,
+        timeout_graceful_shutdown=1, http="h11", loop="asyncio",
+    )
+    logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+    return uvicorn.Server(config), sock
+
+
+def start_broker(
+    market: Market,
+    start: date,
+    *,
+    key_id: str,
+    secret_key: str,
+    cash: float = 500.0,
+    fill_delay: float = 0.0,
+    rate_limit: int | None = None,
+    faults: FaultConfig | None = None,
+    seed: int = 0,
+    snapshot: Path | None = None,
+    port: int = 0,
+    max_page_size: int = 10_000,
+) -> RunningBroker:
+    """Serve a new `PaperBroker` on 127.0.0.1 in a background thread; return once it answers."""
+    broker = PaperBroker(
+        market, start, key_id=key_id, secret_key=secret_key, cash=cash, fill_delay=fill_delay,
+        rate_limit=rate_limit, faults=faults, seed=seed, max_page_size=max_page_size,
+    )
+    server, sock = make_server(broker, snapshot, port)
+    thread = threading.Thread(
+        target=lambda: asyncio.run(server.serve(sockets=[sock])), name="paperbroker", daemon=True
+    )
+    thread.start()
+    ready = threading.Event()
+
+    def wait() -> None:
+        while not server.started and thread.is_alive():
+            ready.wait(0.01)
+
+    wait()
+    if not server.started:
+        sock.close()
+        raise RuntimeError("paper broker failed to start (see the log above)")
+    return RunningBroker(broker, server, sock, thread)
