@@ -50,6 +50,7 @@ lint: $(STAMP) ## ruff check of the whole tree
 .PHONY: test
 test: $(STAMP) $(NODE_STAMP) ## Lint and run the whole test suite
 	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory validate
 	$(BIN)/python -m pytest -n 2 -q
 
 .PHONY: run
@@ -75,6 +76,55 @@ paperbroker: $(STAMP) ## Start the local Alpaca-compatible paper broker in the f
 .PHONY: chaos
 chaos: $(STAMP) $(NODE_STAMP) ## DAYS mornings with seeded faults and kills; must equal the clean run
 	$(BIN)/python -m infra.chaos $(DATA_ARG) $(START_ARG) --days $(DAYS) --cash $(CASH) --out $(OUT) --chaos-seed $(SEED)
+
+# ---------------------------------------------------------------- AWS (template.yaml, SAM)
+# SAM CLI and cfn-lint live in .venv-sam. No target here needs Docker or AWS credentials except
+# deploy and logs (which talk to your account).
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+# The Lambda's platform: arm64 (Graviton) and the template's python3.13 runtime. pip fetches
+# those wheels whatever this machine runs, so the build needs no Docker and no local 3.13.
+LAMBDA_WHEELS := --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64 \
+  --implementation cp --python-version 3.13 --only-binary=:all:
+# Shipped with the Lambda runtime, so left out of the artifact (pulled in via aws-xray-sdk).
+RUNTIME_PROVIDED := boto3 botocore s3transfer
+MAX_UNZIPPED_MB := 250
+
+$(SAM_STAMP): requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-sam.txt
+	touch $@
+
+.PHONY: build-TradingFunction
+build-TradingFunction: ## (sam build calls it) handler/, strategy/ and arm64 py3.13 wheels into ARTIFACTS_DIR
+	test -n "$(ARTIFACTS_DIR)"
+	$(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-compile \
+	  $(LAMBDA_WHEELS) --target "$(ARTIFACTS_DIR)" \
+	  -r <(grep -vE '^[[:space:]]*(#|$$)|^($(subst $(eval) ,|,$(RUNTIME_PROVIDED)))([^a-z0-9_.-]|$$)' requirements.txt)
+	cd "$(ARTIFACTS_DIR)" && rm -rf bin $(foreach p,$(RUNTIME_PROVIDED),$(p) $(p)-*.dist-info) \
+	  pandas/tests && find numpy -type d -name tests -prune -exec rm -rf {} +
+	tar --exclude=__pycache__ -cf - handler strategy | tar -xf - -C "$(ARTIFACTS_DIR)"
+	@size=$$(du -sm "$(ARTIFACTS_DIR)" | cut -f1); \
+	  echo "TradingFunction artifact: $${size} MB unzipped (limit $(MAX_UNZIPPED_MB) MB)"; \
+	  test "$$size" -lt $(MAX_UNZIPPED_MB)
+
+.PHONY: build
+build: $(SAM_STAMP) ## sam build without Docker (BuildMethod makefile); prints the artifact's unzipped size
+	$(SAM) build --build-in-source
+	@echo "unzipped: $$(du -sh .aws-sam/build/TradingFunction | cut -f1) in .aws-sam/build/TradingFunction" \
+	  "(limit $(MAX_UNZIPPED_MB) MB)"
+
+.PHONY: validate
+validate: $(SAM_STAMP) ## cfn-lint (with the SAM translator) and sam validate --lint on template.yaml
+	$(SAM_VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml
+
+.PHONY: deploy
+deploy: build ## Guided deploy to your AWS account (first time: stack name, region, parameters)
+	$(SAM) deploy --guided
+
+.PHONY: logs
+logs: $(SAM_STAMP) ## Follow the deployed trading function's logs (sam logs --tail)
+	$(SAM) logs --name TradingFunction --tail
 
 .PHONY: clean
 clean: ## Remove the virtualenvs, node_modules, build output and OUT
