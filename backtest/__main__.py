@@ -39,7 +39,12 @@ def write_outputs(result: Result, out: Path, source: str) -> tuple[Written, str]
     equity, bench = value_series(result)
     first, last = result.equity[0].date, result.equity[-1].date
     title = f"Mean reversion vs {result.params.benchmark}, {first} .. {last}"
-    equity_plot(equity, bench, result.params.benchmark, title, files.plot)
+    notes = tuple(
+        f"(total {100 * m.total_return:+.1f} %, Sharpe {m.sharpe:.2f}, "
+        f"max drawdown {100 * m.drawdown.depth:.1f} %)"
+        for m in (strategy, benchmark)
+    )
+    equity_plot(equity, bench, result.params.benchmark, title, files.plot, notes)
     return files, metrics_table(strategy, benchmark, result.params.benchmark)
 
 

@@ -19,17 +19,24 @@ BENCHMARK_COLOR = "#8a8a8a"
 
 
 def equity_plot(
-    equity: pd.Series, benchmark: pd.Series, benchmark_name: str, title: str, path: Path
+    equity: pd.Series,
+    benchmark: pd.Series,
+    benchmark_name: str,
+    title: str,
+    path: Path,
+    notes: tuple[str, str] = ("", ""),
 ) -> Path:
-    """Write the two-panel chart of `equity` and `benchmark` (values by date) to `path`."""
+    """Write the two-panel chart of `equity` and `benchmark` (values by date) to `path`;
+    `notes` (strategy, benchmark) are appended to the legend labels."""
     strat = equity / equity.iloc[0]
     bench = benchmark / benchmark.iloc[0]
     fig, (top, bottom) = plt.subplots(
         2, 1, sharex=True, figsize=(11, 6.5), height_ratios=[3, 1.2], constrained_layout=True
     )
-    top.plot(strat.index, strat, color=STRATEGY_COLOR, lw=1.6, label="Strategy")
+    top.plot(strat.index, strat, color=STRATEGY_COLOR, lw=1.6, label=f"Strategy {notes[0]}")
     top.plot(
-        bench.index, bench, color=BENCHMARK_COLOR, lw=1.3, label=f"Benchmark ({benchmark_name})"
+        bench.index, bench, color=BENCHMARK_COLOR, lw=1.3,
+        label=f"Benchmark ({benchmark_name}) {notes[1]}",
     )
     top.axhline(1.0, color="black", lw=0.6, alpha=0.5)
     top.set_ylabel("Growth of $1")
@@ -50,6 +57,7 @@ def equity_plot(
         bottom.fill_between(dd.index, dd, 0.0, color=color, alpha=alpha, label=name)
         bottom.plot(dd.index, dd, color=color, lw=0.8)
     bottom.set_ylabel("Drawdown")
+    bottom.legend(loc="lower left", frameon=False, fontsize=8, ncols=2)
     bottom.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     bottom.grid(alpha=0.3)
     locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
