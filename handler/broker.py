@@ -1,0 +1,153 @@
+"""`handler.ports.Broker` on alpaca-py's TradingClient: the only module that knows its models.
+
+Everything leaving here is plain data (`MarketClock`, `Account`, `OrderState`, dates, ints).
+HTTP errors are sorted into the three cases the run must tell apart: a duplicate
+client_order_id (422: already sent, look it up), a refused order (the broker said no: recorded as
+a rejection), and everything else (raised: the run stops and a retry resumes it).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+import requests
+from alpaca.common.exceptions import APIError
+from alpaca.trading.client import TradingClient
+from alpaca.trading.enums import OrderSide, TimeInForce
+from alpaca.trading.requests import GetCalendarRequest, MarketOrderRequest
+from aws_lambda_powertools import Tracer
+
+from handler.http import TimeoutAdapter, harden
+from handler.ports import Account, DuplicateClientOrderId, MarketClock, OrderRejected, OrderState
+
+tracer = Tracer()
+_DUPLICATE_CODE = 40010001
+
+
+class AlpacaBroker:
+    def __init__(
+        self,
+        key_id: str,
+        secret_key: str,
+        *,
+        paper: bool,
+        url: str | None,
+        timeout: float,
+        retry_attempts: int,
+        retry_wait: float,
+    ) -> None:
+        self._client = TradingClient(key_id, secret_key, paper=paper, url_override=url)
+        self.http: TimeoutAdapter = harden(self._client, timeout, retry_attempts, retry_wait)
+
+    @tracer.capture_method
+    def clock(self) -> MarketClock:
+        clock = self._client.get_clock()
+        return MarketClock(timestamp=clock.timestamp, is_open=bool(clock.is_open))
+
+    @tracer.capture_method
+    def sessions(self, start: date, end: date) -> list[date]:
+        days = self._client.get_calendar(GetCalendarRequest(start=start, end=end))
+        return sorted(day.date for day in days)
+
+    @tracer.capture_method
+    def account(self) -> Account:
+        account = self._client.get_account()
+        return Account(
+            account_id=str(account.id),
+            cash=float(account.cash),
+            equity=float(account.equity),
+        )
+
+    @tracer.capture_method
+    def positions(self) -> dict[str, int]:
+        held: dict[str, int] = {}
+        for position in self._client.get_all_positions():
+            qty = math.floor(float(position.qty))
+            if qty > 0:
+                held[position.symbol] = qty
+        return held
+
+    @tracer.capture_method
+    def submit_market_order(
+        self, symbol: str, side: str, qty: int, client_order_id: str
+    ) -> OrderState:
+        request = MarketOrderRequest(
+            symbol=symbol,
+            qty=qty,
+            side=OrderSide(side),
+            time_in_force=TimeInForce.DAY,
+            client_order_id=client_order_id,
+        )
+        try:
+            return _state(self._client.submit_order(request))
+        except APIError as exc:
+            if _is_duplicate(exc):
+                raise DuplicateClientOrderId(client_order_id) from None
+            if exc.status_code in (403, 422):
+                raise OrderRejected(f"{client_order_id}: {_message(exc)}") from None
+            raise
+        except (requests.Timeout, requests.ConnectionError):
+            # The order may or may not have reached the broker: its client id tells.
+            found = self.get_order_by_client_id(client_order_id)
+            if found is None:
+                raise
+            return found
+
+    @tracer.capture_method
+    def get_order(self, order_id: str) -> OrderState:
+        return _state(self._client.get_order_by_id(order_id))
+
+    @tracer.capture_method
+    def get_order_by_client_id(self, client_order_id: str) -> OrderState | None:
+        try:
+            return _state(self._client.get_order_by_client_id(client_order_id))
+        except APIError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+
+    @tracer.capture_method
+    def cancel_order(self, order_id: str) -> None:
+        try:
+            self._client.cancel_order_by_id(order_id)
+        except APIError as exc:
+            if exc.status_code != 422:  # 422: no longer cancelable (it just finished)
+                raise
+
+
+def _state(order: Any) -> OrderState:
+    price = order.filled_avg_price
+    return OrderState(
+        order_id=str(order.id),
+        client_order_id=str(order.client_order_id),
+        symbol=str(order.symbol),
+        side=_value(order.side),
+        qty=int(float(order.qty or 0)),
+        status=_value(order.status),
+        filled_qty=int(float(order.filled_qty or 0)),
+        filled_avg_price=None if price is None else float(price),
+    )
+
+
+def _value(enum_or_text: Any) -> str:
+    return str(getattr(enum_or_text, "value", enum_or_text))
+
+
+def _message(exc: APIError) -> str:
+    try:
+        return str(exc.message)
+    except (ValueError, KeyError, TypeError):
+        return str(exc)[:200]
+
+
+def _is_duplicate(exc: APIError) -> bool:
+    if exc.status_code != 422:
+        return False
+    try:
+        if exc.code == _DUPLICATE_CODE:
+            return True
+    except (ValueError, KeyError, TypeError):
+        pass
+    return "client_order_id" in str(exc).lower()

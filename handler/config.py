@@ -1,0 +1,224 @@
+"""Configuration from the environment, validated once at cold start.
+
+Every problem raises `ConfigError` naming the variable, and the handler lets it propagate: a
+misconfigured function should fail loudly (a Lambda error trips the alarm) rather than return a
+quiet status every morning. Live trading needs two settings on purpose (TRADING_MODE=live and
+LIVE_TRADING_CONFIRMED=yes) so that one edited variable cannot move real money.
+Credentials are resolved separately (`handler.credentials`) because they come from Secrets Manager.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from strategy import Params, load_universe
+
+_PREFIX = re.compile(r"^[A-Za-z0-9]{1,16}$")
+_FEEDS = ("iex", "sip", "delayed_sip", "boats", "overnight", "otc")
+_PARAM_VARS = {
+    "ema_span": "STRATEGY_EMA_SPAN",
+    "lookback_bars": "STRATEGY_LOOKBACK_BARS",
+    "position_size": "STRATEGY_POSITION_SIZE",
+    "max_positions": "STRATEGY_MAX_POSITIONS",
+    "candidate_fraction": "STRATEGY_CANDIDATE_FRACTION",
+    "benchmark": "BENCHMARK_SYMBOL",
+}
+
+
+class ConfigError(ValueError):
+    """A configuration variable is missing or wrong; the message names it."""
+
+
+@dataclass(frozen=True)
+class GuardLimits:
+    """Hard limits a plan must respect before any order is sent (see `handler.guards`)."""
+
+    max_order_notional: float = 1000.0
+    max_run_notional: float = 5000.0
+    max_orders_per_run: int = 20
+    max_gross_exposure: float = 1.0
+
+
+@dataclass(frozen=True)
+class Config:
+    live: bool
+    secret_id: str | None
+    key_id: str | None
+    secret_key: str | None
+    trading_url: str | None
+    data_url: str | None
+    data_feed: str
+    journal_table: str | None
+    dynamodb_endpoint_url: str | None
+    trading_enabled: bool
+    params: Params
+    universe: tuple[str, ...]
+    client_order_prefix: str
+    fill_timeout_seconds: float
+    http_timeout_seconds: float
+    http_retry_attempts: int
+    http_retry_wait_seconds: float
+    journal_ttl_days: int
+    journal_lease_seconds: int
+    guards: GuardLimits
+
+    def describe(self) -> dict[str, object]:
+        """Loggable summary (no secrets)."""
+        return {
+            "mode": "live" if self.live else "paper",
+            "trading_enabled": self.trading_enabled,
+            "trading_url": self.trading_url or "alpaca default",
+            "data_url": self.data_url or "alpaca default",
+            "data_feed": self.data_feed,
+            "journal_table": self.journal_table,
+            "credentials": "secrets manager" if self.secret_id else "environment",
+            "params": self.params.to_dict(),
+            "universe_size": len(self.universe),
+            "guards": vars(self.guards),
+        }
+
+
+def load_config(env: Mapping[str, str]) -> Config:
+    """Build a `Config` from `env` (normally `os.environ`) or raise `ConfigError`."""
+    reader = _Reader(env)
+    mode = reader.choice("TRADING_MODE", ("paper", "live"), "paper")
+    live = mode == "live"
+    if live and reader.text("LIVE_TRADING_CONFIRMED") != "yes":
+        raise ConfigError("LIVE_TRADING_CONFIRMED must be 'yes' when TRADING_MODE=live")
+    secret_id = reader.text("ALPACA_SECRET_ID")
+    key_id = reader.text("ALPACA_KEY_ID")
+    secret_key = reader.text("ALPACA_SECRET_KEY")
+    if secret_id and (key_id or secret_key):
+        raise ConfigError(
+            "ALPACA_KEY_ID/ALPACA_SECRET_KEY must be unset when ALPACA_SECRET_ID is set"
+        )
+    if not secret_id:
+        if live:
+            raise ConfigError("ALPACA_SECRET_ID is required for live trading")
+        for name, value in (("ALPACA_KEY_ID", key_id), ("ALPACA_SECRET_KEY", secret_key)):
+            if not value:
+                raise ConfigError(f"{name} is required when ALPACA_SECRET_ID is unset")
+    universe_text = reader.text("UNIVERSE")
+    try:
+        universe = load_universe(universe_text.split(",") if universe_text else None)
+    except ValueError as exc:
+        raise ConfigError(f"UNIVERSE: {exc}") from None
+    return Config(
+        live=live,
+        secret_id=secret_id,
+        key_id=key_id,
+        secret_key=secret_key,
+        trading_url=reader.url("ALPACA_TRADING_URL"),
+        data_url=reader.url("ALPACA_DATA_URL"),
+        data_feed=reader.choice("DATA_FEED", _FEEDS, "iex"),
+        journal_table=reader.text("JOURNAL_TABLE"),
+        dynamodb_endpoint_url=reader.url("DYNAMODB_ENDPOINT_URL"),
+        trading_enabled=reader.flag("TRADING_ENABLED", True),
+        params=_params(reader),
+        universe=universe,
+        client_order_prefix=_prefix(reader),
+        fill_timeout_seconds=reader.number("FILL_TIMEOUT_SECONDS", 60.0),
+        http_timeout_seconds=reader.number("HTTP_TIMEOUT_SECONDS", 10.0),
+        http_retry_attempts=reader.integer("HTTP_RETRY_ATTEMPTS", 2, minimum=0),
+        http_retry_wait_seconds=reader.number("HTTP_RETRY_WAIT_SECONDS", 1.0),
+        journal_ttl_days=reader.integer("JOURNAL_TTL_DAYS", 400, minimum=1),
+        journal_lease_seconds=reader.integer("JOURNAL_LEASE_SECONDS", 900, minimum=1),
+        guards=GuardLimits(
+            max_order_notional=reader.number("MAX_ORDER_NOTIONAL", 1000.0),
+            max_run_notional=reader.number("MAX_RUN_NOTIONAL", 5000.0),
+            max_orders_per_run=reader.integer("MAX_ORDERS_PER_RUN", 20, minimum=1),
+            max_gross_exposure=reader.number("MAX_GROSS_EXPOSURE", 1.0),
+        ),
+    )
+
+
+def _params(reader: _Reader) -> Params:
+    defaults = Params()
+    values = {
+        "ema_span": reader.integer("STRATEGY_EMA_SPAN", defaults.ema_span, minimum=1),
+        "lookback_bars": reader.integer(
+            "STRATEGY_LOOKBACK_BARS", defaults.lookback_bars, minimum=1
+        ),
+        "position_size": reader.number("STRATEGY_POSITION_SIZE", defaults.position_size),
+        "max_positions": reader.integer(
+            "STRATEGY_MAX_POSITIONS", defaults.max_positions, minimum=1
+        ),
+        "candidate_fraction": reader.number(
+            "STRATEGY_CANDIDATE_FRACTION", defaults.candidate_fraction
+        ),
+        "benchmark": (reader.text("BENCHMARK_SYMBOL") or defaults.benchmark).upper(),
+    }
+    try:
+        return Params(**values)
+    except ValueError as exc:
+        field = str(exc).split(" ", 1)[0]
+        raise ConfigError(f"{_PARAM_VARS.get(field, 'STRATEGY_*')}: {exc}") from None
+
+
+def _prefix(reader: _Reader) -> str:
+    prefix = reader.text("CLIENT_ORDER_PREFIX") or "mr"
+    if not _PREFIX.match(prefix):
+        raise ConfigError(
+            f"CLIENT_ORDER_PREFIX must be 1-16 letters or digits, got {prefix!r}"
+        )
+    return prefix
+
+
+class _Reader:
+    """Typed access to environment variables; every error names the variable."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def text(self, name: str) -> str | None:
+        value = self._env.get(name, "").strip()
+        return value or None
+
+    def choice(self, name: str, options: tuple[str, ...], default: str) -> str:
+        value = (self.text(name) or default).lower()
+        if value not in options:
+            raise ConfigError(f"{name} must be one of {', '.join(options)}, got {value!r}")
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.text(name)
+        if value is None:
+            return default
+        if value.lower() in ("true", "1", "yes"):
+            return True
+        if value.lower() in ("false", "0", "no"):
+            return False
+        raise ConfigError(f"{name} must be true or false, got {value!r}")
+
+    def number(self, name: str, default: float) -> float:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, got {value!r}") from None
+        if not math.isfinite(number) or number <= 0:
+            raise ConfigError(f"{name} must be a finite number > 0, got {value!r}")
+        return number
+
+    def integer(self, name: str, default: int, minimum: int) -> int:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer, got {value!r}") from None
+        if number < minimum:
+            raise ConfigError(f"{name} must be >= {minimum}, got {value!r}")
+        return number
+
+    def url(self, name: str) -> str | None:
+        value = self.text(name)
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
+        return value.rstrip("/") if value else None

@@ -1,0 +1,242 @@
+"""The run journal: one DynamoDB item per account and session date, so a morning trades once.
+
+Item (partition key `pk` = "<account_id>#<run_date>"):
+  status CLAIMED | PLANNED | DONE, owner (the invocation's request id), claimed_at,
+  lease_expires_at, attempts, plan + plan_context (stored before the first order), orders
+  (client_order_id -> last known order state), summary (when DONE), expires_at (TTL, epoch s).
+
+A claim is a conditional put (`attribute_not_exists(pk)`). When the item exists: DONE returns the
+stored summary; a claim whose lease has run out (a crashed or timed-out invocation), or one held
+by the same request id (Lambda's own async retry), is taken over with a conditional update on the
+old owner and lease, so two takers cannot both win; otherwise another invocation is live and this
+one exits. Every later write is conditioned on `owner = me`, a fence against a late zombie.
+
+Why not Powertools Idempotency: it keys on a hash of the event and stores only the final
+response, with INPROGRESS meaning "fail". Here the scheduler's event and a manual event for the
+same session must collide (key = account + session date, not payload), and an interrupted
+morning must resume its stored plan and order ids rather than fail or start over.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from handler.ports import Claim, JournalEntry, OrderState
+
+CLAIMED, PLANNED, DONE = "CLAIMED", "PLANNED", "DONE"
+_SER = TypeSerializer()
+_DESER = TypeDeserializer()
+
+
+class JournalConflict(RuntimeError):
+    """Another invocation took this morning over; this one must stop sending orders."""
+
+
+def journal_key(account_id: str, run_date: str) -> str:
+    return f"{account_id}#{run_date}"
+
+
+class DynamoJournal:
+    """`handler.ports.Journal` on a DynamoDB table (partition key `pk`, TTL on `expires_at`)."""
+
+    def __init__(
+        self,
+        client: Any,
+        table: str,
+        lease_seconds: int,
+        ttl_days: int,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self._db = client
+        self._table = table
+        self._lease = lease_seconds
+        self._ttl = ttl_days * 86_400
+        self._now = now
+
+    def claim(self, key: str, owner: str) -> Claim:
+        now = int(self._now())
+        item = {
+            "pk": key,
+            "status": CLAIMED,
+            "owner": owner,
+            "claimed_at": now,
+            "lease_expires_at": now + self._lease,
+            "attempts": 1,
+            "orders": {},
+            "expires_at": now + self._ttl,
+        }
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=_encode(item),
+                ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            return Claim("claimed", JournalEntry(status=CLAIMED, owner=owner))
+        except ClientError as exc:
+            if not _conditional(exc):
+                raise
+            old = exc.response.get("Item")
+        current = _decode(old) if old else self._read(key)
+        if current is None:  # deleted (released) between the put and the read: try again
+            return self.claim(key, owner)
+        return self._take_over(key, owner, current, now)
+
+    def _take_over(self, key: str, owner: str, current: dict[str, Any], now: int) -> Claim:
+        entry = _entry(current)
+        if entry.status == DONE:
+            return Claim("done", entry)
+        if entry.owner != owner and now < int(current["lease_expires_at"]):
+            return Claim("in_progress", entry)
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": key}},
+                UpdateExpression=(
+                    "SET #owner = :me, lease_expires_at = :lease, claimed_at = :now "
+                    "ADD attempts :one"
+                ),
+                ConditionExpression=(
+                    "#owner = :old AND lease_expires_at = :old_lease AND #status <> :done"
+                ),
+                ExpressionAttributeNames={"#owner": "owner", "#status": "status"},
+                ExpressionAttributeValues=_encode(
+                    {
+                        ":me": owner,
+                        ":lease": now + self._lease,
+                        ":now": now,
+                        ":one": 1,
+                        ":old": entry.owner,
+                        ":old_lease": current["lease_expires_at"],
+                        ":done": DONE,
+                    }
+                ),
+            )
+        except ClientError as exc:
+            if not _conditional(exc):
+                raise
+            latest = self._read(key)
+            if latest is not None and latest["status"] == DONE:
+                return Claim("done", _entry(latest))
+            return Claim("in_progress", _entry(latest) if latest else entry)
+        entry.owner = owner
+        return Claim("claimed", entry)
+
+    def store_plan(
+        self, key: str, owner: str, plan: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        self._fenced_update(
+            key,
+            owner,
+            "SET #status = :planned, #plan = :plan, plan_context = :context",
+            {":planned": PLANNED, ":plan": plan, ":context": context},
+            {"#status": "status", "#plan": "plan"},
+        )
+
+    def record_order(self, key: str, owner: str, order: OrderState) -> None:
+        self._fenced_update(
+            key,
+            owner,
+            "SET orders.#cid = :order",
+            {":order": order.to_dict()},
+            {"#cid": order.client_order_id},
+        )
+
+    def done(self, key: str, owner: str, summary: dict[str, Any]) -> None:
+        self._fenced_update(
+            key,
+            owner,
+            "SET #status = :done, summary = :summary",
+            {":done": DONE, ":summary": summary},
+            {"#status": "status"},
+        )
+
+    def release(self, key: str, owner: str) -> None:
+        """Delete an unplanned claim (nothing was sent), so a later run may decide afresh."""
+        try:
+            self._db.delete_item(
+                TableName=self._table,
+                Key={"pk": {"S": key}},
+                ConditionExpression="#owner = :me AND #status = :claimed",
+                ExpressionAttributeNames={"#owner": "owner", "#status": "status"},
+                ExpressionAttributeValues=_encode({":me": owner, ":claimed": CLAIMED}),
+            )
+        except ClientError as exc:
+            if not _conditional(exc):
+                raise
+            raise JournalConflict(f"{key}: claim no longer held by {owner}") from None
+
+    def get(self, key: str) -> JournalEntry | None:
+        item = self._read(key)
+        return _entry(item) if item else None
+
+    def _read(self, key: str) -> dict[str, Any] | None:
+        response = self._db.get_item(
+            TableName=self._table, Key={"pk": {"S": key}}, ConsistentRead=True
+        )
+        item = response.get("Item")
+        return _decode(item) if item else None
+
+    def _fenced_update(
+        self,
+        key: str,
+        owner: str,
+        expression: str,
+        values: dict[str, Any],
+        names: dict[str, str],
+    ) -> None:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": key}},
+                UpdateExpression=expression,
+                ConditionExpression="#owner = :me",
+                ExpressionAttributeNames={**names, "#owner": "owner"},
+                ExpressionAttributeValues=_encode({**values, ":me": owner}),
+            )
+        except ClientError as exc:
+            if not _conditional(exc):
+                raise
+            raise JournalConflict(f"{key}: claim no longer held by {owner}") from None
+
+
+def _conditional(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _entry(item: dict[str, Any]) -> JournalEntry:
+    return JournalEntry(
+        status=item["status"],
+        owner=item["owner"],
+        plan=item.get("plan"),
+        plan_context=item.get("plan_context"),
+        orders=dict(item.get("orders") or {}),
+        summary=item.get("summary"),
+    )
+
+
+def _encode(values: dict[str, Any]) -> dict[str, Any]:
+    """Python values -> DynamoDB attribute values (floats as exact decimals via JSON)."""
+    plain = json.loads(json.dumps(values), parse_float=Decimal)
+    return {k: _SER.serialize(v) for k, v in plain.items()}
+
+
+def _decode(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(_DESER.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

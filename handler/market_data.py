@@ -1,0 +1,114 @@
+"""Daily bars for one morning: one batched request, then cleaned into the wide close frame the
+strategy expects.
+
+The seed fetched one symbol per request (about 500 calls a morning); here one StockBarsRequest
+names every symbol and alpaca-py follows `next_page_token` (10,000 bars a page, so ~4 pages for
+505 symbols x 75 sessions). The data client returns raw JSON (`raw_data=True`): building 38,000
+pydantic bar models only to read four fields would cost more than the rest of the morning.
+
+`closes_frame` is pure: it keeps only completed sessions of the window (strictly before the run
+date), drops and counts bad bars (NaN, infinite, <= 0 closes, duplicate or off-calendar dates),
+and reindexes to the session calendar so the last row is the previous session. A symbol with no
+bar there is stale: its column ends in NaN and `strategy.scores` leaves it out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from alpaca.data.enums import Adjustment, DataFeed
+from alpaca.data.historical.stock import StockHistoricalDataClient
+from alpaca.data.requests import StockBarsRequest
+from alpaca.data.timeframe import TimeFrame
+from aws_lambda_powertools import Tracer
+
+from handler.http import harden
+from handler.ports import BarsResult
+
+NEW_YORK = ZoneInfo("America/New_York")
+tracer = Tracer()
+
+
+class AlpacaBarSource:
+    """`handler.ports.BarSource` on alpaca-py's StockHistoricalDataClient."""
+
+    def __init__(
+        self,
+        key_id: str,
+        secret_key: str,
+        *,
+        url: str | None,
+        feed: str,
+        timeout: float,
+        retry_attempts: int,
+        retry_wait: float,
+    ) -> None:
+        self._client = StockHistoricalDataClient(
+            key_id, secret_key, raw_data=True, url_override=url
+        )
+        self._http = harden(self._client, timeout, retry_attempts, retry_wait)
+        self._feed = DataFeed(feed)
+
+    @tracer.capture_method
+    def daily_bars(self, symbols: Sequence[str], start: date, end: date) -> BarsResult:
+        """Split-adjusted daily bars of `symbols` dated `start`..`end` (New York dates)."""
+        before = self._http.requests
+        request = StockBarsRequest(
+            symbol_or_symbols=list(symbols),
+            timeframe=TimeFrame.Day,
+            start=datetime.combine(start, time(0, 0), NEW_YORK),
+            end=datetime.combine(end, time(23, 59, 59), NEW_YORK),
+            adjustment=Adjustment.ALL,
+            feed=self._feed,
+        )
+        raw = self._client.get_stock_bars(request)
+        return BarsResult(bars=_long_frame(raw), requests=self._http.requests - before)
+
+
+def _long_frame(raw: dict[str, list[dict]]) -> pd.DataFrame:
+    symbols: list[str] = []
+    stamps: list[str] = []
+    closes: list[float | None] = []
+    for symbol, bars in raw.items():
+        for bar in bars:
+            symbols.append(symbol)
+            stamps.append(bar.get("t"))
+            closes.append(bar.get("c"))
+    stamp = pd.to_datetime(pd.Series(stamps, dtype=object), utc=True, errors="coerce")
+    dates = stamp.dt.tz_convert(NEW_YORK).dt.tz_localize(None).dt.normalize()
+    return pd.DataFrame(
+        {
+            "date": dates,
+            "symbol": pd.Series(symbols, dtype=object),
+            "close": pd.to_numeric(pd.Series(closes, dtype=object), errors="coerce"),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class CleanBars:
+    closes: pd.DataFrame  # sessions x symbols, last row = the previous session
+    dropped: int  # bad bars removed (NaN/<= 0 close, duplicate, off-calendar)
+    stale: tuple[str, ...]  # symbols without a usable close on the previous session
+
+
+def closes_frame(bars: pd.DataFrame, sessions: Sequence[date], symbols: Sequence[str]) -> CleanBars:
+    """Wide closes of `symbols` on exactly `sessions` (ascending, all before the run date)."""
+    index = pd.DatetimeIndex(pd.to_datetime(list(sessions)), name="date")
+    close = bars["close"].to_numpy(dtype=float)
+    good = np.isfinite(close) & (close > 0)
+    good &= bars["date"].isin(index).to_numpy() & bars["symbol"].isin(symbols).to_numpy()
+    kept = bars.loc[good]
+    dupes = kept.duplicated(["symbol", "date"], keep="last").to_numpy()
+    kept = kept.loc[~dupes]
+    dropped = int((~good).sum() + dupes.sum())
+    wide = kept.pivot(index="date", columns="symbol", values="close")
+    wide = wide.reindex(index=index, columns=sorted(symbols))
+    last = wide.iloc[-1] if len(wide) else pd.Series(np.nan, index=wide.columns)
+    stale = tuple(last.index[last.isna()])
+    return CleanBars(closes=wide, dropped=dropped, stale=stale)

@@ -1,0 +1,151 @@
+"""The small interfaces the morning run talks through, and the plain data crossing them.
+
+The run (`handler.morning`) sees only these Protocols and dataclasses; alpaca-py and boto3 stay
+inside their adapters. Tests swap in the local paper broker and DynamoDB Local, or a fake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+import pandas as pd
+
+TERMINAL_STATUSES = frozenset(
+    {"filled", "canceled", "expired", "rejected", "done_for_day", "replaced"}
+)
+
+
+@dataclass(frozen=True)
+class MarketClock:
+    timestamp: datetime
+    is_open: bool
+
+
+@dataclass(frozen=True)
+class Account:
+    account_id: str
+    cash: float
+    equity: float
+
+
+@dataclass(frozen=True)
+class OrderState:
+    """An order as the broker reports it (plain values, never an SDK model)."""
+
+    order_id: str
+    client_order_id: str
+    symbol: str
+    side: str
+    qty: int
+    status: str
+    filled_qty: int = 0
+    filled_avg_price: float | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "order_id": self.order_id,
+            "client_order_id": self.client_order_id,
+            "symbol": self.symbol,
+            "side": self.side,
+            "qty": self.qty,
+            "status": self.status,
+            "filled_qty": self.filled_qty,
+            "filled_avg_price": self.filled_avg_price,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OrderState:
+        price = data.get("filled_avg_price")
+        return cls(
+            order_id=str(data["order_id"]),
+            client_order_id=str(data["client_order_id"]),
+            symbol=str(data["symbol"]),
+            side=str(data["side"]),
+            qty=int(data["qty"]),
+            status=str(data["status"]),
+            filled_qty=int(data.get("filled_qty") or 0),
+            filled_avg_price=None if price is None else float(price),
+        )
+
+
+class OrderRejected(Exception):
+    """The broker refused a new order (not a duplicate): insufficient cash, unknown symbol..."""
+
+
+class DuplicateClientOrderId(Exception):
+    """The broker already holds an order with this client_order_id (HTTP 422)."""
+
+
+class Broker(Protocol):
+    def clock(self) -> MarketClock: ...
+
+    def sessions(self, start: date, end: date) -> list[date]: ...
+
+    def account(self) -> Account: ...
+
+    def positions(self) -> dict[str, int]: ...
+
+    def submit_market_order(
+        self, symbol: str, side: str, qty: int, client_order_id: str
+    ) -> OrderState: ...
+
+    def get_order(self, order_id: str) -> OrderState: ...
+
+    def get_order_by_client_id(self, client_order_id: str) -> OrderState | None: ...
+
+    def cancel_order(self, order_id: str) -> None: ...
+
+
+@dataclass
+class BarsResult:
+    """Daily bars as a long frame (date, symbol, close) and how many requests it took."""
+
+    bars: pd.DataFrame
+    requests: int
+
+
+class BarSource(Protocol):
+    def daily_bars(self, symbols: Sequence[str], start: date, end: date) -> BarsResult: ...
+
+
+@dataclass
+class JournalEntry:
+    """One morning's durable record (see `handler.journal` for the item layout)."""
+
+    status: str
+    owner: str
+    plan: dict[str, Any] | None = None
+    plan_context: dict[str, Any] | None = None
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    summary: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Outcome of claiming a morning: `claimed` (fresh or taken over), `done`, `in_progress`."""
+
+    outcome: str
+    entry: JournalEntry
+
+
+class Journal(Protocol):
+    def claim(self, key: str, owner: str) -> Claim: ...
+
+    def store_plan(
+        self, key: str, owner: str, plan: dict[str, Any], context: dict[str, Any]
+    ) -> None: ...
+
+    def record_order(self, key: str, owner: str, order: OrderState) -> None: ...
+
+    def done(self, key: str, owner: str, summary: dict[str, Any]) -> None: ...
+
+    def release(self, key: str, owner: str) -> None: ...
+
+    def get(self, key: str) -> JournalEntry | None: ...
