@@ -24,6 +24,9 @@ from strategy import Params, Plan, plan, score_history
 from strategy.fills import fill_price, usable_price
 from strategy.ledger import EquityRow, Fill
 
+# Float noise allowed when a buy costs exactly the cash left (the paper broker's tolerance).
+CASH_TOLERANCE = 1e-9
+
 
 @dataclass(frozen=True)
 class Costs:
@@ -148,15 +151,14 @@ def run_backtest(
                 continue
             price = fill_price(open_price, "buy", costs.slippage_bps)
             cost = order.qty * price + costs.commission
-            if cost > cash_now:
+            if cost > cash_now + CASH_TOLERANCE:
                 rejections.append(Rejection(day, order.symbol, "buy", order.qty, "cash"))
                 continue
             cash_now -= cost
             positions[order.symbol] = order.qty
             fills.append(Fill(day, order.symbol, "buy", order.qty, price))
-        value = cash_now
-        for sym in sorted(positions):
-            value += positions[sym] * float(marks[i, column[sym]])
+        # cash + (sum in holding order), as the paper broker sums, so both round alike.
+        value = cash_now + sum(qty * float(marks[i, column[s]]) for s, qty in positions.items())
         equity.append(EquityRow(day, value, float(bench[i])))
         cash_by_day.append(cash_now)
 

@@ -94,15 +94,13 @@ def reference_backtest(
             if not (math.isfinite(open_price) and open_price > 0):
                 continue
             price = open_price * (1.0 + slippage_bps / 10_000.0)
-            if qty * price + commission > cash:
+            if qty * price + commission > cash + 1e-9:  # float noise, as the paper broker
                 continue
             cash -= qty * price + commission
             positions[sym] = qty
             fills.append(Fill(t.date(), sym, "buy", qty, price))
 
-        value = cash
-        for sym in sorted(positions):
-            value += positions[sym] * _last_known(closes[sym], t)
+        value = cash + sum(qty * _last_known(closes[s], t) for s, qty in positions.items())
         equity.append(EquityRow(t.date(), value, _last_known(closes[market.benchmark], t)))
     return equity, fills
 

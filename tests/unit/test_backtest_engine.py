@@ -96,16 +96,17 @@ def test_buy_without_usable_open_is_dropped(bad_open):
     assert r.rejections[0].reason == "no usable open"
 
 
-def test_buy_over_the_cash_left_is_rejected_and_later_buys_still_fill():
+@pytest.mark.parametrize("cash", [100.0, 76.0])  # 76: the buy of B costs exactly all the cash
+def test_buy_over_the_cash_left_is_rejected_and_later_buys_still_fill(cash):
     p = Params(ema_span=2, lookback_bars=3, candidate_fraction=1.0, max_positions=5)
     # A ranks first (deeper fall), last close 50 <= cash 100: qty 2, but it gaps up to 60.
     a = [(60.0, 60.0), (60.0, 60.0), (50.0, 50.0), (60.0, 55.0)]
     b = [(40.0, 40.0), (40.0, 40.0), (38.0, 38.0), (38.0, 39.0)]
     m = market({"A": a, "B": b, "SPY": SPY[:4]}, days=DAYS[:4])
-    r = run_backtest(m, DAYS[3], DAYS[3], 100.0, p)
+    r = run_backtest(m, DAYS[3], DAYS[3], cash, p)
     assert [(x.symbol, x.reason) for x in r.rejections] == [("A", "cash")]
     assert fills_of(r) == [(4, "B", "buy", 2, 38.0)]
-    assert r.cash == [100.0 - 76.0]
+    assert r.cash == [cash - 76.0]
 
 
 def test_position_without_a_close_is_valued_at_its_last_known_close():
