@@ -1,0 +1,81 @@
+"""`python -m infra.paperbroker`: serve the local paper broker in the foreground. Prints one
+line, its base URL, then serves until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from datetime import date
+from pathlib import Path
+
+from infra.market import MarketDataError, load_csv, synthetic_market
+from infra.paperbroker.faults import FaultConfig
+from infra.paperbroker.server import make_server
+from infra.paperbroker.state import PaperBroker
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m infra.paperbroker",
+        description="Local Alpaca-compatible paper broker (trading + market data API on one "
+        "base URL, admin routes under /_sim). Prints its base URL, serves until SIGINT/SIGTERM.",
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", type=Path, help="CSV of daily bars (date,symbol,open,high,low,"
+                     "close,volume; plain or .gz)")
+    src.add_argument("--synthetic", action="store_true", help="serve the seeded synthetic market")
+    p.add_argument("--seed", type=int, default=7, help="synthetic market seed (default 7)")
+    p.add_argument("--benchmark", default="SPY", help="benchmark symbol (default SPY)")
+    p.add_argument("--start", type=date.fromisoformat, required=True,
+                   help="YYYY-MM-DD, an NYSE session: the clock starts at its 09:30 open")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = a free one)")
+    p.add_argument("--key-id", required=True, help="the APCA-API-KEY-ID clients must send")
+    p.add_argument("--secret-key", required=True, help="the APCA-API-SECRET-KEY clients must send")
+    p.add_argument("--cash", type=float, default=500.0, help="starting cash (default 500)")
+    p.add_argument("--fill-delay", type=float, default=0.0,
+                   help="wall seconds before a fill becomes visible (default 0: next request)")
+    p.add_argument("--rate-limit", type=int, default=None,
+                   help="requests per minute before HTTP 429 (default: unlimited)")
+    p.add_argument("--faults", default=None,
+                   help='fault config: JSON string or file, {"rules": [...]} (see faults.py)')
+    p.add_argument("--fault-seed", type=int, default=0, help="seed of the fault RNG (default 0)")
+    p.add_argument("--snapshot", type=Path, default=None,
+                   help="JSON state file: loaded at start if present, saved after each change")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        faults = FaultConfig.parse(args.faults) if args.faults else None
+        if args.data is not None:
+            market = load_csv(args.data, args.benchmark)
+        else:
+            market = synthetic_market(seed=args.seed, benchmark=args.benchmark)
+        broker = PaperBroker(
+            market, args.start, key_id=args.key_id, secret_key=args.secret_key, cash=args.cash,
+            fill_delay=args.fill_delay, rate_limit=args.rate_limit, faults=faults,
+            seed=args.fault_seed,
+        )
+        server, sock = make_server(broker, args.snapshot, args.port)
+    except (MarketDataError, ValueError, OSError) as exc:
+        print(f"paperbroker: error: {exc}", file=sys.stderr)
+        return 2
+    host, port = sock.getsockname()[:2]
+    print(f"http://{host}:{port}", flush=True)
+    # uvicorn re-raises the signal it caught once it has shut down; make both a clean exit.
+    signal.signal(signal.SIGTERM, _interrupt)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(server.serve(sockets=[sock]))
+    return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
