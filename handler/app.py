@@ -26,9 +26,12 @@ from handler.journal import DynamoJournal
 from handler.market_data import AlpacaBarSource
 from handler.morning import Services, run_morning
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "alpaca-meanrev"))
-tracer = Tracer(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "alpaca-meanrev"))
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "AlpacaMeanRev"))
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "alpaca-meanrev")
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(
+    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "AlpacaMeanRev"), service=SERVICE
+)
 
 
 @functools.cache
@@ -86,9 +89,10 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
 
 def _emit_metrics(summary: dict[str, Any]) -> None:
     status = summary["status"]
-    if status in ("done", "skipped"):
+    if status == "done" or summary.get("code") == "not_session":
         metrics.add_metric(name="RunCompleted", unit=MetricUnit.Count, value=1)
-    metrics.add_metric("OrdersSubmitted", MetricUnit.Count, summary.get("submitted", 0))
+    sent = summary["submitted"] if status == "done" else 0
+    metrics.add_metric("OrdersSubmitted", MetricUnit.Count, sent)
     if status == "done":
         metrics.add_metric("OrdersFilled", MetricUnit.Count, summary["filled"])
         metrics.add_metric("OrdersRejected", MetricUnit.Count, summary["rejected"])

@@ -59,15 +59,23 @@ def run_morning(request: RunRequest, services: Services, owner: str, log: Any) -
     wanted = history_sessions(cfg)
     calendar = broker.sessions(run_date - timedelta(days=math.ceil(wanted * 1.5) + 15), run_date)
     if run_date not in calendar:
-        return skipped(run_date, f"{run_date} is not a trading session (weekend or holiday)")
+        return skipped(
+            run_date, "not_session", f"{run_date} is not a trading session (weekend or holiday)"
+        )
     if not request.dry_run:
         if run_date != today:
-            return skipped(run_date, f"run_date {run_date} is not today ({today}) by the broker")
+            return skipped(
+                run_date, "not_today", f"run_date {run_date} is not today ({today}) by the broker"
+            )
         if not clock.is_open:
-            return skipped(run_date, f"market is not open at {clock.timestamp.isoformat()}")
+            return skipped(
+                run_date, "market_closed", f"market is not open at {clock.timestamp.isoformat()}"
+            )
     history = [d for d in calendar if d < run_date][-wanted:]
     if not history:
-        return skipped(run_date, f"no completed session before {run_date} to take bars from")
+        return skipped(
+            run_date, "no_history", f"no completed session before {run_date} to take bars from"
+        )
     if request.dry_run or not cfg.trading_enabled:
         decision = decide(services, history)
         status = "dry_run" if request.dry_run else "disabled"

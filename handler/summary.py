@@ -16,8 +16,10 @@ from handler.execution import Execution
 from handler.ports import Account
 
 
-def skipped(run_date: date, reason: str) -> dict[str, Any]:
-    return {"status": "skipped", "run_date": run_date.isoformat(), "reason": reason}
+def skipped(run_date: date, code: str, reason: str) -> dict[str, Any]:
+    """`code`: not_session | not_today | market_closed | no_history; `reason`: for people."""
+    return {"status": "skipped", "run_date": run_date.isoformat(), "code": code,
+            "reason": reason}
 
 
 def executed(

@@ -1,0 +1,243 @@
+"""`make run`: DAYS mornings through the real `lambda_handler`, against the local paper broker
+and DynamoDB Local, with the clock advanced one session at a time.
+
+Each morning: the broker's clock goes to 09:35 New York of the session, the handler gets the
+scheduler's event (and only the environment variables it would get in AWS, pointed at the local
+stand-ins), then the clock goes to the close and the account's equity is read, exactly what a
+backtest computes for that day. `equity.csv` and `trades.csv` are written through
+`strategy.ledger`, so on the same data and window they equal the backtest's byte for byte.
+Handler logs and EMF metrics go to OUT/handler.log; stdout shows one row per morning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from infra.dynamodb_local import LOCAL_CREDENTIALS, DynamoDBLocal, create_journal_table
+from infra.market import Market, MarketDataError, load_csv, synthetic_market
+from infra.paperbroker import start_broker
+from strategy.ledger import EquityRow, Fill, equity_csv, trades_csv
+
+NEW_YORK = ZoneInfo("America/New_York")
+RUN_TIME = time(9, 35)
+KEY_ID, SECRET_KEY = "local-key", "local-secret"
+TABLE = "alpaca-meanrev-journal"
+COLUMNS = ("date", "status", "sells", "buys", "fills", "cash", "equity", "benchmark")
+
+
+@dataclass
+class LocalRun:
+    """What the mornings produced: the two ledgers plus each morning's handler summary."""
+
+    equity: list[EquityRow] = field(default_factory=list)
+    fills: list[Fill] = field(default_factory=list)
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+
+
+def default_start(market: Market) -> date:
+    """The first session at least a year into the data, so the scores have history."""
+    first = market.sessions[0] + pd.DateOffset(years=1)
+    later = market.sessions[market.sessions >= first]
+    return (later[0] if len(later) else market.sessions[-1]).date()
+
+
+def run_local(
+    market: Market,
+    start: date,
+    days: int,
+    cash: float,
+    *,
+    universe: tuple[str, ...] | None = None,
+    log: TextIO | None = None,
+    on_day: Callable[[dict[str, Any]], None] | None = None,
+    fill_delay: float = 0.02,
+) -> LocalRun:
+    """Run `days` mornings from the first session >= `start`; stop everything it started."""
+    sessions = market.window(pd.Timestamp(start), None)[:days]
+    if sessions.empty:
+        raise MarketDataError(
+            f"no session on or after {start}; the data ends {market.sessions[-1].date()}"
+        )
+    bench = market.wide("close")[market.benchmark]
+    bench = bench.where(bench > 0).ffill()
+    result = LocalRun()
+    with (
+        start_broker(
+            market, sessions[0].date(), key_id=KEY_ID, secret_key=SECRET_KEY, cash=cash,
+            fill_delay=fill_delay,
+        ) as broker,
+        DynamoDBLocal() as db,
+    ):
+        create_journal_table(db.endpoint_url, TABLE)
+        env = {
+            "ALPACA_KEY_ID": KEY_ID,
+            "ALPACA_SECRET_KEY": SECRET_KEY,
+            "ALPACA_TRADING_URL": broker.base_url,
+            "ALPACA_DATA_URL": broker.base_url,
+            "JOURNAL_TABLE": TABLE,
+            "DYNAMODB_ENDPOINT_URL": db.endpoint_url,
+            "BENCHMARK_SYMBOL": market.benchmark,
+            "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+            "AWS_DEFAULT_REGION": LOCAL_CREDENTIALS["region_name"],
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "FILL_TIMEOUT_SECONDS": os.environ.get("FILL_TIMEOUT_SECONDS", "2"),
+        }
+        if universe is not None:
+            env["UNIVERSE"] = ",".join(universe)
+        with _handler(env, log) as invoke:
+            for k, session in enumerate(sessions):
+                day = session.date()
+                if k:
+                    _admin(broker.base_url, "next_open")
+                morning = datetime.combine(day, RUN_TIME, NEW_YORK)
+                _admin(broker.base_url, "set_time", {"time": morning.isoformat()})
+                summary = invoke(
+                    {"trigger": "schedule", "scheduled_time": morning.isoformat()}
+                )
+                _admin(broker.base_url, "close")
+                account = _get(broker.base_url, "/v2/account")
+                row = EquityRow(day, float(account["equity"]), float(bench.loc[session]))
+                fills = [
+                    Fill(day, f["symbol"], f["side"], int(f["qty"]), float(f["price"]))
+                    for f in summary.get("fills", [])
+                ]
+                result.equity.append(row)
+                result.fills.extend(fills)
+                result.summaries.append(summary)
+                if on_day is not None:
+                    plan = summary.get("plan") or {"sells": [], "buys": []}
+                    on_day({
+                        "date": day.isoformat(),
+                        "status": summary["status"],
+                        "sells": len(plan["sells"]),
+                        "buys": len(plan["buys"]),
+                        "fills": len(fills),
+                        "cash": float(account["cash"]),
+                        "equity": row.equity,
+                        "benchmark": row.benchmark,
+                    })
+    return result
+
+
+@contextlib.contextmanager
+def _handler(env: dict[str, str], log: TextIO | None) -> Iterator[Callable[[dict], dict]]:
+    """`lambda_handler` with `env` set, its logs and metrics sent to `log` (or dropped)."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    from handler import app
+    from handler.context import LocalContext
+
+    sink = log if log is not None else open(os.devnull, "w")  # noqa: SIM115 - closed below
+    stream = app.logger.logger_handler.setStream(sink)
+    app.services.cache_clear()
+
+    def invoke(event: dict) -> dict:
+        with contextlib.redirect_stdout(sink):
+            return app.lambda_handler(event, LocalContext())
+
+    try:
+        yield invoke
+    finally:
+        app.services.cache_clear()
+        app.logger.logger_handler.setStream(stream)
+        if log is None:
+            sink.close()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _admin(base_url: str, action: str, body: dict | None = None) -> dict:
+    request = urllib.request.Request(
+        f"{base_url}/_sim/{action}",
+        data=json.dumps(body or {}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def _get(base_url: str, path: str) -> dict:
+    request = urllib.request.Request(
+        f"{base_url}{path}",
+        headers={"APCA-API-KEY-ID": KEY_ID, "APCA-API-SECRET-KEY": SECRET_KEY},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def _print_row(row: dict[str, Any]) -> None:
+    print(
+        f"{row['date']:<10}  {row['status']:<12} {row['sells']:>5} {row['buys']:>5} "
+        f"{row['fills']:>5} {row['cash']:>10.2f} {row['equity']:>10.2f} "
+        f"{row['benchmark']:>10.2f}",
+        flush=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.localrun", description=__doc__)
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--data", type=Path, help="CSV of daily bars (default: synthetic)")
+    source.add_argument("--synthetic", action="store_true", help="the seeded synthetic market")
+    parser.add_argument("--seed", type=int, default=7, help="synthetic market seed (default 7)")
+    parser.add_argument(
+        "--start", type=date.fromisoformat,
+        help="first morning (default: the first session a year into the data)",
+    )
+    parser.add_argument("--days", type=int, default=20, help="mornings to run (default 20)")
+    parser.add_argument("--cash", type=float, default=500.0, help="opening cash (default 500)")
+    parser.add_argument("--out", type=Path, default=Path("out"), help="output folder")
+    args = parser.parse_args(argv)
+    if args.days < 1:
+        parser.error("--days must be >= 1")
+    try:
+        market = load_csv(args.data) if args.data else synthetic_market(seed=args.seed)
+    except (MarketDataError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    universe = market.symbols if args.data else None
+    start = args.start or default_start(market)
+    args.out.mkdir(parents=True, exist_ok=True)
+    log_path = args.out / "handler.log"
+    print(f"{market.name}: {args.days} mornings from {start}, cash {args.cash:g}; "
+          f"handler logs in {log_path}")
+    print(f"{COLUMNS[0]:<10}  {COLUMNS[1]:<12} " + " ".join(
+        f"{c:>5}" for c in COLUMNS[2:5]) + " " + " ".join(f"{c:>10}" for c in COLUMNS[5:]))
+    try:
+        with log_path.open("w", encoding="utf-8") as log:
+            result = run_local(
+                market, start, args.days, args.cash, universe=universe, log=log,
+                on_day=_print_row,
+            )
+    except KeyboardInterrupt:
+        print("interrupted: broker and DynamoDB Local stopped", file=sys.stderr)
+        return 130
+    except (MarketDataError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    (args.out / "equity.csv").write_text(equity_csv(result.equity), encoding="utf-8")
+    (args.out / "trades.csv").write_text(trades_csv(result.fills), encoding="utf-8")
+    print(f"wrote {args.out / 'equity.csv'} and {args.out / 'trades.csv'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
