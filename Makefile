@@ -88,6 +88,10 @@ LAMBDA_WHEELS := --platform manylinux2014_aarch64 --platform manylinux_2_28_aarc
 # Shipped with the Lambda runtime, so left out of the artifact (pulled in via aws-xray-sdk).
 RUNTIME_PROVIDED := boto3 botocore s3transfer
 MAX_UNZIPPED_MB := 250
+# A local CPython 3.13, if there is one, precompiles the artifact's bytecode: /var/task is
+# read-only, so without it every cold start compiles pandas & co. again (about 1 s more here).
+LAMBDA_PYTHON = $(shell for p in python3.13 $(HOME)/.pyenv/versions/3.13*/bin/python3.13; do \
+  "$$p" -c '' 2>/dev/null && { command -v "$$p"; break; }; done)
 
 $(SAM_STAMP): requirements-sam.txt
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
@@ -103,6 +107,9 @@ build-TradingFunction: ## (sam build calls it) handler/, strategy/ and arm64 py3
 	cd "$(ARTIFACTS_DIR)" && rm -rf bin $(foreach p,$(RUNTIME_PROVIDED),$(p) $(p)-*.dist-info) \
 	  pandas/tests && find numpy -type d -name tests -prune -exec rm -rf {} +
 	tar --exclude=__pycache__ -cf - handler strategy | tar -xf - -C "$(ARTIFACTS_DIR)"
+	$(if $(LAMBDA_PYTHON),$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash \
+	  "$(ARTIFACTS_DIR)" >/dev/null && echo "bytecode precompiled with $(LAMBDA_PYTHON)",\
+	  @echo "no local python3.13: bytecode is compiled at each cold start instead")
 	@size=$$(du -sm "$(ARTIFACTS_DIR)" | cut -f1); \
 	  echo "TradingFunction artifact: $${size} MB unzipped (limit $(MAX_UNZIPPED_MB) MB)"; \
 	  test "$$size" -lt $(MAX_UNZIPPED_MB)
