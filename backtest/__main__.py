@@ -3,7 +3,6 @@ equity.png into --out. Bad input ends with one `error: ...` line and exit code 2
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,8 +47,8 @@ def write_outputs(result: Result, out: Path, source: str) -> tuple[Written, str]
     return files, metrics_table(strategy, benchmark, result.params.benchmark)
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+def parser() -> cli.Parser:
+    p = cli.Parser(
         prog="python -m backtest",
         description="Backtest the mean-reversion strategy with the fill model of STRATEGY.md.",
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import pandas as pd
 
@@ -14,6 +15,13 @@ from infra.market import Market, MarketDataError, load_csv, synthetic_market
 from strategy import Params, load_universe
 
 DEFAULTS = Params()
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag ends with one `error: ...` line (exit 2), not the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see --help)\n")
 
 
 def iso_date(text: str) -> date:

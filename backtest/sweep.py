@@ -8,7 +8,6 @@ sweep.png. The market is loaded once in the parent and handed to each worker pro
 
 from __future__ import annotations
 
-import argparse
 import csv
 import itertools
 import os
@@ -143,8 +142,8 @@ def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
     return path
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+def parser() -> cli.Parser:
+    p = cli.Parser(
         prog="python -m backtest.sweep",
         description="Backtest every combination of a parameter grid on all cores.",
     )
