@@ -236,10 +236,9 @@ class RateLimiter:
 class BrokerASGI:
     """Route counting, auth, rate limit, faults and snapshot saving around the routes."""
 
-    def __init__(self, broker: PaperBroker, save: Callable[[], None] | None = None) -> None:
+    def __init__(self, broker: PaperBroker) -> None:
         self.broker = broker
         self.app = build_app(broker)
-        self.save = save
         self.limiter = RateLimiter(broker.rate_limit) if broker.rate_limit else None
 
     def _endpoint(self, scope: dict) -> str:
@@ -252,17 +251,13 @@ class BrokerASGI:
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             return
-        before = self.broker.version
-        try:
-            await self._handle(scope, receive, send)
-        finally:
-            if self.save is not None and self.broker.version != before:
-                self.save()
+        await self._handle(scope, receive, send)
 
     async def _handle(self, scope: dict, receive: Callable, send: Callable) -> None:
         broker = self.broker
         method, path = scope["method"], scope["path"]
         broker.count_request(self._endpoint(scope))
+        receive = await _buffered(receive)
         if path.startswith("/_sim/"):
             await self._run(scope, receive, send)
             return
@@ -300,6 +295,24 @@ class BrokerASGI:
 
     async def _run(self, scope: dict, receive: Callable, send: Callable) -> None:
         await self.app(scope, receive, send)
+
+
+async def _buffered(receive: Callable) -> Callable:
+    """Read the whole request body now, as a server does before handling it: a request that
+    arrived is processed even if the client gives up while a fault delays it."""
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    pending = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+    async def replay() -> dict:
+        return pending.pop() if pending else await receive()
+
+    return replay
 
 
 async def _discard(message: dict) -> None:

@@ -24,12 +24,11 @@ START_TIMEOUT = 10.0
 
 
 class Snapshot:
-    """The broker's state as a JSON file: loaded at start when present, written (atomically)
-    after every request that changed something."""
+    """The broker's state as a JSON file: loaded at start when present, written (atomically,
+    under the broker's lock) after every change."""
 
     def __init__(self, broker: PaperBroker, path: Path) -> None:
         self.broker, self.path = broker, Path(path)
-        self._lock = threading.Lock()
 
     def load(self) -> bool:
         if not self.path.is_file():
@@ -38,11 +37,10 @@ class Snapshot:
         return True
 
     def save(self) -> None:
-        with self._lock:
-            data = json.dumps(self.broker.to_dict(), separators=(",", ":"))
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            tmp.write_text(data, "utf-8")
-            os.replace(tmp, self.path)
+        data = json.dumps(self.broker.to_dict(), separators=(",", ":"))
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(data, "utf-8")
+        os.replace(tmp, self.path)
 
 
 class RunningBroker:
@@ -72,17 +70,16 @@ class RunningBroker:
 def make_server(broker: PaperBroker, snapshot: Path | None, port: int
                 ) -> tuple[uvicorn.Server, socket.socket]:
     """A uvicorn server for `broker` bound to 127.0.0.1:`port` (0: a free port)."""
-    saver = None
     if snapshot is not None:
         snap = Snapshot(broker, snapshot)
         snap.load()
-        saver = snap.save
+        broker.saver = snap.save
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     sock.listen(128)
     config = uvicorn.Config(
-        BrokerASGI(broker, saver), lifespan="off", log_level="warning", access_log=False,
+        BrokerASGI(broker), lifespan="off", log_level="warning", access_log=False,
         timeout_graceful_shutdown=1, http="h11", loop="asyncio",
     )
     logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)

@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
@@ -39,6 +40,34 @@ from strategy.ledger import Fill
 
 MAX_CLIENT_ORDER_ID = 128
 EPS = 1e-9
+
+
+class StateLock:
+    """A re-entrant lock that, when its outermost holder leaves after a change (`version`
+    moved), calls the broker's `saver` while still holding it: every mutation, over HTTP or a
+    direct method call, is in the snapshot before anyone sees it."""
+
+    def __init__(self, broker: PaperBroker) -> None:
+        self._lock = threading.RLock()
+        self._broker = broker
+        self._depth = 0
+        self._entry_version = 0
+
+    def __enter__(self) -> StateLock:
+        self._lock.acquire()
+        self._depth += 1
+        if self._depth == 1:
+            self._entry_version = self._broker.version
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._depth == 1 and self._broker.version != self._entry_version \
+                    and self._broker.saver is not None:
+                self._broker.saver()  # re-enters at depth 2 and changes nothing
+        finally:
+            self._depth -= 1
+            self._lock.release()
 
 
 class PaperBroker:
@@ -79,7 +108,8 @@ class PaperBroker:
         self.prices = Prices(market)
         self.bars = BarStore(market, max_page_size)
         self.account_id = stable_id("account", f"{key_id}:{seed}")
-        self._lock = threading.RLock()
+        self._lock = StateLock(self)
+        self.saver: Callable[[], None] | None = None  # called after each change (snapshot)
         self._faults = FaultInjector(faults or FaultConfig(), seed)
         self.version = 0
         self._reset()
@@ -103,10 +133,6 @@ class PaperBroker:
         """Back to the start: clock at the start session's open, initial cash, no orders."""
         with self._lock:
             self._reset()
-
-    @property
-    def lock(self) -> threading.RLock:
-        return self._lock
 
     # ---- clock ---------------------------------------------------------------------------
     def clock(self) -> dict:

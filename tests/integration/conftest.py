@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
 BROKER_KEY_ID = "test-key-id"
 BROKER_SECRET_KEY = "test-secret-key"
 DEFAULT_START = date(2023, 1, 3)
