@@ -125,6 +125,16 @@ validate: $(SAM_STAMP) ## cfn-lint (with the SAM translator) and sam validate --
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml
 
+.PHONY: invoke
+invoke: $(STAMP) $(NODE_STAMP) ## EVENT (default events/dry-run.json) via sam local invoke if Docker runs, else python -m handler
+	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then \
+	  echo "Docker available: sam local invoke TradingFunction -e $(EVENT) against the local paper broker and DynamoDB Local"; \
+	  $(MAKE) --no-print-directory build && $(BIN)/python -m infra.invoke --sam --event $(EVENT); \
+	else \
+	  echo "Docker not available: running $(EVENT) through python -m handler against the local paper broker and DynamoDB Local"; \
+	  $(BIN)/python -m infra.invoke --event $(EVENT); \
+	fi
+
 .PHONY: deploy
 deploy: build ## Guided deploy to your AWS account (first time: stack name, region, parameters)
 	$(SAM) deploy --guided
