@@ -74,7 +74,9 @@ def make_server(broker: PaperBroker, snapshot: Path | None, port: int
         snap = Snapshot(broker, snapshot)
         snap.load()
         broker.saver = snap.save
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted connections (else Nagle and
+    # delayed ACKs add ~40 ms to every response)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     sock.listen(128)
