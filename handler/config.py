@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from strategy import Params, load_universe
 
@@ -47,7 +47,7 @@ class Config:
     live: bool
     secret_id: str | None
     key_id: str | None
-    secret_key: str | None
+    secret_key: str | None = field(repr=False)
     trading_url: str | None
     data_url: str | None
     data_feed: str

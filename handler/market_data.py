@@ -67,10 +67,11 @@ class AlpacaBarSource:
             feed=self._feed,
         )
         raw = self._client.get_stock_bars(request)
-        return BarsResult(bars=_long_frame(raw), requests=self._http.requests - before)
+        return BarsResult(bars=bars_frame(raw), requests=self._http.requests - before)
 
 
-def _long_frame(raw: dict[str, list[dict]]) -> pd.DataFrame:
+def bars_frame(raw: dict[str, list[dict]]) -> pd.DataFrame:
+    """alpaca-py raw bars {symbol: [{"t", "c", ...}]} -> long frame (date, symbol, close)."""
     symbols: list[str] = []
     stamps: list[str] = []
     closes: list[float | None] = []

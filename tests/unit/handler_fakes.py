@@ -1,0 +1,172 @@
+"""In-memory stand-ins for the handler's ports (unit tests only; integration tests use the
+local paper broker and DynamoDB Local). Each records what it was asked, in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from handler.ports import (
+    Account,
+    BarsResult,
+    Claim,
+    DuplicateClientOrderId,
+    JournalEntry,
+    MarketClock,
+    OrderRejected,
+    OrderState,
+)
+
+
+@dataclass
+class FakeBroker:
+    now: datetime
+    calendar: list[date]
+    is_open: bool = True
+    cash: float = 500.0
+    equity: float = 500.0
+    held: dict[str, int] = field(default_factory=dict)
+    fill_price: dict[str, float] = field(default_factory=dict)
+    polls_to_fill: int = 1  # get_order calls before an order fills
+    never_fill: set[str] = field(default_factory=set)
+    refuse: set[str] = field(default_factory=set)
+    orders: dict[str, OrderState] = field(default_factory=dict)  # by order id
+    polls: dict[str, int] = field(default_factory=dict)
+    events: list[tuple[str, str]] = field(default_factory=list)
+
+    def clock(self) -> MarketClock:
+        return MarketClock(self.now, self.is_open)
+
+    def sessions(self, start: date, end: date) -> list[date]:
+        return [d for d in self.calendar if start <= d <= end]
+
+    def account(self) -> Account:
+        return Account("acct-1", self.cash, self.equity)
+
+    def positions(self) -> dict[str, int]:
+        return dict(self.held)
+
+    def submit_market_order(self, symbol, side, qty, client_order_id) -> OrderState:
+        if any(o.client_order_id == client_order_id for o in self.orders.values()):
+            self.events.append(("duplicate", client_order_id))
+            raise DuplicateClientOrderId(client_order_id)
+        if symbol in self.refuse:
+            self.events.append(("refused", client_order_id))
+            raise OrderRejected(f"{client_order_id}: insufficient buying power")
+        order = OrderState(f"id-{len(self.orders)}", client_order_id, symbol, side, qty, "new")
+        self.orders[order.order_id] = order
+        self.events.append(("submit", client_order_id))
+        return order
+
+    def get_order(self, order_id: str) -> OrderState:
+        order = self.orders[order_id]
+        self.polls[order_id] = self.polls.get(order_id, 0) + 1
+        if (not order.terminal and order.symbol not in self.never_fill
+                and self.polls[order_id] >= self.polls_to_fill):
+            price = self.fill_price.get(order.symbol, 10.0)
+            order = OrderState(order.order_id, order.client_order_id, order.symbol, order.side,
+                               order.qty, "filled", order.qty, price)
+            self.orders[order_id] = order
+            self.events.append(("filled", order.client_order_id))
+        return order
+
+    def get_order_by_client_id(self, client_order_id: str) -> OrderState | None:
+        self.events.append(("lookup", client_order_id))
+        return next(
+            (o for o in self.orders.values() if o.client_order_id == client_order_id), None
+        )
+
+    def cancel_order(self, order_id: str) -> None:
+        order = self.orders[order_id]
+        self.orders[order_id] = OrderState(order.order_id, order.client_order_id, order.symbol,
+                                           order.side, order.qty, "canceled")
+        self.events.append(("cancel", order.client_order_id))
+
+    def submitted(self) -> list[str]:
+        return [cid for kind, cid in self.events if kind == "submit"]
+
+
+@dataclass
+class FakeBars:
+    frame: pd.DataFrame
+    calls: list[tuple[tuple[str, ...], date, date]] = field(default_factory=list)
+
+    def daily_bars(self, symbols, start, end) -> BarsResult:
+        self.calls.append((tuple(symbols), start, end))
+        days = self.frame["date"].dt.date
+        served = self.frame[(days >= start) & (days <= end) & self.frame["symbol"].isin(symbols)]
+        return BarsResult(bars=served.reset_index(drop=True), requests=1)
+
+
+@dataclass
+class FakeJournal:
+    """The claim rules of `handler.journal.DynamoJournal`, in memory, with a settable lease."""
+
+    entries: dict[str, JournalEntry] = field(default_factory=dict)
+    expired: set[str] = field(default_factory=set)  # keys whose lease has run out
+    writes: list[tuple[str, str]] = field(default_factory=list)
+
+    def claim(self, key: str, owner: str) -> Claim:
+        entry = self.entries.get(key)
+        if entry is None:
+            self.entries[key] = JournalEntry(status="CLAIMED", owner=owner)
+            self.writes.append(("claim", key))
+            return Claim("claimed", self.entries[key])
+        if entry.status == "DONE":
+            return Claim("done", entry)
+        if entry.owner != owner and key not in self.expired:
+            return Claim("in_progress", entry)
+        entry.owner = owner
+        self.writes.append(("take_over", key))
+        return Claim("claimed", entry)
+
+    def store_plan(self, key, owner, plan, context) -> None:
+        entry = self._held(key, owner)
+        entry.status, entry.plan, entry.plan_context = "PLANNED", plan, context
+        self.writes.append(("plan", key))
+
+    def record_order(self, key, owner, order: OrderState) -> None:
+        self._held(key, owner).orders[order.client_order_id] = order.to_dict()
+        self.writes.append(("order", order.client_order_id))
+
+    def done(self, key, owner, summary) -> None:
+        entry = self._held(key, owner)
+        entry.status, entry.summary = "DONE", summary
+        self.writes.append(("done", key))
+
+    def release(self, key, owner) -> None:
+        self._held(key, owner)
+        del self.entries[key]
+        self.writes.append(("release", key))
+
+    def get(self, key) -> JournalEntry | None:
+        return self.entries.get(key)
+
+    def _held(self, key: str, owner: str) -> JournalEntry:
+        entry = self.entries[key]
+        assert entry.owner == owner, f"{key} written by {owner}, held by {entry.owner}"
+        return entry
+
+
+@dataclass
+class FakeLog:
+    lines: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    keys: dict[str, Any] = field(default_factory=dict)
+
+    def append_keys(self, **keys: Any) -> None:
+        self.keys.update(keys)
+
+    def info(self, message: str, extra: dict | None = None) -> None:
+        self.lines.append(("info", message, extra or {}))
+
+    def warning(self, message: str, extra: dict | None = None) -> None:
+        self.lines.append(("warning", message, extra or {}))
+
+    def error(self, message: str, extra: dict | None = None) -> None:
+        self.lines.append(("error", message, extra or {}))
+
+    def messages(self) -> list[str]:
+        return [m for _, m, _ in self.lines]

@@ -1,0 +1,61 @@
+"""Credentials from Secrets Manager through Powertools Parameters (moto), never leaked."""
+
+import json
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.parameters import base
+from moto import mock_aws
+
+from handler.config import ConfigError, load_config
+from handler.credentials import load_credentials
+
+
+@pytest.fixture
+def secrets(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    base.DEFAULT_PROVIDERS.clear()  # the provider caches a client and values per process
+    with mock_aws():
+        yield boto3.client("secretsmanager", region_name="us-east-1")
+    base.DEFAULT_PROVIDERS.clear()
+
+
+def config(secret_id):
+    return load_config({"ALPACA_SECRET_ID": secret_id})
+
+
+def test_keys_come_from_the_json_secret(secrets):
+    secrets.create_secret(
+        Name="alpaca/paper", SecretString=json.dumps({"key_id": "PK1", "secret_key": "SK-xyz"})
+    )
+    creds = load_credentials(config("alpaca/paper"))
+    assert (creds.key_id, creds.secret_key) == ("PK1", "SK-xyz")
+    assert "SK-xyz" not in repr(creds)
+
+
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [
+        ("not json", "is not JSON"),
+        (json.dumps(["PK1"]), "must be a JSON object"),
+        (json.dumps({"key_id": "PK1"}), "needs non-empty string fields key_id and secret_key"),
+        (json.dumps({"key_id": "PK1", "secret_key": ""}), "needs non-empty string fields"),
+    ],
+)
+def test_a_malformed_secret_is_a_configuration_error(secrets, secret, message):
+    secrets.create_secret(Name="alpaca/bad", SecretString=secret)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_credentials(config("alpaca/bad"))
+    assert str(caught.value).startswith("ALPACA_SECRET_ID")
+
+
+def test_a_missing_secret_is_a_configuration_error(secrets):
+    with pytest.raises(ConfigError, match="ALPACA_SECRET_ID: cannot read secret alpaca/none"):
+        load_credentials(config("alpaca/none"))
+
+
+def test_plain_keys_are_used_only_without_a_secret():
+    creds = load_credentials(load_config({"ALPACA_KEY_ID": "k", "ALPACA_SECRET_KEY": "s"}))
+    assert (creds.key_id, creds.secret_key) == ("k", "s")

@@ -1,0 +1,51 @@
+"""Bar cleaning: completed sessions only, bad bars dropped and counted, stale symbols visible."""
+
+import math
+from datetime import date
+
+import pandas as pd
+
+from handler.market_data import bars_frame, closes_frame
+
+SESSIONS = [date(2024, 3, 4), date(2024, 3, 5), date(2024, 3, 6)]
+
+
+def bars(rows):
+    return pd.DataFrame(
+        [(pd.Timestamp(d), s, c) for d, s, c in rows], columns=["date", "symbol", "close"]
+    )
+
+
+def test_wide_closes_on_the_session_calendar_with_bad_bars_counted():
+    clean = closes_frame(
+        bars([
+            ("2024-03-04", "AAA", 10.0),
+            ("2024-03-05", "AAA", float("nan")),  # NaN
+            ("2024-03-06", "AAA", 12.0),
+            ("2024-03-04", "BBB", 0.0),  # <= 0
+            ("2024-03-05", "BBB", 21.0),
+            ("2024-03-05", "BBB", 21.5),  # duplicate: the later one is kept
+            ("2024-03-07", "BBB", 22.0),  # the run date itself: not a completed session
+            ("2024-03-06", "ZZZ", 5.0),  # not asked for
+        ]),
+        SESSIONS,
+        ["AAA", "BBB", "CCC"],
+    )
+    assert clean.dropped == 5
+    assert list(clean.closes.columns) == ["AAA", "BBB", "CCC"]
+    assert [d.date() for d in clean.closes.index] == SESSIONS
+    assert clean.closes["AAA"].tolist()[::2] == [10.0, 12.0]
+    assert math.isnan(clean.closes.loc["2024-03-05", "AAA"])
+    assert clean.closes.loc["2024-03-05", "BBB"] == 21.5
+    assert clean.stale == ("BBB", "CCC")  # no close on the previous session (2024-03-06)
+
+
+def test_alpaca_bar_stamps_are_new_york_midnight():
+    frame = bars_frame({
+        "AAA": [{"t": "2024-03-04T05:00:00Z", "c": 10.5}, {"t": "2024-07-01T04:00:00Z", "c": 11}],
+        "BBB": [{"t": "2024-03-04T05:00:00Z", "c": None}],
+    })
+    assert frame["date"].dt.date.tolist() == [date(2024, 3, 4), date(2024, 7, 1), date(2024, 3, 4)]
+    assert frame["symbol"].tolist() == ["AAA", "AAA", "BBB"]
+    assert frame["close"].tolist()[:2] == [10.5, 11.0]
+    assert math.isnan(frame["close"].iloc[2])

@@ -1,0 +1,171 @@
+"""One morning over fake ports: which statuses send what, and what the journal holds."""
+
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from handler.config import ConfigError, load_config
+from handler.event import RunRequest
+from handler.morning import Services, run_morning
+from strategy import Order, Plan, plan, scores
+from tests.unit.handler_fakes import FakeBars, FakeBroker, FakeJournal, FakeLog
+
+SYMBOLS = ["AAA", "BBB", "CCC", "DDD", "EEE", "FFF"]
+CALENDAR = [d.date() for d in pd.bdate_range("2024-01-02", "2024-03-06")]
+RUN_DATE = CALENDAR[-1]  # Wednesday 2024-03-06
+ENV = {
+    "ALPACA_KEY_ID": "k",
+    "ALPACA_SECRET_KEY": "s",
+    "JOURNAL_TABLE": "journal",
+    "UNIVERSE": ",".join(SYMBOLS),
+    "BENCHMARK_SYMBOL": "SPY",
+    "STRATEGY_EMA_SPAN": "3",
+    "STRATEGY_LOOKBACK_BARS": "10",
+    "STRATEGY_CANDIDATE_FRACTION": "0.5",
+    "STRATEGY_MAX_POSITIONS": "2",
+}
+KEY = f"acct-1#{RUN_DATE}"
+
+
+def closes() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    days = pd.DatetimeIndex(pd.to_datetime(CALENDAR[:-1]))
+    walk = 50 * np.exp(np.cumsum(rng.normal(0, 0.03, (len(days), 7)), axis=0))
+    return pd.DataFrame(walk, index=days, columns=[*SYMBOLS, "SPY"])
+
+
+def long_bars() -> pd.DataFrame:
+    wide = closes()
+    wide.index.name = "date"
+    return wide.stack().rename("close").reset_index().rename(columns={"level_1": "symbol"})
+
+
+def world(env=None, **broker_kwargs):
+    cfg = load_config({**ENV, **(env or {})})
+    broker = FakeBroker(now=datetime(2024, 3, 6, 14, 35, tzinfo=UTC),
+                        calendar=CALENDAR, **broker_kwargs)
+    bars = FakeBars(long_bars())
+    journal = FakeJournal()
+    return Services(cfg, broker, bars, journal), broker, bars, journal
+
+
+def scheduled(day=RUN_DATE):
+    return RunRequest(trigger="schedule", run_date=day, dry_run=False)
+
+
+def expected_plan(cfg, cash=500.0, positions=None):
+    wide = closes().iloc[-(cfg.params.lookback_bars + 20):]
+    last = wide.iloc[-1]
+    return plan(scores(wide[SYMBOLS], cfg.params), last[SYMBOLS].to_dict(), cash,
+                positions or {}, cfg.params)
+
+
+def test_a_weekend_is_skipped_before_anything_is_read_or_written():
+    services, broker, bars, journal = world()
+    summary = run_morning(scheduled(date(2024, 3, 9)), services, "req-1", FakeLog())
+    assert summary["status"] == "skipped" and summary["code"] == "not_session"
+    assert not bars.calls and not journal.writes and not broker.events
+
+
+@pytest.mark.parametrize(
+    ("request_", "is_open", "code"),
+    [
+        (RunRequest("manual", date(2024, 3, 5), False), True, "not_today"),
+        (RunRequest("manual", None, False), False, "market_closed"),
+    ],
+)
+def test_a_trading_run_needs_today_and_an_open_market(request_, is_open, code):
+    services, broker, bars, journal = world(is_open=is_open)
+    summary = run_morning(request_, services, "req-1", FakeLog())
+    assert (summary["status"], summary["code"]) == ("skipped", code)
+    assert not bars.calls and not journal.writes and not broker.events
+
+
+def test_dry_run_plans_on_completed_sessions_and_sends_and_writes_nothing():
+    services, broker, bars, journal = world(is_open=False)
+    log = FakeLog()
+    summary = run_morning(RunRequest("manual", None, True), services, "req-1", log)
+    want = expected_plan(services.config)
+    assert summary["status"] == "dry_run"
+    assert Plan.from_dict(summary["plan"]) == want and want.buys
+    (symbols, start, end), = bars.calls
+    assert symbols == tuple(sorted([*SYMBOLS, "SPY"]))
+    assert end == CALENDAR[-2] and start == CALENDAR[-2 - 29]
+    assert summary["data_requests"] == 1 and summary["bars_dropped"] == 0
+    assert not broker.events and not journal.writes
+    assert log.keys == {"run_date": "2024-03-06"}
+
+
+def test_kill_switch_plans_and_logs_but_sends_nothing():
+    services, broker, _, journal = world({"TRADING_ENABLED": "false"})
+    summary = run_morning(scheduled(), services, "req-1", FakeLog())
+    assert summary["status"] == "disabled"
+    assert Plan.from_dict(summary["plan"]) == expected_plan(services.config)
+    assert not broker.events and not journal.writes
+
+
+def test_a_morning_stores_the_plan_before_the_first_order_then_done():
+    services, broker, _, journal = world()
+    summary = run_morning(scheduled(), services, "req-1", FakeLog())
+    want = expected_plan(services.config)
+    assert summary["status"] == "done"
+    assert [o["client_order_id"] for o in summary["orders"]] == [
+        f"mr-2024-03-06-{o.symbol}-{o.side}" for o in want.orders
+    ]
+    assert broker.submitted() == [o["client_order_id"] for o in summary["orders"]]
+    assert summary["submitted"] == summary["filled"] == len(want.orders)
+    assert [w[0] for w in journal.writes[:3]] == ["claim", "plan", "order"]
+    entry = journal.get(KEY)
+    assert entry.status == "DONE" and entry.summary == summary
+    assert Plan.from_dict(entry.plan) == want
+
+
+def test_a_second_invocation_returns_the_stored_summary_and_sends_nothing():
+    services, broker, _, _ = world()
+    first = run_morning(scheduled(), services, "req-1", FakeLog())
+    sent = list(broker.submitted())
+    again = run_morning(scheduled(), services, "req-2", FakeLog())
+    assert again["status"] == "already_done" and again["original_status"] == "done"
+    assert again["orders"] == first["orders"]
+    assert broker.submitted() == sent
+
+
+def test_a_live_claim_by_another_invocation_makes_this_one_exit():
+    services, broker, bars, journal = world()
+    journal.claim(KEY, "req-other")
+    summary = run_morning(scheduled(), services, "req-1", FakeLog())
+    assert summary["status"] == "in_progress"
+    assert not broker.submitted() and not bars.calls
+
+
+def test_a_stored_plan_is_resumed_never_replanned():
+    services, broker, bars, journal = world()
+    stored = Plan(buys=(Order("FFF", "buy", 1),))
+    journal.claim(KEY, "req-crashed")
+    journal.store_plan(KEY, "req-crashed", stored.to_dict(), {"cash_before": 500.0})
+    journal.expired.add(KEY)
+    summary = run_morning(scheduled(), services, "req-retry", FakeLog())
+    assert summary["status"] == "done" and summary["resumed"] is True
+    assert broker.submitted() == ["mr-2024-03-06-FFF-buy"]
+    assert not bars.calls
+
+
+def test_a_plan_breaking_a_guard_is_not_sent_and_the_claim_is_released():
+    services, broker, _, journal = world({"MAX_ORDER_NOTIONAL": "1"})
+    log = FakeLog()
+    summary = run_morning(scheduled(), services, "req-1", log)
+    assert summary["status"] == "guard_blocked"
+    assert summary["problems"] and all("MAX_ORDER_NOTIONAL=1" in p for p in summary["problems"])
+    assert not broker.submitted()
+    assert journal.get(KEY) is None
+    assert "plan blocked by guards" in log.messages()
+
+
+def test_trading_without_a_journal_table_is_a_configuration_error():
+    services, broker, _, _ = world({"JOURNAL_TABLE": ""})
+    services = Services(services.config, broker, services.bars, None)
+    with pytest.raises(ConfigError, match="JOURNAL_TABLE"):
+        run_morning(scheduled(), services, "req-1", FakeLog())
+    assert not broker.events
