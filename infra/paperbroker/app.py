@@ -97,7 +97,10 @@ def build_app(broker: PaperBroker) -> Starlette:
         status = q.get("status", "open")
         if status not in ("open", "closed", "all"):
             raise errors.bad_request(f"status must be open, closed or all, got {status!r}")
-        limit = int(q.get("limit", "50"))
+        try:
+            limit = int(q.get("limit", "50"))
+        except ValueError:
+            raise errors.bad_request(f"limit must be an integer, got {q.get('limit')!r}") from None
         return _json(broker.list_orders(
             status=status, limit=min(max(limit, 1), 500), direction=q.get("direction", "desc"),
             symbols=symbols or None, after=_time_param(request, "after"),
