@@ -16,6 +16,11 @@ from handler.context import LocalContext
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m handler", description=__doc__)
     parser.add_argument("--event", type=Path, required=True, help="JSON event file")
+    parser.add_argument(
+        "--request-id",
+        help="the invocation's request id (default: a new one); Lambda's own retry of a failed "
+        "invocation keeps its request id, so passing the same one replays such a retry",
+    )
     args = parser.parse_args(argv)
     try:
         event = json.loads(args.event.read_text(encoding="utf-8"))
@@ -25,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     from handler.app import lambda_handler
 
     try:
-        summary = lambda_handler(event, LocalContext())
+        context = LocalContext(**({"aws_request_id": args.request_id} if args.request_id else {}))
+        summary = lambda_handler(event, context)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

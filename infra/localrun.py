@@ -28,7 +28,7 @@ import pandas as pd
 
 from infra.dynamodb_local import LOCAL_CREDENTIALS, DynamoDBLocal, create_journal_table
 from infra.market import Market, MarketDataError, load_csv, synthetic_market
-from infra.paperbroker import start_broker
+from infra.paperbroker import RunningBroker, start_broker
 from strategy.ledger import EquityRow, Fill, equity_csv, trades_csv
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -64,8 +64,10 @@ def run_local(
     log: TextIO | None = None,
     on_day: Callable[[dict[str, Any]], None] | None = None,
     fill_delay: float = 0.02,
+    invoker: Invoker | None = None,
 ) -> LocalRun:
-    """Run `days` mornings from the first session >= `start`; stop everything it started."""
+    """Run `days` mornings from the first session >= `start`; stop everything it started.
+    `invoker` (default `in_process`) is how each morning's event reaches the function."""
     sessions = market.window(pd.Timestamp(start), None)[:days]
     if sessions.empty:
         raise MarketDataError(
@@ -82,23 +84,8 @@ def run_local(
         DynamoDBLocal() as db,
     ):
         create_journal_table(db.endpoint_url, TABLE)
-        env = {
-            "ALPACA_KEY_ID": KEY_ID,
-            "ALPACA_SECRET_KEY": SECRET_KEY,
-            "ALPACA_TRADING_URL": broker.base_url,
-            "ALPACA_DATA_URL": broker.base_url,
-            "JOURNAL_TABLE": TABLE,
-            "DYNAMODB_ENDPOINT_URL": db.endpoint_url,
-            "BENCHMARK_SYMBOL": market.benchmark,
-            "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
-            "AWS_DEFAULT_REGION": LOCAL_CREDENTIALS["region_name"],
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "FILL_TIMEOUT_SECONDS": os.environ.get("FILL_TIMEOUT_SECONDS", "2"),
-        }
-        if universe is not None:
-            env["UNIVERSE"] = ",".join(universe)
-        with _handler(env, log) as invoke:
+        env = handler_env(broker.base_url, db.endpoint_url, TABLE, market.benchmark, universe)
+        with (invoker or in_process)(env, log, broker) as invoke:
             for k, session in enumerate(sessions):
                 day = session.date()
                 if k:
@@ -133,9 +120,46 @@ def run_local(
     return result
 
 
+def handler_env(
+    broker_url: str,
+    dynamodb_url: str,
+    table: str,
+    benchmark: str,
+    universe: tuple[str, ...] | None,
+) -> dict[str, str]:
+    """The environment the function gets in AWS, pointed at the local stand-ins."""
+    env = {
+        "ALPACA_KEY_ID": KEY_ID,
+        "ALPACA_SECRET_KEY": SECRET_KEY,
+        "ALPACA_TRADING_URL": broker_url,
+        "ALPACA_DATA_URL": broker_url,
+        "JOURNAL_TABLE": table,
+        "DYNAMODB_ENDPOINT_URL": dynamodb_url,
+        "BENCHMARK_SYMBOL": benchmark,
+        "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+        "AWS_DEFAULT_REGION": LOCAL_CREDENTIALS["region_name"],
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "FILL_TIMEOUT_SECONDS": os.environ.get("FILL_TIMEOUT_SECONDS", "2"),
+    }
+    if universe is not None:
+        env["UNIVERSE"] = ",".join(universe)
+    return env
+
+
+# (environment, log sink, the running broker) -> a context yielding `invoke(event) -> summary`
+Invoker = Callable[
+    [dict[str, str], TextIO | None, RunningBroker],
+    contextlib.AbstractContextManager[Callable[[dict], dict]],
+]
+
+
 @contextlib.contextmanager
-def _handler(env: dict[str, str], log: TextIO | None) -> Iterator[Callable[[dict], dict]]:
-    """`lambda_handler` with `env` set, its logs and metrics sent to `log` (or dropped)."""
+def in_process(
+    env: dict[str, str], log: TextIO | None, broker: RunningBroker
+) -> Iterator[Callable[[dict], dict]]:
+    """`lambda_handler` in this process with `env` set, its logs and metrics sent to `log` (or
+    dropped)."""
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     from handler import app

@@ -1,0 +1,166 @@
+"""One `python -m handler` invocation in its own process, watched through its log lines and
+killable with SIGKILL at a step boundary: what a crashed Lambda runtime looks like.
+
+Why a process and not a flag: the production code has no "stop here" switch (a test hook in the
+trading path would be a hook that can fire in production). The handler's own JSON log lines
+(Powertools, one per step: "plan stored", "order", "fill", "run finished") say where it is, and
+the caller holds it still at the next broker request (the paper broker's `stall`/`delay`
+faults or its fill delay) while it waits for the line, then kills. The summary the process
+prints last (indented JSON) is parsed into `Outcome.summary`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+LogLine = dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    """How the process ended: exit code (negative = killed by that signal), the summary it
+    printed (None when it printed none), its JSON log lines, its stderr, all of its stdout."""
+
+    returncode: int
+    summary: dict[str, Any] | None
+    logs: list[LogLine] = field(default_factory=list)
+    stderr: str = ""
+    stdout: str = ""
+
+    @property
+    def killed(self) -> bool:
+        return self.returncode == -signal.SIGKILL
+
+
+class HandlerProcess:
+    """`python -m handler --event <event>` with exactly `env` (plus PATH), started at once."""
+
+    def __init__(
+        self,
+        event: Mapping[str, Any],
+        env: Mapping[str, str],
+        *,
+        request_id: str | None = None,
+    ) -> None:
+        self._event_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in wait()
+            "w", suffix=".json", prefix="event-", delete=False
+        )
+        json.dump(dict(event), self._event_file)
+        self._event_file.close()
+        command = [sys.executable, "-m", "handler", "--event", self._event_file.name]
+        if request_id is not None:
+            command += ["--request-id", request_id]
+        child_env = {"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0", **env}
+        self._lines: list[str] = []
+        self._logs: list[LogLine] = []
+        self._changed = threading.Condition()
+        self._process = subprocess.Popen(
+            command, cwd=ROOT, env=child_env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+        )
+        self._stderr: list[str] = []
+        self._readers = [
+            threading.Thread(target=self._read_stdout, daemon=True),
+            threading.Thread(target=self._read_stderr, daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def _read_stdout(self) -> None:
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            parsed = _log_line(line)
+            with self._changed:
+                self._lines.append(line)
+                if parsed is not None:
+                    self._logs.append(parsed)
+                self._changed.notify_all()
+        with self._changed:
+            self._changed.notify_all()
+
+    def _read_stderr(self) -> None:
+        assert self._process.stderr is not None
+        for line in self._process.stderr:
+            self._stderr.append(line)
+
+    def logs(self) -> list[LogLine]:
+        with self._changed:
+            return list(self._logs)
+
+    def wait_for_log(
+        self, predicate: Callable[[list[LogLine]], bool], timeout: float = 30.0
+    ) -> bool:
+        """Block until `predicate(log lines so far)` holds (True) or the process ended or
+        `timeout` passed (False)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not predicate(self._logs):
+                left = deadline - time.monotonic()
+                ended = self._process.poll() is not None and not self._readers[0].is_alive()
+                if left <= 0 or ended:
+                    return predicate(self._logs)
+                self._changed.wait(min(left, 0.05))
+            return True
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, no final log line, no journal write: a crashed runtime."""
+        if self._process.poll() is None:
+            self._process.send_signal(signal.SIGKILL)
+
+    def wait(self, timeout: float = 120.0) -> Outcome:
+        try:
+            code = self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            code = self._process.wait(timeout=10)
+        for reader in self._readers:
+            reader.join(timeout=10)
+        Path(self._event_file.name).unlink(missing_ok=True)
+        stdout = "".join(self._lines)
+        return Outcome(code, _summary(self._lines), self.logs(), "".join(self._stderr), stdout)
+
+
+def run_handler(
+    event: Mapping[str, Any], env: Mapping[str, str], *, request_id: str | None = None,
+    timeout: float = 120.0,
+) -> Outcome:
+    """Run one invocation to its end."""
+    return HandlerProcess(event, env, request_id=request_id).wait(timeout)
+
+
+def _log_line(line: str) -> LogLine | None:
+    text = line.strip()
+    if not (text.startswith("{") and text.endswith("}")):
+        return None
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, dict) and "message" in parsed else None
+
+
+def _summary(lines: list[str]) -> dict[str, Any] | None:
+    """The indented JSON `python -m handler` prints last: from the last line that is "{"."""
+    starts = [i for i, line in enumerate(lines) if line.rstrip("\n") == "{"]
+    if not starts:
+        return None
+    try:
+        return json.loads("".join(lines[starts[-1]:]))
+    except json.JSONDecodeError:
+        return None
