@@ -8,8 +8,11 @@ Python API:
                  rate_limit=None, faults=None, seed=0, snapshot=None, port=0,
                  max_page_size=10_000) -> RunningBroker
     RunningBroker: .base_url, .port, .broker (PaperBroker), .stop(), context manager.
-    PaperBroker: .next_open(), .close(), .set_time(ts), .reset(), .stats(), .set_faults(cfg),
-                 .equity(), .fills (list[strategy.ledger.Fill]), .cash, .positions, .now.
+    PaperBroker: .next_open(), .close(), .set_time(ts) (naive = New York), .reset(),
+                 .stats(), .set_faults(cfg, seed=None), .equity(), .fills
+                 (list[strategy.ledger.Fill]), .cash, .positions ({symbol: [qty, cost]}),
+                 .now (UTC pd.Timestamp), .account_id, .closing_equity ({date: equity}).
+    `max_page_size` is an addition to the team contract (tests force small bar pages).
     FaultConfig / FaultRule: see infra.paperbroker.faults.
 Admin HTTP (no keys): POST /_sim/next_open, POST /_sim/close, POST /_sim/set_time
 {"time": ISO}, POST /_sim/reset, GET /_sim/stats, GET|POST /_sim/faults.
