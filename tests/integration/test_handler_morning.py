@@ -1,0 +1,171 @@
+"""Mornings through `lambda_handler` against the local paper broker (real alpaca-py over
+loopback) and DynamoDB Local: what is sent, what the journal holds, and what is never sent."""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from datetime import date, time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from alpaca.trading.client import TradingClient
+from alpaca.trading.enums import OrderSide, TimeInForce
+from alpaca.trading.requests import MarketOrderRequest
+
+from handler.journal import DynamoJournal, journal_key
+from infra.dynamodb_local import DynamoDBLocal, client
+from strategy import Plan
+from tests.integration.handler_env import fresh_services, morning, scheduled, wire
+
+ROOT = Path(__file__).resolve().parents[2]
+DAY = date(2023, 1, 3)
+pytestmark = pytest.mark.usefixtures(fresh_services.__name__)
+
+
+@pytest.fixture(scope="module")
+def dynamodb():
+    with DynamoDBLocal() as db:
+        yield db.endpoint_url
+
+
+@pytest.fixture
+def at_open(paper_broker):
+    paper_broker.broker.set_time(pd.Timestamp(morning(DAY)))
+    return paper_broker
+
+
+def orders_sent(broker) -> int:
+    return broker.broker.stats()["orders"]
+
+
+def journal(endpoint, table):
+    return DynamoJournal(client(endpoint), table, lease_seconds=900, ttl_days=400)
+
+
+def test_a_morning_trades_its_plan_once_and_a_rerun_sends_nothing(at_open, dynamodb, monkeypatch):
+    invoke, table = wire(monkeypatch, at_open, dynamodb)
+    summary = invoke(scheduled(DAY))
+    plan = Plan.from_dict(summary["plan"])
+    assert summary["status"] == "done" and plan.buys and not plan.sells
+    assert summary["data_requests"] <= 5  # 504 symbols x 70 sessions, one batched request
+    assert [o["client_order_id"] for o in summary["orders"]] == [
+        f"mr-2023-01-03-{o.symbol}-buy" for o in plan.buys
+    ]
+    held = {s: int(float(p[0])) for s, p in at_open.broker.positions.items()}
+    assert held == {o.symbol: o.qty for o in plan.buys if o.symbol in held}
+    assert summary["filled"] == len(held) and summary["equity"] > 0
+    entry = journal(dynamodb, table).get(journal_key(summary["account_id"], "2023-01-03"))
+    assert entry.status == "DONE" and entry.summary == summary
+    assert {cid: o["status"] for cid, o in entry.orders.items()} == {
+        o["client_order_id"]: o["status"] for o in summary["orders"]
+    }
+
+    before = at_open.broker.stats()
+    again = invoke(scheduled(DAY))
+    after = at_open.broker.stats()
+    assert again["status"] == "already_done" and again["orders"] == summary["orders"]
+    assert after["orders"] == before["orders"]
+    assert after["orders_by_client_order_id"] == before["orders_by_client_order_id"]
+    assert "POST /v2/orders" not in {
+        k for k in after["requests"] if after["requests"][k] != before["requests"].get(k)
+    }
+
+
+def test_a_retry_of_a_crashed_morning_resumes_its_plan_without_duplicates(
+    at_open, dynamodb, monkeypatch
+):
+    invoke, table = wire(monkeypatch, at_open, dynamodb, TRADING_ENABLED="false")
+    plan = Plan.from_dict(invoke(scheduled(DAY))["plan"])  # what the morning decides
+    monkeypatch.setenv("TRADING_ENABLED", "true")
+    # The crashed attempt: claimed, stored its plan, sent the first buy, then died.
+    b = at_open.broker
+    account = TradingClient(b.key_id, b.secret_key, url_override=at_open.base_url)
+    key = journal_key(b.account_id, "2023-01-03")
+    j = journal(dynamodb, table)
+    j.claim(key, "req-crashed")
+    j.store_plan(key, "req-crashed", plan.to_dict(), {"cash_before": 500.0})
+    first = plan.buys[0]
+    account.submit_order(MarketOrderRequest(
+        symbol=first.symbol, qty=first.qty, side=OrderSide.BUY, time_in_force=TimeInForce.DAY,
+        client_order_id=f"mr-2023-01-03-{first.symbol}-buy",
+    ))
+    from handler import app
+    app.services.cache_clear()
+
+    summary = invoke(scheduled(DAY), request_id="req-crashed")  # Lambda's retry: same id
+    assert summary["status"] == "done" and summary["resumed"] is True
+    assert Plan.from_dict(summary["plan"]) == plan
+    assert b.stats()["orders"] == len(plan.buys)  # the first buy was not sent twice
+    assert summary["submitted"] == len(plan.buys) - 1
+    assert sorted(b.positions) == sorted(o.symbol for o in plan.buys)
+
+
+def test_a_live_claim_elsewhere_means_no_orders(at_open, dynamodb, monkeypatch):
+    invoke, table = wire(monkeypatch, at_open, dynamodb)
+    journal(dynamodb, table).claim(journal_key(at_open.broker.account_id, "2023-01-03"), "other")
+    assert invoke(scheduled(DAY))["status"] == "in_progress"
+    assert orders_sent(at_open) == 0
+
+
+def test_concurrent_invocations_trade_once(at_open, dynamodb, monkeypatch):
+    invoke, _ = wire(monkeypatch, at_open, dynamodb)
+    from handler import app
+
+    app.services()  # one cold start, shared like two requests hitting warm containers
+    results: list[dict] = []
+    threads = [threading.Thread(target=lambda: results.append(invoke(scheduled(DAY))))
+               for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(r["status"] for r in results)
+    assert statuses.count("done") == 1
+    assert set(statuses) <= {"done", "in_progress", "already_done"}
+    done = next(r for r in results if r["status"] == "done")
+    assert orders_sent(at_open) == len(done["orders"])
+
+
+@pytest.mark.parametrize(
+    ("extra", "event", "status"),
+    [
+        ({}, {"dry_run": True}, "dry_run"),
+        ({"TRADING_ENABLED": "false"}, scheduled(DAY), "disabled"),
+        ({"MAX_ORDERS_PER_RUN": "1"}, scheduled(DAY), "guard_blocked"),
+        ({}, {"dry_run": True, "symbols": ["AAPL"]}, "rejected_event"),
+        ({}, {"run_date": "2023-01-02", "dry_run": False}, "skipped"),  # a holiday
+        ({}, {"run_date": "2023-01-04", "dry_run": False}, "skipped"),  # not today
+    ],
+)
+def test_runs_that_must_not_send_orders_send_none(
+    at_open, dynamodb, monkeypatch, extra, event, status
+):
+    invoke, table = wire(monkeypatch, at_open, dynamodb, **extra)
+    summary = invoke(event)
+    assert summary["status"] == status
+    assert orders_sent(at_open) == 0
+    assert journal(dynamodb, table).get(journal_key(at_open.broker.account_id,
+                                                    "2023-01-03")) is None
+
+
+def test_after_the_close_a_late_morning_is_skipped(paper_broker, dynamodb, monkeypatch):
+    paper_broker.broker.set_time(pd.Timestamp(morning(DAY, time(16, 30))))
+    invoke, _ = wire(monkeypatch, paper_broker, dynamodb)
+    summary = invoke(scheduled(DAY))
+    assert (summary["status"], summary["code"]) == ("skipped", "market_closed")
+    assert orders_sent(paper_broker) == 0
+
+
+def test_python_m_handler_dry_run(at_open, dynamodb, monkeypatch):
+    wire(monkeypatch, at_open, dynamodb)
+    done = subprocess.run(
+        [sys.executable, "-m", "handler", "--event", "events/dry-run.json"],
+        cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout[done.stdout.index("\n{\n") + 1:])
+    assert summary["status"] == "dry_run" and summary["run_date"] == "2023-01-03"
+    assert summary["plan"]["buys"] and orders_sent(at_open) == 0
