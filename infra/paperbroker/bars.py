@@ -6,8 +6,12 @@ Choices, each because a real client must cope with the real service:
 - No look-ahead: a bar is served only if its session date is strictly before the simulated
   clock's New York date, even after that session's close. The morning run never needs today's
   bar, and a client can then never see a price it could not have known at 09:35.
-- Alpaca never sends NaN: a bar whose open/high/low/close is missing or <= 0 (or whose volume
-  is missing) is left out, so dirty data shows up as a gap, never as an invented price.
+- Alpaca never sends NaN. A bar whose close is missing or <= 0 (or whose volume is missing) is
+  left out, so it shows up as a gap. A bar with a real close but an empty open/high/low (11 rows
+  of the shared data, e.g. REGN 2015-06-09) is served with those fields set to its close: the
+  close is real and is all the strategy reads (STRATEGY.md rule 1 keeps every non-missing
+  close, and the backtester does too, so dropping the bar would break parity), while fills
+  still use the data's own open, so no order ever fills at that stand-in price.
   `n` and `vw` (trade count, VWAP) are not in the data and are sent as null.
 - Pages hold at most `limit` bars (default 1000, at most `max_page_size`=10000), ordered by
   symbol then time; `next_page_token` is opaque (an offset into the same query).
@@ -42,11 +46,14 @@ class BarStore:
         self._rows: dict[str, tuple[np.ndarray, ...]] = {}
         wide = {f: market.wide(f) for f in ("open", "high", "low", "close", "volume")}
         for sym in wide["close"].columns:
-            cols = [wide[f][sym].to_numpy(dtype=float) for f in ("open", "high", "low", "close")]
+            close = wide["close"][sym].to_numpy(dtype=float)
             vol = wide["volume"][sym].to_numpy(dtype=float)
-            ok = np.isfinite(vol) & (vol >= 0)
-            for c in cols:
-                ok &= np.isfinite(c) & (c > 0)
+            cols = []
+            for f in ("open", "high", "low"):
+                c = wide[f][sym].to_numpy(dtype=float)
+                cols.append(np.where(np.isfinite(c) & (c > 0), c, close))
+            cols.append(close)
+            ok = np.isfinite(vol) & (vol >= 0) & np.isfinite(close) & (close > 0)
             idx = np.flatnonzero(ok)
             self._rows[sym] = (idx, *(c[idx] for c in cols), vol[idx])
 

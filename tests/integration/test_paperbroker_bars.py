@@ -101,17 +101,26 @@ def test_raw_adjustment_and_intraday_timeframes_are_refused(data_client):
     assert err.value.status_code == 400
 
 
-def test_dirty_bars_become_gaps_never_invented_prices(paper_broker_factory, synthetic):
+def test_dirty_bars_keep_their_real_close_and_missing_closes_become_gaps(
+    paper_broker_factory, synthetic
+):
     bars = synthetic.bars[synthetic.bars["symbol"].isin(["AAPL", "SPY"])].copy()
-    dirty = (bars["symbol"] == "AAPL") & (bars["date"] == pd.Timestamp("2022-12-15"))
-    bars.loc[dirty, "open"] = float("nan")
+    aapl = bars["symbol"] == "AAPL"
+    empty_open = aapl & (bars["date"] == pd.Timestamp("2022-12-15"))
+    no_close = aapl & (bars["date"] == pd.Timestamp("2022-12-14"))
+    bars.loc[empty_open, ["open", "high", "low"]] = float("nan")
+    bars.loc[no_close, "close"] = float("nan")
+    real_close = float(bars.loc[empty_open, "close"].iloc[0])
     running = paper_broker_factory(market=Market(bars=bars.reset_index(drop=True)))
     client = StockHistoricalDataClient(running.broker.key_id, running.broker.secret_key,
                                        url_override=running.base_url)
     got = client.get_stock_bars(bars_request(["AAPL", "SPY"], datetime(2022, 12, 13),
                                              datetime(2022, 12, 16, 12)))
-    assert [b.timestamp.day for b in got.data["AAPL"]] == [13, 14, 16]
+    assert [b.timestamp.day for b in got.data["AAPL"]] == [13, 15, 16]
     assert [b.timestamp.day for b in got.data["SPY"]] == [13, 14, 15, 16]
+    stand_in = got.data["AAPL"][1]
+    assert stand_in.close == real_close
+    assert stand_in.open == stand_in.high == stand_in.low == real_close
 
 
 def test_wrong_keys_on_the_data_api(paper_broker):
@@ -137,4 +146,6 @@ def test_real_data_served_on_its_own_sessions(paper_broker_factory, real_market)
         closes.loc["2017-11-20":"2017-11-24", "AAPL"].tolist()
     regn = client.get_stock_bars(bars_request("REGN", datetime(2015, 6, 5),
                                               datetime(2015, 6, 11)))
-    assert "2015-06-09" not in [b.timestamp.date().isoformat() for b in regn.data["REGN"]]
+    served = {pd.Timestamp(b.timestamp).tz_convert("America/New_York").date().isoformat(): b
+              for b in regn.data["REGN"]}
+    assert served["2015-06-09"].close == 526.09  # empty open in the file, real close kept
