@@ -39,6 +39,7 @@ class Execution:
     rejections: dict[str, str] = field(default_factory=dict)  # client_order_id -> reason
     timed_out: list[str] = field(default_factory=list)  # canceled at the fill timeout
     submitted: int = 0  # new orders accepted by the broker in this invocation
+    waited: float = 0.0  # seconds slept waiting for orders to become terminal
 
 
 @dataclass
@@ -132,6 +133,7 @@ class Executor:
                     )
                 break
             self.sleep(min(delay, left))
+            result.waited += min(delay, left)
             delay = min(delay * 2, MAX_POLL_SECONDS)
             for cid, state in list(pending.items()):
                 fresh = self.broker.get_order(state.order_id)

@@ -49,6 +49,7 @@ def executed(
         "filled": len(fills),
         "rejected": len(execution.rejections),
         "timed_out": list(execution.timed_out),
+        "fill_wait_seconds": round(execution.waited, 3),
         "fills": fills,
         "cash": account.cash,
         "equity": account.equity,

@@ -90,6 +90,7 @@ def test_orders_open_at_the_timeout_are_canceled_and_recorded():
     assert clock.sleeps[:4] == [0.05, 0.1, 0.2, 0.4]
     assert max(clock.sleeps) <= 2.0
     assert abs(sum(clock.sleeps) - (5.0 + 0.05)) < 1e-9  # sells hit the deadline; buys 1 poll
+    assert abs(result.waited - sum(clock.sleeps)) < 1e-9
 
 
 def test_orders_terminal_in_the_journal_are_not_touched_again():
