@@ -1,0 +1,163 @@
+"""The world one fault scenario runs in: a paper broker (in this process, so its order book can
+be read directly), a fresh journal table on DynamoDB Local, and the handler as a separate
+`python -m handler` process configured only by environment variables, as in AWS.
+
+The morning is the second session of the synthetic market's 2023 (2023-01-04), on an account
+that bought the three most overbought symbols of a 100-symbol universe the day before: its plan
+sells those three and buys five, so every fault can land among sells, between sells and buys,
+and among buys. `state()` is what a clean run must equal (cash, positions, orders filled),
+`duplicates()` counts accepted orders sharing a client_order_id or a (session, symbol, side).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handler.journal import _decode
+from infra.dynamodb_local import client as dynamodb_client
+from infra.dynamodb_local import create_journal_table
+from infra.handler_process import HandlerProcess, Outcome
+from infra.localrun import KEY_ID, SECRET_KEY, handler_env
+from infra.market import Market
+from infra.paperbroker import FaultConfig, PaperBroker, RunningBroker, start_broker
+from strategy import Params, scores
+
+NEW_YORK = ZoneInfo("America/New_York")
+SETUP_DAY = date(2023, 1, 3)
+RUN_DAY = date(2023, 1, 4)
+CASH = 1000.0
+HOLDINGS = 3
+# Short timeouts and retry waits keep a faulted morning to seconds; the logic is the same.
+FAST = {
+    "FILL_TIMEOUT_SECONDS": "5",
+    "HTTP_TIMEOUT_SECONDS": "1.5",
+    "HTTP_RETRY_WAIT_SECONDS": "0.1",
+    "POWERTOOLS_SERVICE_NAME": "alpaca-meanrev",
+}
+
+
+def universe(market: Market) -> tuple[str, ...]:
+    return market.symbols[::5]
+
+
+def morning(day: date, at: time = time(9, 35)) -> datetime:
+    return datetime.combine(day, at, NEW_YORK)
+
+
+def scheduled(day: date, at: time = time(9, 35)) -> dict[str, str]:
+    return {"trigger": "schedule", "scheduled_time": morning(day, at).isoformat()}
+
+
+@dataclass
+class World:
+    running: RunningBroker
+    env: dict[str, str]
+    dynamodb_url: str
+    run_date: date = RUN_DAY
+
+    @property
+    def broker(self) -> PaperBroker:
+        return self.running.broker
+
+    def event(self) -> dict[str, str]:
+        return scheduled(self.run_date)
+
+    def start(
+        self, event: dict | None = None, request_id: str | None = None, **env: str
+    ) -> HandlerProcess:
+        return HandlerProcess(event or self.event(), {**self.env, **env}, request_id=request_id)
+
+    def run(self, event: dict | None = None, request_id: str | None = None, **env: str
+            ) -> Outcome:
+        return self.start(event, request_id, **env).wait()
+
+    def retry_until_done(self, request_id: str, attempts: int = 4, **env: str) -> list[Outcome]:
+        """Lambda's async retries of a failed invocation (same request id) until one ends."""
+        outcomes = []
+        for _ in range(attempts):
+            outcome = self.run(request_id=request_id, **env)
+            outcomes.append(outcome)
+            if outcome.returncode == 0:
+                break
+        return outcomes
+
+    def faults(self, *rules: dict[str, Any], seed: int = 0) -> None:
+        self.broker.set_faults(FaultConfig.from_dict({"rules": list(rules)}), seed)
+
+    def stats(self) -> dict[str, Any]:
+        return self.broker.stats()
+
+    def orders(self) -> list[Any]:
+        """Orders the broker accepted for the run date (the setup's orders excluded)."""
+        return [o for o in self.broker.orders if not o.client_order_id.startswith("setup-")]
+
+    def sent(self) -> int:
+        return len(self.orders())
+
+    def duplicates(self) -> int:
+        orders = self.orders()
+        by_cid = Counter(o.client_order_id for o in orders)
+        by_trade = Counter((o.session, o.symbol, o.side) for o in orders)
+        return sum(n - 1 for n in by_cid.values()) + sum(n - 1 for n in by_trade.values())
+
+    def state(self) -> dict[str, Any]:
+        """Cash, positions and the run date's orders as the broker holds them."""
+        self.broker.settle()
+        return {
+            "cash": round(self.broker.cash, 6),
+            "positions": {s: p[0] for s, p in sorted(self.broker.positions.items())},
+            "orders": sorted(
+                (o.symbol, o.side, o.qty, o.status, o.filled_qty) for o in self.orders()
+            ),
+        }
+
+    def journal(self) -> dict[str, Any] | None:
+        db = dynamodb_client(self.dynamodb_url)
+        key = f"{self.broker.account_id}#{self.run_date.isoformat()}"
+        item = db.get_item(
+            TableName=self.env["JOURNAL_TABLE"], Key={"pk": {"S": key}}, ConsistentRead=True
+        ).get("Item")
+        return _decode(item) if item else None
+
+
+def overbought(market: Market, day: date, symbols: tuple[str, ...], n: int) -> list[str]:
+    """The `n` highest-scoring symbols on the morning after `day`: sure sells that morning."""
+    closes = market.wide("close").loc[: str(day), list(symbols)]
+    ranked = scores(closes, Params()).sort_values(ascending=False)
+    last = closes.iloc[-1]
+    return [s for s in ranked.index if last[s] < 150][:n]
+
+
+def make_world(
+    market: Market,
+    dynamodb_url: str,
+    *,
+    fill_delay: float = 0.05,
+    cash: float = CASH,
+    holdings: int = HOLDINGS,
+    **env: str,
+) -> World:
+    """Broker at 09:35 of RUN_DAY holding `holdings` overbought symbols bought on SETUP_DAY."""
+    running = start_broker(
+        market, SETUP_DAY, key_id=KEY_ID, secret_key=SECRET_KEY, cash=cash,
+        fill_delay=fill_delay,
+    )
+    symbols = universe(market)
+    closes = market.wide("close")
+    for symbol in overbought(market, SETUP_DAY, symbols, holdings):
+        qty = max(1, math.floor(100.0 / float(closes.loc[str(SETUP_DAY), symbol])))
+        running.broker.submit_order({
+            "symbol": symbol, "qty": qty, "side": "buy", "type": "market",
+            "time_in_force": "day", "client_order_id": f"setup-{symbol}",
+        })
+    running.broker.set_time(morning(RUN_DAY))
+    table = f"journal-{uuid.uuid4().hex[:10]}"
+    create_journal_table(dynamodb_url, table)
+    base = handler_env(running.base_url, dynamodb_url, table, market.benchmark, symbols)
+    return World(running, {**base, **FAST, **env}, dynamodb_url)
