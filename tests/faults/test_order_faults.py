@@ -1,0 +1,105 @@
+"""Orders the broker accepts but does not fill as asked: rejected, partially filled, never
+filled. Each is recorded in the journal, canceled at FILL_TIMEOUT_SECONDS when still open,
+reported in the summary and the EMF metrics, and the run ends cleanly (DONE, exit 0); a rerun
+of the same morning returns the stored summary and sends nothing again.
+"""
+
+from __future__ import annotations
+
+import json
+
+FAST_TIMEOUT = {"FILL_TIMEOUT_SECONDS": "1.5"}
+
+
+def metrics(stdout: str) -> dict[str, float]:
+    """The EMF metrics a run printed (CloudWatch embedded metric format, one JSON line)."""
+    values: dict[str, float] = {}
+    for line in stdout.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            blob = json.loads(line)
+            for directive in blob["_aws"]["CloudWatchMetrics"]:
+                for metric in directive["Metrics"]:
+                    value = blob[metric["Name"]]
+                    values[metric["Name"]] = sum(value) if isinstance(value, list) else value
+    return values
+
+
+def by_symbol(summary, symbol: str, side: str) -> dict:
+    return next(o for o in summary["orders"] if o["symbol"] == symbol and o["side"] == side)
+
+
+def largest(clean, side: str) -> dict:
+    return max(clean["summary"]["plan"][side + "s"], key=lambda o: (o["qty"], o["symbol"]))
+
+
+def run_and_rerun(world, **env: str):
+    outcome = world.run(request_id="lambda-request-1", **env)
+    assert outcome.returncode == 0, outcome.stderr[-2000:]
+    assert outcome.summary["status"] == "done"
+    sent = world.sent()
+    again = world.run(**env)
+    assert again.summary["status"] == "already_done"
+    assert world.sent() == sent
+    assert world.duplicates() == 0
+    return outcome
+
+
+def test_rejected_order(world, clean):
+    buy = largest(clean, "buy")
+    world.faults({"kind": "reject", "match": "POST /v2/orders", "symbols": [buy["symbol"]]})
+    outcome = run_and_rerun(world)
+    summary = outcome.summary
+    order = by_symbol(summary, buy["symbol"], "buy")
+    assert order["status"] == "rejected"
+    assert order["reason"]
+    assert summary["rejected"] == 1
+    assert summary["filled"] == len(clean["state"]["orders"]) - 1
+    assert metrics(outcome.stdout)["OrdersRejected"] == 1
+    journal = world.journal()
+    assert journal["status"] == "DONE"
+    assert journal["orders"][order["client_order_id"]]["status"] == "rejected"
+    assert buy["symbol"] not in world.state()["positions"]
+    assert any(line["message"] == "fill" for line in outcome.logs)
+
+
+def test_partial_fill_canceled_at_timeout(world, clean):
+    buy = largest(clean, "buy")
+    world.faults({"kind": "partial", "match": "POST /v2/orders", "fraction": 0.5,
+                  "symbols": [buy["symbol"]]})
+    outcome = run_and_rerun(world, **FAST_TIMEOUT)
+    summary = outcome.summary
+    order = by_symbol(summary, buy["symbol"], "buy")
+    assert order["status"] == "canceled"
+    assert order["filled_qty"] == buy["qty"] // 2
+    assert order["client_order_id"] in summary["timed_out"]
+    assert world.state()["positions"][buy["symbol"]] == buy["qty"] // 2
+    journal = world.journal()
+    assert journal["orders"][order["client_order_id"]]["status"] == "canceled"
+    assert journal["summary"]["timed_out"] == [order["client_order_id"]]
+    assert metrics(outcome.stdout)["OrdersFilled"] == len(clean["state"]["orders"])
+    assert any(line["message"] == "order canceled at fill timeout" for line in outcome.logs)
+
+
+def test_partial_sell_keeps_the_rest_then_buys_go(world, clean):
+    sell = largest(clean, "sell")
+    world.faults({"kind": "partial", "match": "POST /v2/orders", "fraction": 0.5,
+                  "symbols": [sell["symbol"]]})
+    outcome = run_and_rerun(world, **FAST_TIMEOUT)
+    kept = sell["qty"] - sell["qty"] // 2
+    assert world.state()["positions"][sell["symbol"]] == kept
+    assert by_symbol(outcome.summary, sell["symbol"], "sell")["status"] == "canceled"
+    bought = {o["symbol"] for o in outcome.summary["fills"] if o["side"] == "buy"}
+    assert bought == {o["symbol"] for o in clean["summary"]["plan"]["buys"]}
+
+
+def test_order_never_fills(world, clean):
+    sell = largest(clean, "sell")
+    world.faults({"kind": "never_fill", "match": "POST /v2/orders", "symbols": [sell["symbol"]]})
+    outcome = run_and_rerun(world, **FAST_TIMEOUT)
+    summary = outcome.summary
+    order = by_symbol(summary, sell["symbol"], "sell")
+    assert (order["status"], order["filled_qty"]) == ("canceled", 0)
+    assert summary["timed_out"] == [order["client_order_id"]]
+    assert world.state()["positions"][sell["symbol"]] == sell["qty"]
+    assert world.journal()["summary"]["timed_out"] == [order["client_order_id"]]
+    assert metrics(outcome.stdout)["OrdersFilled"] == len(clean["state"]["orders"]) - 1
