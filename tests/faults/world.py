@@ -141,23 +141,27 @@ def make_world(
     fill_delay: float = 0.05,
     cash: float = CASH,
     holdings: int = HOLDINGS,
+    setup_day: date = SETUP_DAY,
+    run_day: date = RUN_DAY,
+    at: time = time(9, 35),
     **env: str,
 ) -> World:
-    """Broker at 09:35 of RUN_DAY holding `holdings` overbought symbols bought on SETUP_DAY."""
+    """Broker at `at` (New York) on `run_day`, holding `holdings` overbought symbols bought at
+    the open of `setup_day`, the session before."""
     running = start_broker(
-        market, SETUP_DAY, key_id=KEY_ID, secret_key=SECRET_KEY, cash=cash,
+        market, setup_day, key_id=KEY_ID, secret_key=SECRET_KEY, cash=cash,
         fill_delay=fill_delay,
     )
     symbols = universe(market)
     closes = market.wide("close")
-    for symbol in overbought(market, SETUP_DAY, symbols, holdings):
-        qty = max(1, math.floor(100.0 / float(closes.loc[str(SETUP_DAY), symbol])))
+    for symbol in overbought(market, setup_day, symbols, holdings):
+        qty = max(1, math.floor(100.0 / float(closes.loc[str(setup_day), symbol])))
         running.broker.submit_order({
             "symbol": symbol, "qty": qty, "side": "buy", "type": "market",
             "time_in_force": "day", "client_order_id": f"setup-{symbol}",
         })
-    running.broker.set_time(morning(RUN_DAY))
+    running.broker.set_time(morning(run_day, at))
     table = f"journal-{uuid.uuid4().hex[:10]}"
     create_journal_table(dynamodb_url, table)
     base = handler_env(running.base_url, dynamodb_url, table, market.benchmark, symbols)
-    return World(running, {**base, **FAST, **env}, dynamodb_url)
+    return World(running, {**base, **FAST, **env}, dynamodb_url, run_day)
