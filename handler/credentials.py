@@ -1,7 +1,8 @@
 """Alpaca API keys: from Secrets Manager in AWS, from plain variables only on a laptop.
 
-The secret is read through Powertools Parameters, which caches it for the warm container, so a
-morning costs at most one Secrets Manager call. The keys never reach a log line or an exception.
+The secret is read through Powertools Parameters (a SecretsProvider with the configured HTTP
+timeout; boto3's default would wait 60 s per attempt) once per container: `handler.app` builds
+its services at cold start and keeps them warm. The keys never reach a log line or an exception.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aws_lambda_powertools.utilities import parameters
+from botocore.config import Config as BotoConfig
 
 from handler.config import Config, ConfigError
 
@@ -26,7 +28,14 @@ def load_credentials(config: Config) -> Credentials:
             raise ConfigError("ALPACA_KEY_ID and ALPACA_SECRET_KEY are required")
         return Credentials(config.key_id, config.secret_key)
     try:
-        secret = parameters.get_secret(config.secret_id, transform="json")
+        provider = parameters.SecretsProvider(
+            boto_config=BotoConfig(
+                connect_timeout=config.http_timeout_seconds,
+                read_timeout=config.http_timeout_seconds,
+                retries={"mode": "standard", "max_attempts": 3},
+            )
+        )
+        secret = provider.get(config.secret_id, transform="json")
     except parameters.TransformParameterError:
         raise ConfigError(f"ALPACA_SECRET_ID: secret {config.secret_id} is not JSON") from None
     except parameters.GetParameterError as exc:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from aws_lambda_powertools import Tracer
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
@@ -32,6 +33,7 @@ from handler.ports import Claim, JournalEntry, OrderState
 
 CLAIMED, PLANNED, DONE = "CLAIMED", "PLANNED", "DONE"
 _SER = TypeSerializer()
+tracer = Tracer()
 _DESER = TypeDeserializer()
 
 
@@ -60,6 +62,7 @@ class DynamoJournal:
         self._ttl = ttl_days * 86_400
         self._now = now
 
+    @tracer.capture_method
     def claim(self, key: str, owner: str) -> Claim:
         now = int(self._now())
         item = {
@@ -140,6 +143,7 @@ class DynamoJournal:
             {"#status": "status", "#plan": "plan"},
         )
 
+    @tracer.capture_method
     def record_order(self, key: str, owner: str, order: OrderState) -> None:
         self._fenced_update(
             key,
@@ -149,6 +153,7 @@ class DynamoJournal:
             {"#cid": order.client_order_id},
         )
 
+    @tracer.capture_method
     def done(self, key: str, owner: str, summary: dict[str, Any]) -> None:
         self._fenced_update(
             key,
@@ -158,6 +163,7 @@ class DynamoJournal:
             {"#status": "status"},
         )
 
+    @tracer.capture_method
     def release(self, key: str, owner: str) -> None:
         """Delete an unplanned claim (nothing was sent), so a later run may decide afresh."""
         try:
@@ -173,6 +179,7 @@ class DynamoJournal:
                 raise
             raise JournalConflict(f"{key}: claim no longer held by {owner}") from None
 
+    @tracer.capture_method
     def get(self, key: str) -> JournalEntry | None:
         item = self._read(key)
         return _entry(item) if item else None

@@ -50,6 +50,13 @@ def history_sessions(config: Config) -> int:
 
 def run_morning(request: RunRequest, services: Services, owner: str, log: Any) -> dict[str, Any]:
     """Run one invocation; return its summary (see `handler.summary` for the statuses)."""
+    summary = _run(request, services, owner, log)
+    if summary["status"] == "skipped":
+        log.info("skipped", extra={"code": summary["code"], "reason": summary["reason"]})
+    return summary
+
+
+def _run(request: RunRequest, services: Services, owner: str, log: Any) -> dict[str, Any]:
     started = time.monotonic()
     cfg, broker = services.config, services.broker
     clock = broker.clock()

@@ -14,8 +14,12 @@ import pytest
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.requests import MarketOrderRequest
+from aws_lambda_powertools import Logger
 
+from handler import app
+from handler.event import RunRequest
 from handler.journal import DynamoJournal, journal_key
+from handler.morning import run_morning
 from infra.dynamodb_local import DynamoDBLocal, client
 from strategy import Plan
 from tests.integration.handler_env import fresh_services, morning, scheduled, wire
@@ -92,7 +96,6 @@ def test_a_retry_of_a_crashed_morning_resumes_its_plan_without_duplicates(
         symbol=first.symbol, qty=first.qty, side=OrderSide.BUY, time_in_force=TimeInForce.DAY,
         client_order_id=f"mr-2023-01-03-{first.symbol}-buy",
     ))
-    from handler import app
     app.services.cache_clear()
 
     summary = invoke(scheduled(DAY), request_id="req-crashed")  # Lambda's retry: same id
@@ -111,13 +114,16 @@ def test_a_live_claim_elsewhere_means_no_orders(at_open, dynamodb, monkeypatch):
 
 
 def test_concurrent_invocations_trade_once(at_open, dynamodb, monkeypatch):
-    invoke, _ = wire(monkeypatch, at_open, dynamodb)
-    from handler import app
-
-    app.services()  # one cold start, shared like two requests hitting warm containers
+    wire(monkeypatch, at_open, dynamodb)
+    # Three warm containers (each its own clients) hit by the same morning at once.
+    containers = [app.services.__wrapped__() for _ in range(3)]
     results: list[dict] = []
-    threads = [threading.Thread(target=lambda: results.append(invoke(scheduled(DAY))))
-               for _ in range(3)]
+
+    def container(i: int) -> None:
+        request = RunRequest("schedule", DAY, False)
+        results.append(run_morning(request, containers[i], f"req-{i}", Logger(service=f"c{i}")))
+
+    threads = [threading.Thread(target=container, args=(i,)) for i in range(3)]
     for t in threads:
         t.start()
     for t in threads:

@@ -4,7 +4,6 @@ import json
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities.parameters import base
 from moto import mock_aws
 
 from handler.config import ConfigError, load_config
@@ -16,10 +15,8 @@ def secrets(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    base.DEFAULT_PROVIDERS.clear()  # the provider caches a client and values per process
     with mock_aws():
         yield boto3.client("secretsmanager", region_name="us-east-1")
-    base.DEFAULT_PROVIDERS.clear()
 
 
 def config(secret_id):
