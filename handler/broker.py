@@ -41,17 +41,17 @@ class AlpacaBroker:
         self._client = TradingClient(key_id, secret_key, paper=paper, url_override=url)
         self.http: TimeoutAdapter = harden(self._client, timeout, retry_attempts, retry_wait)
 
-    @tracer.capture_method
+    @tracer.capture_method(capture_response=False)
     def clock(self) -> MarketClock:
         clock = self._client.get_clock()
         return MarketClock(timestamp=clock.timestamp, is_open=bool(clock.is_open))
 
-    @tracer.capture_method
+    @tracer.capture_method(capture_response=False)
     def sessions(self, start: date, end: date) -> list[date]:
         days = self._client.get_calendar(GetCalendarRequest(start=start, end=end))
         return sorted(day.date for day in days)
 
-    @tracer.capture_method
+    @tracer.capture_method(capture_response=False)
     def account(self) -> Account:
         account = self._client.get_account()
         return Account(
@@ -60,7 +60,7 @@ class AlpacaBroker:
             equity=float(account.equity),
         )
 
-    @tracer.capture_method
+    @tracer.capture_method(capture_response=False)
     def positions(self) -> dict[str, int]:
         held: dict[str, int] = {}
         for position in self._client.get_all_positions():
@@ -69,7 +69,7 @@ class AlpacaBroker:
                 held[position.symbol] = qty
         return held
 
-    @tracer.capture_method
+    @tracer.capture_method(capture_response=False)
     def submit_market_order(
         self, symbol: str, side: str, qty: int, client_order_id: str
     ) -> OrderState:
@@ -95,11 +95,11 @@ class AlpacaBroker:
                 raise
             return found
 
-    @tracer.capture_method
+    @tracer.capture_method(capture_response=False)
     def get_order(self, order_id: str) -> OrderState:
         return _state(self._client.get_order_by_id(order_id))
 
-    @tracer.capture_method
+    @tracer.capture_method(capture_response=False)
     def get_order_by_client_id(self, client_order_id: str) -> OrderState | None:
         try:
             return _state(self._client.get_order_by_client_id(client_order_id))
@@ -108,7 +108,7 @@ class AlpacaBroker:
                 return None
             raise
 
-    @tracer.capture_method
+    @tracer.capture_method(capture_response=False)
     def cancel_order(self, order_id: str) -> None:
         try:
             self._client.cancel_order_by_id(order_id)

@@ -62,7 +62,7 @@ class DynamoJournal:
         self._ttl = ttl_days * 86_400
         self._now = now
 
-    @tracer.capture_method
+    @tracer.capture_method(capture_response=False)
     def claim(self, key: str, owner: str) -> Claim:
         now = int(self._now())
         item = {
@@ -132,6 +132,7 @@ class DynamoJournal:
         entry.owner = owner
         return Claim("claimed", entry)
 
+    @tracer.capture_method(capture_response=False)
     def store_plan(
         self, key: str, owner: str, plan: dict[str, Any], context: dict[str, Any]
     ) -> None:
@@ -143,7 +144,7 @@ class DynamoJournal:
             {"#status": "status", "#plan": "plan"},
         )
 
-    @tracer.capture_method
+    @tracer.capture_method(capture_response=False)
     def record_order(self, key: str, owner: str, order: OrderState) -> None:
         self._fenced_update(
             key,
@@ -153,7 +154,7 @@ class DynamoJournal:
             {"#cid": order.client_order_id},
         )
 
-    @tracer.capture_method
+    @tracer.capture_method(capture_response=False)
     def done(self, key: str, owner: str, summary: dict[str, Any]) -> None:
         self._fenced_update(
             key,
@@ -163,7 +164,7 @@ class DynamoJournal:
             {"#status": "status"},
         )
 
-    @tracer.capture_method
+    @tracer.capture_method(capture_response=False)
     def release(self, key: str, owner: str) -> None:
         """Delete an unplanned claim (nothing was sent), so a later run may decide afresh."""
         try:
@@ -179,7 +180,7 @@ class DynamoJournal:
                 raise
             raise JournalConflict(f"{key}: claim no longer held by {owner}") from None
 
-    @tracer.capture_method
+    @tracer.capture_method(capture_response=False)
     def get(self, key: str) -> JournalEntry | None:
         item = self._read(key)
         return _entry(item) if item else None

@@ -54,7 +54,7 @@ class AlpacaBarSource:
         self._http = harden(self._client, timeout, retry_attempts, retry_wait)
         self._feed = DataFeed(feed)
 
-    @tracer.capture_method
+    @tracer.capture_method(capture_response=False)
     def daily_bars(self, symbols: Sequence[str], start: date, end: date) -> BarsResult:
         """Split-adjusted daily bars of `symbols` dated `start`..`end` (New York dates)."""
         before = self._http.requests

@@ -1,6 +1,8 @@
 """The event model: the two shapes that run, and one clear message for everything else."""
 
+import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +58,11 @@ def test_bad_events_are_rejected_with_the_field_named(event, message):
 def test_non_object_event_is_rejected():
     with pytest.raises(EventError, match="event must be a JSON object, got list"):
         parse_event([])
+
+
+def test_the_shipped_events_are_valid():
+    root = Path(__file__).resolve().parents[2] / "events"
+    events = [p for p in sorted(root.glob("*.json")) if p.name != "env.json"]
+    assert {p.name for p in events} >= {"dry-run.json", "run-date.json"}
+    for path in events:
+        parse_event(json.loads(path.read_text()))
