@@ -239,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     universe = market.symbols if args.data else None
     start = args.start or default_start(market)
+    available = len(market.window(pd.Timestamp(start), None))
+    if available < args.days:
+        print(f"note: the data has only {available} session(s) from {start}")
     args.out.mkdir(parents=True, exist_ok=True)
     log_path = args.out / "handler.log"
     print(f"{market.name}: {args.days} mornings from {start}, cash {args.cash:g}; "

@@ -21,13 +21,17 @@ SYNTHETIC_DAYS = 15
 
 
 @pytest.mark.slow
-def test_synthetic_market_make_run_equals_make_backtest(tmp_path):
+def test_synthetic_market_make_run_equals_make_backtest(tmp_path, capsys):
     start = date(2023, 1, 3)
     sessions = synthetic_market(seed=7).window(pd.Timestamp(start), None)[:SYNTHETIC_DAYS]
     end = sessions[-1].date()
     run_out, backtest_out = tmp_path / "run", tmp_path / "backtest"
     assert localrun_main(["--synthetic", "--seed", "7", "--start", str(start), "--days",
                           str(SYNTHETIC_DAYS), "--cash", "500", "--out", str(run_out)]) == 0
+    printed = [line.split() for line in capsys.readouterr().out.splitlines()]
+    days = [row for row in printed if row and row[0][:4] == "2023"]
+    assert [row[0] for row in days] == [str(s.date()) for s in sessions]
+    assert all(row[1] == "done" for row in days)
     assert backtest_main(["--synthetic", "--seed", "7", "--start", str(start), "--end",
                           str(end), "--cash", "500", "--out", str(backtest_out)]) == 0
     for name in ("equity.csv", "trades.csv"):
