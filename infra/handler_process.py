@@ -45,11 +45,12 @@ class Outcome:
 
 
 class HandlerProcess:
-    """`python -m handler --event <event>` with exactly `env` (plus PATH), started at once."""
+    """`python -m handler --event <event>` (any JSON value: bad events too) with exactly `env`
+    (plus PATH), started at once."""
 
     def __init__(
         self,
-        event: Mapping[str, Any],
+        event: Any,
         env: Mapping[str, str],
         *,
         request_id: str | None = None,
@@ -57,7 +58,7 @@ class HandlerProcess:
         self._event_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in wait()
             "w", suffix=".json", prefix="event-", delete=False
         )
-        json.dump(dict(event), self._event_file)
+        json.dump(event, self._event_file)
         self._event_file.close()
         command = [sys.executable, "-m", "handler", "--event", self._event_file.name]
         if request_id is not None:
@@ -137,7 +138,7 @@ class HandlerProcess:
 
 
 def run_handler(
-    event: Mapping[str, Any], env: Mapping[str, str], *, request_id: str | None = None,
+    event: Any, env: Mapping[str, str], *, request_id: str | None = None,
     timeout: float = 120.0,
 ) -> Outcome:
     """Run one invocation to its end."""

@@ -144,12 +144,14 @@ def make_world(
     setup_day: date = SETUP_DAY,
     run_day: date = RUN_DAY,
     at: time = time(9, 35),
+    key_id: str = KEY_ID,
+    secret_key: str = SECRET_KEY,
     **env: str,
 ) -> World:
     """Broker at `at` (New York) on `run_day`, holding `holdings` overbought symbols bought at
     the open of `setup_day`, the session before."""
     running = start_broker(
-        market, setup_day, key_id=KEY_ID, secret_key=SECRET_KEY, cash=cash,
+        market, setup_day, key_id=key_id, secret_key=secret_key, cash=cash,
         fill_delay=fill_delay,
     )
     symbols = universe(market)
@@ -164,4 +166,5 @@ def make_world(
     table = f"journal-{uuid.uuid4().hex[:10]}"
     create_journal_table(dynamodb_url, table)
     base = handler_env(running.base_url, dynamodb_url, table, market.benchmark, symbols)
-    return World(running, {**base, **FAST, **env}, dynamodb_url, run_day)
+    keys = {"ALPACA_KEY_ID": key_id, "ALPACA_SECRET_KEY": secret_key}
+    return World(running, {**base, **keys, **FAST, **env}, dynamodb_url, run_day)

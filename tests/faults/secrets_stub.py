@@ -1,0 +1,59 @@
+"""A Secrets Manager stand-in over HTTP (GetSecretValue only) for handler processes pointed at
+it with AWS_ENDPOINT_URL_SECRETS_MANAGER: the secret cases (missing, not JSON, wrong keys) run
+through the real boto3 client and Powertools Parameters in the real process."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class SecretsStub:
+    """`secrets`: name -> SecretString; a name not in it is ResourceNotFoundException."""
+
+    def __init__(self, secrets: dict[str, str]) -> None:
+        self.secrets = secrets
+        self.reads = 0
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                return
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                stub.reads += 1
+                name = body.get("SecretId", "")
+                if name not in stub.secrets:
+                    self._answer(400, {"__type": "ResourceNotFoundException",
+                                       "Message": "Secrets Manager can't find the secret."})
+                    return
+                self._answer(200, {
+                    "ARN": f"arn:aws:secretsmanager:us-east-1:000000000000:secret:{name}",
+                    "Name": name, "SecretString": stub.secrets[name], "VersionId": "v1",
+                    "VersionStages": ["AWSCURRENT"], "CreatedDate": 1700000000.0,
+                })
+
+            def _answer(self, status: int, data: dict) -> None:
+                payload = json.dumps(data).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        return Handler
