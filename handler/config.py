@@ -40,6 +40,8 @@ class GuardLimits:
     max_run_notional: float = 5000.0
     max_orders_per_run: int = 20
     max_gross_exposure: float = 1.0
+    max_daily_move: float = 0.4  # a buy whose last close fell more than this in one session
+    min_fresh_fraction: float = 0.5  # of the requested symbols with a bar on the last session
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,8 @@ def load_config(env: Mapping[str, str]) -> Config:
             max_run_notional=reader.number("MAX_RUN_NOTIONAL", 5000.0),
             max_orders_per_run=reader.integer("MAX_ORDERS_PER_RUN", 20, minimum=1),
             max_gross_exposure=reader.number("MAX_GROSS_EXPOSURE", 1.0),
+            max_daily_move=reader.fraction("MAX_DAILY_MOVE", 0.4),
+            min_fresh_fraction=reader.fraction("MIN_FRESH_FRACTION", 0.5),
         ),
     )
 
@@ -203,6 +207,12 @@ class _Reader:
             raise ConfigError(f"{name} must be a number, got {value!r}") from None
         if not math.isfinite(number) or number <= 0:
             raise ConfigError(f"{name} must be a finite number > 0, got {value!r}")
+        return number
+
+    def fraction(self, name: str, default: float) -> float:
+        number = self.number(name, default)
+        if number > 1:
+            raise ConfigError(f"{name} must be a fraction in (0, 1], got {number!r}")
         return number
 
     def integer(self, name: str, default: int, minimum: int) -> int:

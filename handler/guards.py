@@ -10,6 +10,17 @@ the cash left are refused by the broker, as in the backtest's fill model), so no
 never trip it and parity with the backtest holds; it trips when the account is already levered
 (negative cash, e.g. a margin account used by something else) or the positions are garbage.
 On a real Alpaca margin account, also set its max_margin_multiplier to 1 (see README).
+
+Two data guards sit beside them. `check_bars`: when the benchmark or most of the universe has
+no bar for the previous session (an empty or truncated answer from the data API), every holding
+looks "not a candidate" and the plan would sell the whole book on no information; the morning
+is refused instead. `check_moves`: a buy whose last close fell more than MAX_DAILY_MOVE in one
+session is far more often a bad print or an unadjusted corporate action (the shared data's LNT
+2016-05-19, DISCA/DISCK 2014-08-07, NI, EBAY, BAX spin-offs) than a real crash, and the plan
+sizes it on that price; the morning is refused and the alarm (no RunCompleted) calls a human.
+Neither guard exists in the backtest (STRATEGY.md has no such rule), so a local run and a
+backtest can differ on exactly those mornings; on clean data (the synthetic market, any day
+without such a print) they never fire.
 """
 
 from __future__ import annotations
@@ -63,6 +74,45 @@ def check_guards(
             f"gross exposure {exposure / equity:.2f} of equity exceeds "
             f"MAX_GROSS_EXPOSURE={cfg.max_gross_exposure:g}"
         )
+    return problems
+
+
+def check_bars(
+    *, requested: int, stale: int, benchmark: str, benchmark_close: float | None,
+    cfg: GuardLimits,
+) -> list[str]:
+    """Problems with the bars as a whole: the benchmark or too much of the universe lacks a
+    close for the previous session (`requested` symbols asked for, `stale` without one)."""
+    problems: list[str] = []
+    if benchmark_close is None:
+        problems.append(f"benchmark {benchmark} has no close for the previous session")
+    fresh = (requested - stale) / requested if requested else 0.0
+    if fresh < cfg.min_fresh_fraction:
+        problems.append(
+            f"only {requested - stale} of {requested} symbols have a close for the previous "
+            f"session ({fresh:.0%} < MIN_FRESH_FRACTION={cfg.min_fresh_fraction:g})"
+        )
+    return problems
+
+
+def check_moves(
+    plan: Plan,
+    last_close: Mapping[str, float],
+    previous_close: Mapping[str, float],
+    cfg: GuardLimits,
+) -> list[str]:
+    """Buys whose last close fell more than `max_daily_move` from the close before it."""
+    problems: list[str] = []
+    for order in plan.buys:
+        last, previous = last_close.get(order.symbol), previous_close.get(order.symbol)
+        if last is None or previous is None or previous <= 0:
+            continue
+        drop = 1.0 - float(last) / float(previous)
+        if drop > cfg.max_daily_move:
+            problems.append(
+                f"buy {order.symbol}: last close {last:g} is {drop:.0%} below the close before "
+                f"it ({previous:g}), over MAX_DAILY_MOVE={cfg.max_daily_move:g}: suspected bad data"
+            )
     return problems
 
 

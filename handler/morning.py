@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from handler.config import Config, ConfigError
 from handler.event import RunRequest
 from handler.execution import Executor
-from handler.guards import check_guards
+from handler.guards import check_bars, check_guards, check_moves
 from handler.journal import journal_key
 from handler.market_data import closes_frame
 from handler.ports import BarSource, Broker, Journal
@@ -119,13 +119,24 @@ def _trade(
         log.info("resuming stored plan", extra={"plan": claim.entry.plan})
     else:
         decision = decide(services, history)
-        problems = check_guards(
+        context = decision.context
+        problems = check_bars(
+            requested=context["symbols_requested"],
+            stale=context["stale_symbols"],
+            benchmark=cfg.params.benchmark,
+            benchmark_close=context["benchmark_close"],
+            cfg=cfg.guards,
+        )
+        problems += check_moves(
+            decision.plan, context["prices"], context["previous_prices"], cfg.guards
+        )
+        problems += check_guards(
             decision.plan,
-            decision.context["prices"],
-            decision.context["equity_before"],
+            context["prices"],
+            context["equity_before"],
             cfg.guards,
-            cash=decision.context["cash_before"],
-            positions=decision.context["positions_before"],
+            cash=context["cash_before"],
+            positions=context["positions_before"],
         )
         if problems:
             journal.release(key, owner)
@@ -170,6 +181,11 @@ def decide(services: Services, history: list[date]) -> Decision:
     positions = broker.positions()
     chosen = plan(scored, last_close, account.cash, positions, cfg.params)
     watched = {o.symbol for o in chosen.orders} | set(positions)
+    previous = {}
+    for order in chosen.buys:
+        before = clean.closes[order.symbol].iloc[:-1].dropna()
+        if len(before):
+            previous[order.symbol] = float(before.iloc[-1])
     benchmark_close = last.get(benchmark)
     return Decision(
         plan=chosen,
@@ -178,6 +194,7 @@ def decide(services: Services, history: list[date]) -> Decision:
             "equity_before": account.equity,
             "positions_before": positions,
             "prices": {s: last_close[s] for s in sorted(watched) if s in last_close},
+            "previous_prices": previous,  # buys: the close before the last (check_moves)
             "benchmark_close": (
                 float(benchmark_close) if benchmark_close is not None
                 and math.isfinite(benchmark_close) else None
@@ -185,6 +202,7 @@ def decide(services: Services, history: list[date]) -> Decision:
             "scored": len(scored),
             "bars_dropped": clean.dropped,
             "stale_symbols": len(clean.stale),
+            "symbols_requested": len(symbols),
             "data_requests": fetched.requests,
             "history_start": history[0].isoformat(),
             "history_end": history[-1].isoformat(),

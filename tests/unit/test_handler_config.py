@@ -22,6 +22,8 @@ def test_defaults_are_paper_iex_enabled_and_the_strategy_defaults():
         "max_run_notional": 5000.0,
         "max_orders_per_run": 20,
         "max_gross_exposure": 1.0,
+        "max_daily_move": 0.4,
+        "min_fresh_fraction": 0.5,
     }
     assert cfg.journal_table is None
     assert "sekret-value" not in repr(cfg.describe()) + repr(cfg)
