@@ -146,17 +146,20 @@ def make_world(
     at: time = time(9, 35),
     key_id: str = KEY_ID,
     secret_key: str = SECRET_KEY,
+    symbols: tuple[str, ...] | None = None,
+    held: tuple[str, ...] | None = None,
     **env: str,
 ) -> World:
     """Broker at `at` (New York) on `run_day`, holding `holdings` overbought symbols bought at
-    the open of `setup_day`, the session before."""
+    the open of `setup_day`, the session before (or the symbols `held`). The universe is
+    `symbols`, by default every fifth symbol of the market."""
     running = start_broker(
         market, setup_day, key_id=key_id, secret_key=secret_key, cash=cash,
         fill_delay=fill_delay,
     )
-    symbols = universe(market)
+    symbols = symbols or universe(market)
     closes = market.wide("close")
-    for symbol in overbought(market, setup_day, symbols, holdings):
+    for symbol in held if held is not None else overbought(market, setup_day, symbols, holdings):
         qty = max(1, math.floor(100.0 / float(closes.loc[str(setup_day), symbol])))
         running.broker.submit_order({
             "symbol": symbol, "qty": qty, "side": "buy", "type": "market",
