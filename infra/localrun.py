@@ -166,7 +166,10 @@ def in_process(
     from handler.context import LocalContext
 
     sink = log if log is not None else open(os.devnull, "w")  # noqa: SIM115 - closed below
-    stream = app.logger.logger_handler.setStream(sink)
+    # Swap the stream without setStream(): that flushes the old stream, which may be a closed
+    # one (e.g. a test's captured stdout the Logger bound to when it was first imported).
+    handler = app.logger.registered_handler
+    stream, handler.stream = handler.stream, sink
     app.services.cache_clear()
 
     def invoke(event: dict) -> dict:
@@ -177,7 +180,7 @@ def in_process(
         yield invoke
     finally:
         app.services.cache_clear()
-        app.logger.logger_handler.setStream(stream)
+        handler.stream = stream
         if log is None:
             sink.close()
         for key, value in saved.items():
