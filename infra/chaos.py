@@ -1,0 +1,228 @@
+"""`make chaos`: the mornings of `make run`, each through a real `python -m handler` process,
+with seeded random faults on about 5 % of broker requests (429, 500, 504, stalls past the
+client timeout, connections dropped before or after the broker processed the request) and
+random SIGKILLs of the process between steps; a killed or failed morning is run again with the
+same request id, as Lambda's retry of a failed invocation would, until it ends.
+
+Then the proof: its equity.csv and trades.csv must equal, byte for byte, a clean in-process
+`make run` of the same days (run here into OUT/clean, or read from --clean-out), with zero
+duplicate orders at the broker (two accepted orders with one client_order_id, or for the same
+session, symbol and side). Prints the faults injected, kills, retries and duplicates; exits 1
+when the files differ or a duplicate exists.
+
+The loop (clock to 09:35, event, clock to the close, equity) is `infra.localrun.run_local`'s;
+only the `invoker` differs. Faults are armed only while a handler process runs, so the run's own
+bookkeeping requests are never faulted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import random
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO
+
+from infra.handler_process import HandlerProcess, Outcome
+from infra.localrun import default_start, run_local
+from infra.market import MarketDataError, load_csv, synthetic_market
+from infra.paperbroker import FaultConfig, RunningBroker
+from strategy.ledger import equity_csv, trades_csv
+
+HTTP_TIMEOUT = 1.0
+# Share of broker requests hit by each fault kind; they add up to FAULT_RATE.
+FAULT_MIX = (
+    {"kind": "status", "status": 429, "share": 0.25},
+    {"kind": "status", "status": 500, "share": 0.2},
+    {"kind": "status", "status": 504, "share": 0.15},
+    {"kind": "stall", "seconds": HTTP_TIMEOUT + 0.3, "share": 0.15},
+    {"kind": "drop_before", "share": 0.1},
+    {"kind": "drop_after", "share": 0.15},
+)
+# Where a kill may land: just after the n-th log line with this message (a step finished).
+KILL_POINTS = ("cold start", "plan stored", "order", "fill")
+MAX_ATTEMPTS = 12
+
+
+@dataclass
+class ChaosStats:
+    mornings: int = 0
+    attempts: int = 0
+    kills: int = 0
+    failures: int = 0  # attempts that ended with an error (a fault the run could not absorb)
+    faults: int = 0
+    unfinished: list[str] = field(default_factory=list)  # mornings that never completed
+    duplicates: int = 0
+    resends: int = 0  # client_order_ids sent more than once (refused by the broker as 422)
+
+    @property
+    def retries(self) -> int:
+        return self.attempts - self.mornings
+
+
+def fault_config(rate: float) -> FaultConfig:
+    rules = [
+        {"match": "* /v2/*", "probability": rate * mix["share"],
+         **{k: v for k, v in mix.items() if k != "share"}}
+        for mix in FAULT_MIX
+    ]
+    return FaultConfig.from_dict({"rules": rules})
+
+
+@dataclass
+class ChaosInvoker:
+    """A `infra.localrun.Invoker`: each morning in handler processes, faulted and killed."""
+
+    seed: int
+    fault_rate: float = 0.05
+    kill_rate: float = 0.3
+    stats: ChaosStats = field(default_factory=ChaosStats)
+    report: Callable[[str], None] | None = None
+
+    @contextlib.contextmanager
+    def __call__(
+        self, env: dict[str, str], log: TextIO | None, running: RunningBroker
+    ) -> Iterator[Callable[[dict], dict]]:
+        rng = random.Random(self.seed)
+        env = {**env, "HTTP_TIMEOUT_SECONDS": str(HTTP_TIMEOUT),
+               "HTTP_RETRY_WAIT_SECONDS": "0.1", "POWERTOOLS_SERVICE_NAME": "alpaca-meanrev"}
+        config = fault_config(self.fault_rate)
+
+        def invoke(event: dict) -> dict:
+            request_id = str(uuid.UUID(int=rng.getrandbits(128)))
+            self.stats.mornings += 1
+            day = event.get("scheduled_time", "")[:10]
+            notes: list[str] = []
+            for _attempt in range(MAX_ATTEMPTS):
+                running.broker.set_faults(config, rng.getrandbits(32))
+                try:
+                    outcome = self._attempt(event, env, request_id, rng)
+                finally:
+                    self.stats.faults += running.broker.stats()["faults_injected"]
+                    running.broker.set_faults(FaultConfig())
+                self.stats.attempts += 1
+                if log is not None:
+                    log.write(outcome.stdout + outcome.stderr)
+                if outcome.killed:
+                    self.stats.kills += 1
+                    notes.append("killed")
+                elif outcome.returncode != 0 or outcome.summary is None:
+                    self.stats.failures += 1
+                    notes.append("failed")
+                else:
+                    if self.report is not None:
+                        self.report(f"{day}  {outcome.summary['status']:<12} "
+                                    f"{' '.join(notes) or 'clean'}")
+                    return outcome.summary
+            self.stats.unfinished.append(day)
+            return {"status": "unfinished", "fills": []}
+
+        try:
+            yield invoke
+        finally:
+            self._count_duplicates(running)
+
+    def _attempt(
+        self, event: dict, env: dict[str, str], request_id: str, rng: random.Random
+    ) -> Outcome:
+        process = HandlerProcess(event, env, request_id=request_id)
+        if rng.random() < self.kill_rate:
+            message = rng.choice(KILL_POINTS)
+            nth = rng.randint(1, 3) if message in ("order", "fill") else 1
+            if process.wait_for_log(
+                lambda logs: sum(line.get("message") == message for line in logs) >= nth,
+                timeout=60,
+            ):
+                process.kill()
+        return process.wait()
+
+    def _count_duplicates(self, running: RunningBroker) -> None:
+        orders = list(running.broker.orders)
+        by_cid = Counter(o.client_order_id for o in orders)
+        by_trade = Counter((o.session, o.symbol, o.side) for o in orders)
+        self.stats.duplicates = sum(n - 1 for n in by_cid.values() if n > 1) + sum(
+            n - 1 for n in by_trade.values() if n > 1)
+        sent = running.broker.stats()["orders_by_client_order_id"]
+        self.stats.resends = sum(1 for n in sent.values() if n > 1)
+
+
+def compare(ours: Path, clean: Path) -> list[str]:
+    """Names of the ledger files that differ between two output folders."""
+    return [name for name in ("equity.csv", "trades.csv")
+            if (ours / name).read_bytes() != (clean / name).read_bytes()]
+
+
+def write_ledgers(result: Any, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "equity.csv").write_text(equity_csv(result.equity), encoding="utf-8")
+    (out / "trades.csv").write_text(trades_csv(result.fills), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.chaos", description=__doc__)
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--data", type=Path, help="CSV of daily bars (default: synthetic)")
+    source.add_argument("--synthetic", action="store_true", help="the seeded synthetic market")
+    parser.add_argument("--seed", type=int, default=7, help="synthetic market seed (default 7)")
+    parser.add_argument("--start", type=date.fromisoformat,
+                        help="first morning (default: a year into the data)")
+    parser.add_argument("--days", type=int, default=20, help="mornings (default 20)")
+    parser.add_argument("--cash", type=float, default=500.0, help="opening cash (default 500)")
+    parser.add_argument("--out", type=Path, default=Path("out"), help="output folder")
+    parser.add_argument("--chaos-seed", type=int, default=7, help="faults and kills seed")
+    parser.add_argument("--fault-rate", type=float, default=0.05,
+                        help="share of broker requests faulted (default 0.05)")
+    parser.add_argument("--kill-rate", type=float, default=0.3,
+                        help="chance that an attempt is SIGKILLed at a random step (default 0.3)")
+    parser.add_argument("--clean-out", type=Path,
+                        help="folder with the clean run's equity.csv/trades.csv (default: run it)")
+    args = parser.parse_args(argv)
+    if args.days < 1:
+        parser.error("--days must be >= 1")
+    if not 0 <= args.fault_rate <= 1 or not 0 <= args.kill_rate <= 1:
+        parser.error("--fault-rate and --kill-rate must be in [0, 1]")
+    try:
+        market = load_csv(args.data) if args.data else synthetic_market(seed=args.seed)
+    except (MarketDataError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    universe = market.symbols if args.data else None
+    start = args.start or default_start(market)
+    started = time.monotonic()
+    clean = args.clean_out
+    if clean is None:
+        clean = args.out / "clean"
+        print(f"clean run: {args.days} mornings of {market.name} from {start} -> {clean}",
+              flush=True)
+        write_ledgers(run_local(market, start, args.days, args.cash, universe=universe), clean)
+    print(f"chaos run (seed {args.chaos_seed}, {args.fault_rate:.0%} of requests faulted, "
+          f"kill chance {args.kill_rate:.0%} per attempt) -> {args.out}", flush=True)
+    invoker = ChaosInvoker(args.chaos_seed, args.fault_rate, args.kill_rate,
+                           report=lambda line: print(line, flush=True))
+    args.out.mkdir(parents=True, exist_ok=True)
+    with (args.out / "handler.log").open("w", encoding="utf-8") as log:
+        result = run_local(market, start, args.days, args.cash, universe=universe, log=log,
+                           invoker=invoker)
+    write_ledgers(result, args.out)
+    differ = compare(args.out, clean)
+    s = invoker.stats
+    print(f"mornings {s.mornings}  attempts {s.attempts}  faults injected {s.faults}  "
+          f"kills {s.kills}  failed attempts {s.failures}  retries {s.retries}  "
+          f"duplicates {s.duplicates}  resends refused {s.resends}  "
+          f"unfinished {len(s.unfinished)}  wall {time.monotonic() - started:.0f} s")
+    if differ:
+        print(f"DIFFERENT from the clean run: {', '.join(differ)}", file=sys.stderr)
+    else:
+        print("equity.csv and trades.csv equal the clean run's")
+    return 1 if differ or s.duplicates or s.unfinished else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
