@@ -103,3 +103,22 @@ def test_order_never_fills(world, clean):
     assert world.state()["positions"][sell["symbol"]] == sell["qty"]
     assert world.journal()["summary"]["timed_out"] == [order["client_order_id"]]
     assert metrics(outcome.stdout)["OrdersFilled"] == len(clean["state"]["orders"]) - 1
+
+
+def test_cancel_fails_at_the_timeout(world, clean):
+    """The never-filling order's cancel answers 500: the invocation fails; the retry finds the
+    order still open in the journal, waits again, cancels it, and ends DONE."""
+    sell = largest(clean, "sell")
+    world.faults(
+        {"kind": "never_fill", "match": "POST /v2/orders", "symbols": [sell["symbol"]]},
+        {"kind": "status", "match": "DELETE /v2/orders/*", "status": 500, "count": 1},
+    )
+    outcomes = world.retry_until_done("lambda-request-1", **FAST_TIMEOUT)
+    assert [o.returncode for o in outcomes] == [1, 0]
+    summary = outcomes[-1].summary
+    assert summary["resumed"] is True
+    assert by_symbol(summary, sell["symbol"], "sell")["status"] == "canceled"
+    assert world.stats()["requests"]["DELETE /v2/orders/{order_id}"] == 2
+    assert world.state()["positions"][sell["symbol"]] == sell["qty"]
+    assert world.duplicates() == 0
+    assert world.journal()["status"] == "DONE"
