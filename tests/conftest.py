@@ -22,3 +22,30 @@ def real_market(real_data_path):
     from infra.market import load_csv
 
     return load_csv(real_data_path)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """`make test`'s summary of the fault scenarios (tests/faults): how many per family ran
+    and passed. Each one asserts zero duplicate orders and nothing lost (README "Failure
+    modes" lists them)."""
+    outcomes: dict[str, str] = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if nodeid.startswith("tests/faults/test_") and outcomes.get(nodeid) != "failed":
+                outcomes[nodeid] = "failed" if outcome == "error" else outcome
+    if not outcomes:
+        return
+    families: dict[str, list[str]] = {}
+    for nodeid, outcome in sorted(outcomes.items()):
+        family = nodeid.split("::")[0].removeprefix("tests/faults/test_").removesuffix(".py")
+        families.setdefault(family, []).append(outcome)
+    passed = sum(o == "passed" for o in outcomes.values())
+    terminalreporter.write_sep("-", "fault scenarios (tests/faults)")
+    for family, results in families.items():
+        terminalreporter.write_line(
+            f"{family:<16} {results.count('passed'):>3} passed / {len(results):>3}"
+        )
+    verdict = ("each ends with zero duplicate orders and nothing lost"
+               if passed == len(outcomes) else f"{len(outcomes) - passed} NOT PASSED")
+    terminalreporter.write_line(f"{'all':<16} {passed:>3} passed / {len(outcomes):>3}: {verdict}")
