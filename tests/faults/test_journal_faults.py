@@ -81,7 +81,7 @@ def test_order_record_throttled_mid_run(world, clean, proxy):
 @pytest.mark.parametrize("invocations", [2, 3])
 def test_concurrent_invocations_of_the_same_morning(world_factory, clean, invocations):
     """Delivered several times at once (different request ids): exactly one trades."""
-    world = world_factory(fill_delay=0.5)  # the winner is still running when the others claim
+    world = world_factory(fill_delay=1.5)  # the winner is still running when the others claim
     processes = [world.start(request_id=f"delivery-{i}") for i in range(invocations)]
     outcomes = [p.wait() for p in processes]
     statuses = sorted(o.summary["status"] for o in outcomes)
