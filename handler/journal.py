@@ -126,9 +126,13 @@ class DynamoJournal:
             if not _conditional(exc):
                 raise
             latest = self._read(key)
-            if latest is not None and latest["status"] == DONE:
+            if latest is None:  # released meanwhile: claim afresh
+                return self.claim(key, owner)
+            if latest["status"] == DONE:
                 return Claim("done", _entry(latest))
-            return Claim("in_progress", _entry(latest) if latest else entry)
+            if latest["owner"] == owner:  # our update landed; the SDK retried after a timeout
+                return Claim("claimed", _entry(latest))
+            return Claim("in_progress", _entry(latest))
         entry.owner = owner
         return Claim("claimed", entry)
 
@@ -178,7 +182,8 @@ class DynamoJournal:
         except ClientError as exc:
             if not _conditional(exc):
                 raise
-            raise JournalConflict(f"{key}: claim no longer held by {owner}") from None
+            if self._read(key) is not None:  # gone already: an SDK retry of our own delete
+                raise JournalConflict(f"{key}: claim no longer held by {owner}") from None
 
     @tracer.capture_method(capture_response=False)
     def get(self, key: str) -> JournalEntry | None:

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from handler.execution import Execution
-from handler.ports import Account
+from handler.ports import Account, OrderState
 
 
 def skipped(run_date: date, code: str, reason: str) -> dict[str, Any]:
@@ -40,11 +40,8 @@ def executed(
         "account_id": account.account_id,
         "resumed": resumed,
         **decision,
-        "orders": [
-            {**o.to_dict(), **({"reason": r} if (r := execution.rejections.get(
-                o.client_order_id)) else {})}
-            for o in execution.orders
-        ],
+        "orders": [_order(o, execution.rejections.get(o.client_order_id))
+                   for o in execution.orders],
         "submitted": execution.submitted,
         "filled": len(fills),
         "rejected": len(execution.rejections),
@@ -54,3 +51,7 @@ def executed(
         "cash": account.cash,
         "equity": account.equity,
     }
+
+
+def _order(state: OrderState, reason: str | None) -> dict[str, Any]:
+    return {**state.to_dict(), "reason": reason} if reason else state.to_dict()

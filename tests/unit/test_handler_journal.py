@@ -96,3 +96,32 @@ def test_release_frees_an_unplanned_claim_only(journal):
     journal.store_plan(KEY, "req-2", {"sells": [], "buys": []}, {})
     with pytest.raises(JournalConflict):
         journal.release(KEY, "req-2")
+
+
+class LostResponses:
+    """A client whose writes land but whose answers are lost, so the SDK sends them again
+    (what botocore does after a read timeout): the repeat meets its own first write."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+
+    def __getattr__(self, name):
+        call = getattr(self._client, name)
+        if name not in ("update_item", "delete_item", "put_item"):
+            return call
+
+        def twice(**kwargs):
+            call(**kwargs)
+            return call(**kwargs)
+
+        return twice
+
+
+def test_a_write_repeated_after_a_lost_answer_is_not_mistaken_for_a_rival(db, now):
+    journal = DynamoJournal(LostResponses(db), "journal", lease_seconds=900, ttl_days=400,
+                            now=now)
+    assert journal.claim(KEY, "req-1").outcome == "claimed"
+    now.t += 901
+    assert journal.claim(KEY, "req-2").outcome == "claimed"
+    journal.release(KEY, "req-2")
+    assert journal.get(KEY) is None
