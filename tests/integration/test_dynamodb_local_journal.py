@@ -3,6 +3,7 @@ conditional writes under real DynamoDB semantics (races included)."""
 
 import socket
 import threading
+import time
 
 import pytest
 
@@ -14,8 +15,11 @@ KEY = "acct-1#2023-01-03"
 
 
 class Now:
+    """A settable clock that starts at the real time (DynamoDB Local's TTL sweeper deletes
+    items whose `expires_at` is already past, so a clock in the past would lose them)."""
+
     def __init__(self) -> None:
-        self.t = 1_700_000_000.0
+        self.t = time.time()
 
     def __call__(self) -> float:
         return self.t

@@ -1,6 +1,8 @@
 """Journal claim rules on moto's DynamoDB (the same rules run against DynamoDB Local in
 tests/integration/test_dynamodb_local_journal.py)."""
 
+import time
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -12,8 +14,11 @@ KEY = "acct-1#2024-03-06"
 
 
 class Now:
+    """A settable clock that starts at the real time (DynamoDB Local's TTL sweeper deletes
+    items whose `expires_at` is already past, so a clock in the past would lose them)."""
+
     def __init__(self) -> None:
-        self.t = 1_700_000_000.0
+        self.t = time.time()
 
     def __call__(self) -> float:
         return self.t
