@@ -1,6 +1,7 @@
 """`python -m handler --event events/dry-run.json`: one local invocation of `lambda_handler`
 with a Lambda-like context and the same environment variables. Prints the summary as JSON;
-exits 1 when the event is rejected, 2 when the configuration is wrong."""
+exits 1 when the event is rejected, 2 when the configuration is wrong, 3 when Alpaca refuses
+the credentials."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from handler.config import ConfigError
 from handler.context import LocalContext
+from handler.ports import CredentialsRefused
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    except CredentialsRefused as exc:
+        print(f"credentials refused: {exc}", file=sys.stderr)
+        return 3
     print(json.dumps(summary, indent=2, sort_keys=True))
     return 1 if summary.get("status") == "rejected_event" else 0
 

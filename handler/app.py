@@ -14,6 +14,7 @@ import os
 from typing import Any
 
 import boto3
+from alpaca.common.exceptions import APIError
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config as BotoConfig
@@ -25,6 +26,7 @@ from handler.event import EventError, parse_event
 from handler.journal import DynamoJournal
 from handler.market_data import AlpacaBarSource
 from handler.morning import Services, run_morning
+from handler.ports import CredentialsRefused
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "alpaca-meanrev")
 logger = Logger(service=SERVICE)
@@ -81,10 +83,25 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         return {"status": "rejected_event", "error": str(exc)}
     if request.run_date is not None:
         logger.append_keys(run_date=request.run_date.isoformat())
-    summary = run_morning(request, services(), owner=context.aws_request_id, log=logger)
+    try:
+        summary = run_morning(request, services(), owner=context.aws_request_id, log=logger)
+    except APIError as exc:
+        if exc.status_code not in (401, 403):
+            raise
+        logger.error("credentials refused", extra={"http_status": exc.status_code})
+        raise CredentialsRefused(_refusal(exc.status_code, services().config.live)) from exc
     _emit_metrics(summary)
     logger.info("run finished", extra={"summary": summary})
     return summary
+
+
+def _refusal(status: int, live: bool) -> str:
+    endpoint = "live" if live else "paper"
+    return (
+        f"Alpaca refused the credentials (HTTP {status}): check that "
+        f"the keys in ALPACA_SECRET_ID (locally ALPACA_KEY_ID/ALPACA_SECRET_KEY) are current "
+        f"{endpoint}-account keys and that the account is active"
+    )
 
 
 def _emit_metrics(summary: dict[str, Any]) -> None:

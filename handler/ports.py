@@ -79,6 +79,11 @@ class OrderRejected(Exception):
     """The broker refused a new order (not a duplicate): insufficient cash, unknown symbol..."""
 
 
+class CredentialsRefused(Exception):
+    """Alpaca answered 401/403: the keys are wrong, revoked or for the other endpoint. Raised so
+    the invocation fails (the alarm fires) with a message that says what to fix."""
+
+
 class DuplicateClientOrderId(Exception):
     """The broker already holds an order with this client_order_id (HTTP 422)."""
 

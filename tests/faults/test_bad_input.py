@@ -124,8 +124,10 @@ def test_good_secret_trades(world, clean):
 
 def test_wrong_credentials_401(world):
     outcome = world.run(ALPACA_SECRET_KEY="not-the-secret")
-    assert outcome.returncode == 1
-    assert "request is not authorized" in outcome.stderr
+    assert outcome.returncode == 3
+    assert "credentials refused: Alpaca refused the credentials (HTTP 401)" in outcome.stderr
+    assert "ALPACA_SECRET_ID" in outcome.stderr
+    assert "Traceback" not in outcome.stderr
     assert "not-the-secret" not in outcome.stdout + outcome.stderr
     assert world.stats()["requests"] == {"GET /v2/clock": 1}
     assert world.sent() == 0
@@ -136,7 +138,8 @@ def test_forbidden_403(world):
     """A key the broker knows but refuses (e.g. a suspended account, paper keys on live)."""
     world.faults({"kind": "status", "match": "GET /v2/*", "status": 403})
     outcome = world.run()
-    assert outcome.returncode == 1
-    assert "403" in outcome.stderr
+    assert outcome.returncode == 3
+    assert "Alpaca refused the credentials (HTTP 403)" in outcome.stderr
+    assert "Traceback" not in outcome.stderr
     assert world.sent() == 0
     assert world.journal() is None
