@@ -182,6 +182,15 @@ def test_environment_names_are_the_ones_the_handler_reads(resources):
     powertools = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
     env = _props(resources, "TradingFunction")["Environment"]["Variables"]
     assert set(env) - read - powertools == set()
+    # Every guard and strategy setting is a stack parameter; only these keep code defaults
+    # (transport tuning and the lease, sized together with the function timeout).
+    assert read - set(env) == {
+        "CLIENT_ORDER_PREFIX",
+        "HTTP_RETRY_ATTEMPTS",
+        "HTTP_RETRY_WAIT_SECONDS",
+        "HTTP_TIMEOUT_SECONDS",
+        "JOURNAL_LEASE_SECONDS",
+    }
     assert env["POWERTOOLS_SERVICE_NAME"] == "alpaca-meanrev"
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "AlpacaMeanRev"
     assert env["JOURNAL_TABLE"] == {"Ref": "JournalTable"}
