@@ -7,39 +7,27 @@ mostly), so this is how the handler's data cleaning is tested through the real c
 from __future__ import annotations
 
 import json
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.faults.local_http import LocalServer, QuietHandler
 
 Bars = dict[str, list[dict]]
 
 
-class BarsProxy:
+class BarsProxy(LocalServer):
     def __init__(self, upstream: str, mutate: Callable[[Bars], Bars]) -> None:
         self.upstream = upstream
         self.mutate = mutate
         self.pages = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler())
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                return
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 keys = {k: v for k, v in self.headers.items() if k.lower().startswith("apca-")}
                 request = urllib.request.Request(proxy.upstream + self.path, headers=keys)
@@ -52,10 +40,6 @@ class BarsProxy:
                     proxy.pages += 1
                     data = {**data, "bars": proxy.mutate(data.get("bars") or {})}
                 payload = json.dumps(data).encode()  # NaN stays NaN, as a sloppy feed sends it
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self.answer(status, payload, "application/json")
 
         return Handler

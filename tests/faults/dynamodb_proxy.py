@@ -12,7 +12,9 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.faults.local_http import LocalServer, QuietHandler
 
 THROTTLED = "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
 
@@ -24,7 +26,7 @@ class Throttle:
 
 
 @dataclass
-class DynamoDBProxy:
+class DynamoDBProxy(LocalServer):
     upstream: str
     throttle: dict[str, Throttle] = field(default_factory=dict)
     seen: Counter[str] = field(default_factory=Counter)
@@ -32,18 +34,7 @@ class DynamoDBProxy:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler())
 
     def _decide(self, operation: str) -> bool:
         with self._lock:
@@ -59,10 +50,7 @@ class DynamoDBProxy:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:  # quiet
-                return
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
@@ -81,10 +69,6 @@ class DynamoDBProxy:
                     self._answer(exc.code, exc.read())
 
             def _answer(self, status: int, payload: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.0")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self.answer(status, payload, "application/x-amz-json-1.0")
 
         return Handler

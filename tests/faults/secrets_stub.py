@@ -5,35 +5,23 @@ through the real boto3 client and Powertools Parameters in the real process."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.faults.local_http import LocalServer, QuietHandler
 
 
-class SecretsStub:
+class SecretsStub(LocalServer):
     """`secrets`: name -> SecretString; a name not in it is ResourceNotFoundException."""
 
     def __init__(self, secrets: dict[str, str]) -> None:
         self.secrets = secrets
         self.reads = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler())
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         stub = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                return
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
                 stub.reads += 1
@@ -49,11 +37,6 @@ class SecretsStub:
                 })
 
             def _answer(self, status: int, data: dict) -> None:
-                payload = json.dumps(data).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self.answer(status, json.dumps(data).encode(), "application/x-amz-json-1.1")
 
         return Handler
