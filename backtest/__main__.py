@@ -25,7 +25,9 @@ class Written:
     plot: Path
 
 
-def write_outputs(result: Result, out: Path, source: str) -> tuple[Written, str]:
+def write_outputs(
+    result: Result, out: Path, source: str, caveat: str = ""
+) -> tuple[Written, str]:
     """Write the four files of a backtest into `out`; return their paths and the metrics table."""
     out.mkdir(parents=True, exist_ok=True)
     files = Written(out / "equity.csv", out / "trades.csv", out / "report.md", out / "equity.png")
@@ -33,7 +35,7 @@ def write_outputs(result: Result, out: Path, source: str) -> tuple[Written, str]
     files.trades.write_text(trades_csv(result.fills), encoding="utf-8")
     strategy, benchmark = compute(result)
     files.report.write_text(
-        render(result, strategy, benchmark, source, files.plot.name), encoding="utf-8"
+        render(result, strategy, benchmark, source, files.plot.name, caveat), encoding="utf-8"
     )
     equity, bench = value_series(result)
     first, last = result.equity[0].date, result.equity[-1].date
@@ -66,12 +68,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         universe = cli.universe_from(args)
         market: Market = cli.load_market(args, params.benchmark)
         result = run_backtest(market, start, end, args.cash, params, costs, universe)
-        files, table = write_outputs(result, args.out, market.name)
+        files, table = write_outputs(result, args.out, market.name, market.caveat)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(table)
     print()
+    if market.caveat:
+        print(f"note: {market.caveat}")
     for path in (files.equity, files.trades, files.report, files.plot):
         print(f"wrote {path}")
     return 0

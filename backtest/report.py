@@ -47,16 +47,22 @@ def metrics_table(strategy: Metrics, benchmark: Metrics, benchmark_name: str) ->
 
 
 def render(
-    result: Result, strategy: Metrics, benchmark: Metrics, source: str, plot_name: str
+    result: Result,
+    strategy: Metrics,
+    benchmark: Metrics,
+    source: str,
+    plot_name: str,
+    caveat: str = "",
 ) -> str:
-    """The whole report.md."""
+    """The whole report.md; `caveat` is what the data's source says a reader must know."""
     p, c = result.params, result.costs
     first, last = result.equity[0], result.equity[-1]
     reasons = Counter(r.reason for r in result.rejections)
     not_filled = ", ".join(f"{n} ({why})" for why, n in sorted(reasons.items())) or "none"
+    caveat_line = f"\n- **Caveat**: {caveat}" if caveat else ""
     return f"""# Backtest report
 
-- Data: `{source}`
+- Data: `{source}`{caveat_line}
 - Window: {first.date} .. {last.date} ({len(result.equity)} sessions)
 - Initial cash: ${result.initial_cash:,.2f}; final equity: ${last.equity:,.2f}
 - Parameters: ema_span={p.ema_span}, lookback_bars={p.lookback_bars}, \

@@ -26,6 +26,7 @@ class Market:
     bars: pd.DataFrame
     benchmark: str = "SPY"
     name: str = field(default="market")
+    caveat: str = ""  # what a reader of results on this data must know (shown in reports)
 
     def __post_init__(self) -> None:
         if self.benchmark not in set(self.bars["symbol"].unique()):

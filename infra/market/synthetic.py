@@ -26,6 +26,10 @@ from infra.market.model import Market
 from infra.market.xnys import xnys_sessions
 from strategy import load_universe
 
+CAVEAT = (
+    "synthetic market: built to exercise every code path, with mean reversion strong by "
+    "construction; its returns say nothing about real markets (use --data for that)"
+)
 DEFAULT_START = date(2022, 1, 3)
 DEFAULT_END = date(2025, 12, 31)
 N_SECTORS = 11
@@ -164,4 +168,4 @@ def synthetic_market(
         **{f: prices[f][day_idx, sym_idx] for f in ("open", "high", "low", "close")},
         "volume": volume[day_idx, sym_idx].astype(float),
     })
-    return Market(bars=bars, benchmark=benchmark, name=f"synthetic(seed={seed})")
+    return Market(bars=bars, benchmark=benchmark, name=f"synthetic(seed={seed})", caveat=CAVEAT)

@@ -48,6 +48,7 @@ def test_writes_the_four_files_and_prints_the_table_and_paths(tmp_path, capsys):
     assert list(trades.columns) == ["date", "symbol", "side", "qty", "price"] and len(trades) > 0
     report = (out / "report.md").read_text()
     assert "| Beta to SPY" in report and "![equity](equity.png)" in report
+    assert "Caveat" not in report and "note:" not in printed
     assert (out / "equity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -126,7 +127,10 @@ def test_without_data_it_backtests_the_seeded_synthetic_market(tmp_path, capsys)
     assert main([*window, "--out", str(tmp_path / "default")]) == 0
     assert main([*window, "--synthetic", "--seed", "7", "--out", str(tmp_path / "s7")]) == 0
     assert main([*window, "--synthetic", "--seed", "8", "--out", str(tmp_path / "s8")]) == 0
-    capsys.readouterr()
+    printed = capsys.readouterr().out
+    assert printed.count("note: synthetic market") == 3
     default, s7, s8 = ((tmp_path / d / "trades.csv").read_text() for d in ("default", "s7", "s8"))
     assert default == s7 != s8 and len(s7.splitlines()) > 10
-    assert "Data: `synthetic(seed=7)`" in (tmp_path / "s7" / "report.md").read_text()
+    report = (tmp_path / "s7" / "report.md").read_text()
+    assert "Data: `synthetic(seed=7)`" in report
+    assert "**Caveat**: synthetic market" in report
