@@ -26,15 +26,13 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from infra.handler_process import HandlerProcess, Outcome
-from infra.localrun import default_start, run_local
-from infra.market import MarketDataError, load_csv, synthetic_market
+from infra.localrun import add_run_arguments, open_market, run_local, write_ledgers
+from infra.market import MarketDataError
 from infra.paperbroker import FaultConfig, RunningBroker
-from strategy.ledger import equity_csv, trades_csv
 
 HTTP_TIMEOUT = 1.0
 # Share of broker requests hit by each fault kind; they add up to FAULT_RATE.
@@ -159,23 +157,9 @@ def compare(ours: Path, clean: Path) -> list[str]:
             if (ours / name).read_bytes() != (clean / name).read_bytes()]
 
 
-def write_ledgers(result: Any, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "equity.csv").write_text(equity_csv(result.equity), encoding="utf-8")
-    (out / "trades.csv").write_text(trades_csv(result.fills), encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.chaos", description=__doc__)
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--data", type=Path, help="CSV of daily bars (default: synthetic)")
-    source.add_argument("--synthetic", action="store_true", help="the seeded synthetic market")
-    parser.add_argument("--seed", type=int, default=7, help="synthetic market seed (default 7)")
-    parser.add_argument("--start", type=date.fromisoformat,
-                        help="first morning (default: a year into the data)")
-    parser.add_argument("--days", type=int, default=20, help="mornings (default 20)")
-    parser.add_argument("--cash", type=float, default=500.0, help="opening cash (default 500)")
-    parser.add_argument("--out", type=Path, default=Path("out"), help="output folder")
+    add_run_arguments(parser)
     parser.add_argument("--chaos-seed", type=int, default=7, help="faults and kills seed")
     parser.add_argument("--fault-rate", type=float, default=0.05,
                         help="share of broker requests faulted (default 0.05)")
@@ -189,12 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.fault_rate <= 1 or not 0 <= args.kill_rate <= 1:
         parser.error("--fault-rate and --kill-rate must be in [0, 1]")
     try:
-        market = load_csv(args.data) if args.data else synthetic_market(seed=args.seed)
+        market, universe, start = open_market(args)
     except (MarketDataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    universe = market.symbols if args.data else None
-    start = args.start or default_start(market)
     started = time.monotonic()
     clean = args.clean_out
     if clean is None:

@@ -219,8 +219,8 @@ def _print_row(row: dict[str, Any]) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.localrun", description=__doc__)
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options `make run` and `make chaos` share: market, first morning, mornings, cash, out."""
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--data", type=Path, help="CSV of daily bars (default: synthetic)")
     source.add_argument("--synthetic", action="store_true", help="the seeded synthetic market")
@@ -232,16 +232,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=20, help="mornings to run (default 20)")
     parser.add_argument("--cash", type=float, default=500.0, help="opening cash (default 500)")
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder")
+
+
+def open_market(args: argparse.Namespace) -> tuple[Market, tuple[str, ...] | None, date]:
+    """The market the `add_run_arguments` options name, its universe (a CSV's own symbols; None =
+    the packaged list, for the synthetic market) and the first morning. Raises MarketDataError
+    (a ValueError) when the data cannot be read."""
+    market = load_csv(args.data) if args.data else synthetic_market(seed=args.seed)
+    universe = market.symbols if args.data else None
+    return market, universe, args.start or default_start(market)
+
+
+def write_ledgers(result: LocalRun, out: Path) -> None:
+    """equity.csv and trades.csv of a run, through strategy.ledger like the backtest's."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "equity.csv").write_text(equity_csv(result.equity), encoding="utf-8")
+    (out / "trades.csv").write_text(trades_csv(result.fills), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.localrun", description=__doc__)
+    add_run_arguments(parser)
     args = parser.parse_args(argv)
     if args.days < 1:
         parser.error("--days must be >= 1")
     try:
-        market = load_csv(args.data) if args.data else synthetic_market(seed=args.seed)
+        market, universe, start = open_market(args)
     except (MarketDataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    universe = market.symbols if args.data else None
-    start = args.start or default_start(market)
     available = len(market.window(pd.Timestamp(start), None))
     if available < args.days:
         print(f"note: the data has only {available} session(s) from {start}")
@@ -263,8 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     except (MarketDataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    (args.out / "equity.csv").write_text(equity_csv(result.equity), encoding="utf-8")
-    (args.out / "trades.csv").write_text(trades_csv(result.fills), encoding="utf-8")
+    write_ledgers(result, args.out)
     print(f"wrote {args.out / 'equity.csv'} and {args.out / 'trades.csv'}")
     return 0
 
