@@ -12,12 +12,12 @@ import socket
 import threading
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
 from infra.market import Market
 from infra.paperbroker.app import BrokerASGI
-from infra.paperbroker.faults import FaultConfig
 from infra.paperbroker.state import PaperBroker
 
 START_TIMEOUT = 10.0
@@ -89,25 +89,13 @@ def make_server(broker: PaperBroker, snapshot: Path | None, port: int
 
 
 def start_broker(
-    market: Market,
-    start: date,
-    *,
-    key_id: str,
-    secret_key: str,
-    cash: float = 500.0,
-    fill_delay: float = 0.0,
-    rate_limit: int | None = None,
-    faults: FaultConfig | None = None,
-    seed: int = 0,
-    snapshot: Path | None = None,
-    port: int = 0,
-    max_page_size: int = 10_000,
+    market: Market, start: date, *, snapshot: Path | None = None, port: int = 0,
+    **options: Any,
 ) -> RunningBroker:
-    """Serve a new `PaperBroker` on 127.0.0.1 in a background thread; return once it answers."""
-    broker = PaperBroker(
-        market, start, key_id=key_id, secret_key=secret_key, cash=cash, fill_delay=fill_delay,
-        rate_limit=rate_limit, faults=faults, seed=seed, max_page_size=max_page_size,
-    )
+    """Serve a new `PaperBroker(market, start, **options)` on 127.0.0.1 in a background thread;
+    return once it answers. `options` are PaperBroker's keywords (key_id, secret_key, cash,
+    fill_delay, rate_limit, faults, seed, max_page_size), named and defaulted there only."""
+    broker = PaperBroker(market, start, **options)
     server, sock = make_server(broker, snapshot, port)
     thread = threading.Thread(
         target=lambda: asyncio.run(server.serve(sockets=[sock])), name="paperbroker", daemon=True
