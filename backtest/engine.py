@@ -21,11 +21,8 @@ import pandas as pd
 
 from infra.market import Market, MarketDataError
 from strategy import Params, Plan, plan, score_history
-from strategy.fills import fill_price, usable_price
+from strategy.fills import affordable, fill_price, usable_price
 from strategy.ledger import EquityRow, Fill
-
-# Float noise allowed when a buy costs exactly the cash left (the paper broker's tolerance).
-CASH_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -151,7 +148,7 @@ def run_backtest(
                 continue
             price = fill_price(open_price, "buy", costs.slippage_bps)
             cost = order.qty * price + costs.commission
-            if cost > cash_now + CASH_TOLERANCE:
+            if not affordable(cost, cash_now):
                 rejections.append(Rejection(day, order.symbol, "buy", order.qty, "cash"))
                 continue
             cash_now -= cost

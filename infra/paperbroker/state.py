@@ -35,7 +35,7 @@ from infra.paperbroker.calendar import NY, SimCalendar, ny_date
 from infra.paperbroker.faults import FaultConfig, FaultInjector, FaultRule
 from infra.paperbroker.orders import Order, iso, num, stable_id
 from infra.paperbroker.prices import Prices
-from strategy.fills import fill_price, usable_price
+from strategy.fills import affordable, fill_price, usable_price
 from strategy.ledger import Fill
 
 MAX_CLIENT_ORDER_ID = 128
@@ -221,7 +221,7 @@ class PaperBroker:
                 return
         pos = self.positions.get(order.symbol)
         if order.side == "buy":
-            if qty * price > self.cash + EPS:
+            if not affordable(qty * price, self.cash):
                 order.set_status("rejected", self.now)
                 return
             self.cash -= qty * price
@@ -303,7 +303,7 @@ class PaperBroker:
         est = self._estimate(symbol)
         if side == "buy":
             need = notional if notional is not None else qty * est
-            if need > self._buying_power() + EPS:
+            if not affordable(need, self._buying_power()):
                 raise errors.forbidden("insufficient buying power")
         else:
             wanted = qty if qty is not None else (notional / est if est else math.inf)

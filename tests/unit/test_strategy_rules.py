@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from strategy import Params, candidates, plan, rank, score_history, scores
+from strategy.fills import affordable
 
 P = Params()
 
@@ -148,3 +149,12 @@ def test_score_history_row_t_uses_only_closes_before_t():
         got = hist.iloc[i].dropna()
         pd.testing.assert_series_equal(got.sort_index(), expected, check_names=False)
     assert hist.iloc[0].isna().all()
+
+
+def test_fill_rule_buy_over_the_cash_left_is_not_affordable_an_exact_fit_is():
+    cost = 3 * 0.1  # 0.30000000000000004: an exact fit of 0.3 after float noise
+    assert cost > 0.3
+    assert affordable(cost, 0.3)
+    assert affordable(0.3, 0.3)
+    assert not affordable(0.31, 0.3)
+    assert not affordable(0.3 + 1e-6, 0.3)
