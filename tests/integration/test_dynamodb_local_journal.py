@@ -3,26 +3,15 @@ conditional writes under real DynamoDB semantics (races included)."""
 
 import socket
 import threading
-import time
 
 import pytest
 
 from handler.journal import DynamoJournal, JournalConflict
 from handler.ports import OrderState
 from infra.dynamodb_local import DynamoDBLocal, client, create_journal_table, find_jar
+from tests.journal_clock import Now
 
 KEY = "acct-1#2023-01-03"
-
-
-class Now:
-    """A settable clock that starts at the real time (DynamoDB Local's TTL sweeper deletes
-    items whose `expires_at` is already past, so a clock in the past would lose them)."""
-
-    def __init__(self) -> None:
-        self.t = time.time()
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture(scope="module")

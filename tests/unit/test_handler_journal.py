@@ -1,7 +1,6 @@
 """Journal claim rules on moto's DynamoDB (the same rules run against DynamoDB Local in
 tests/integration/test_dynamodb_local_journal.py)."""
 
-import time
 
 import boto3
 import pytest
@@ -9,19 +8,9 @@ from moto import mock_aws
 
 from handler.journal import DynamoJournal, JournalConflict
 from handler.ports import OrderState
+from tests.journal_clock import Now
 
 KEY = "acct-1#2024-03-06"
-
-
-class Now:
-    """A settable clock that starts at the real time (DynamoDB Local's TTL sweeper deletes
-    items whose `expires_at` is already past, so a clock in the past would lose them)."""
-
-    def __init__(self) -> None:
-        self.t = time.time()
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture
