@@ -29,6 +29,16 @@ def assert_failed_without_orders(world, outcome) -> None:
     assert world.stats()["requests"].get("POST /v2/orders", 0) == 0
 
 
+def assert_retry_ends_as_clean(world, clean, proxy):
+    """The throttling stops: the same morning's retry ends as the clean run, nothing sent twice."""
+    proxy.throttle.clear()
+    again = world.run(request_id=REQUEST_ID, DYNAMODB_ENDPOINT_URL=proxy.url)
+    assert again.summary["status"] == "done"
+    assert world.state() == clean["state"]
+    assert world.duplicates() == 0
+    return again
+
+
 def test_dynamodb_unreachable(world):
     outcome = world.run(DYNAMODB_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")
     assert_failed_without_orders(world, outcome)
@@ -42,11 +52,7 @@ def test_claim_throttled(world, clean, proxy):
     assert "ProvisionedThroughputExceeded" in outcome.stderr
     assert proxy.throttled["PutItem"] >= 2  # boto3 retried it before giving up
     assert world.journal() is None
-    proxy.throttle.clear()
-    again = world.run(request_id=REQUEST_ID, DYNAMODB_ENDPOINT_URL=proxy.url)
-    assert again.summary["status"] == "done"
-    assert world.state() == clean["state"]
-    assert world.duplicates() == 0
+    assert_retry_ends_as_clean(world, clean, proxy)
 
 
 def test_plan_store_throttled(world, clean, proxy):
@@ -55,11 +61,7 @@ def test_plan_store_throttled(world, clean, proxy):
     outcome = world.run(request_id=REQUEST_ID, DYNAMODB_ENDPOINT_URL=proxy.url)
     assert_failed_without_orders(world, outcome)
     assert world.journal()["status"] == "CLAIMED"
-    proxy.throttle.clear()
-    again = world.run(request_id=REQUEST_ID, DYNAMODB_ENDPOINT_URL=proxy.url)
-    assert again.summary["status"] == "done"
-    assert world.state() == clean["state"]
-    assert world.duplicates() == 0
+    assert_retry_ends_as_clean(world, clean, proxy)
 
 
 def test_order_record_throttled_mid_run(world, clean, proxy):
@@ -70,12 +72,8 @@ def test_order_record_throttled_mid_run(world, clean, proxy):
     assert outcome.returncode != 0
     assert world.sent() == 2  # the second order was accepted, its record was throttled
     assert len(world.journal()["orders"]) == 1
-    proxy.throttle.clear()
-    again = world.run(request_id=REQUEST_ID, DYNAMODB_ENDPOINT_URL=proxy.url)
-    assert again.summary["status"] == "done"
+    again = assert_retry_ends_as_clean(world, clean, proxy)
     assert again.summary["resumed"] is True
-    assert world.state() == clean["state"]
-    assert world.duplicates() == 0
 
 
 @pytest.mark.parametrize("invocations", [2, 3])
