@@ -1,11 +1,13 @@
 """The one way the fault stand-ins (bars proxy, Secrets Manager stub, DynamoDB throttling proxy)
-serve HTTP: on 127.0.0.1 at a free port, in a daemon thread, quiet, until `stop()`. Each stand-in
+serve HTTP: on 127.0.0.1 at a free port, in a daemon thread, quiet, until `stop()` (or the end
+of a `with` block). Each stand-in
 only writes its request handler; starting, addressing, answering and stopping live here."""
 
 from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 
 class QuietHandler(BaseHTTPRequestHandler):
@@ -37,3 +39,9 @@ class LocalServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -18,6 +18,11 @@ class SecretsStub(LocalServer):
         self.reads = 0
         super().__init__(self._handler())
 
+    def env(self, name: str) -> dict[str, str]:
+        """The handler environment that takes the Alpaca keys from secret `name` here only."""
+        return {"ALPACA_SECRET_ID": name, "ALPACA_KEY_ID": "", "ALPACA_SECRET_KEY": "",
+                "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.url}
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         stub = self
 

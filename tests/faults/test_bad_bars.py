@@ -50,11 +50,8 @@ LAST_BAR = {
 
 
 def run_through(world, mutate):
-    proxy = BarsProxy(world.running.base_url, mutate)
-    try:
+    with BarsProxy(world.running.base_url, mutate) as proxy:
         outcome = world.run(ALPACA_DATA_URL=proxy.url)
-    finally:
-        proxy.stop()
     assert proxy.pages >= 1
     assert outcome.returncode == 0, outcome.stderr[-2000:]
     return outcome.summary

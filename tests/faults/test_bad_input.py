@@ -93,14 +93,8 @@ def test_invalid_environment(world, case):
 @pytest.mark.parametrize("case", SECRETS)
 def test_bad_secret(world, case):
     value, message = SECRETS[case]
-    stub = SecretsStub({} if value is None else {"alpaca/paper": value})
-    try:
-        outcome = world.run(
-            ALPACA_SECRET_ID="alpaca/paper", ALPACA_KEY_ID="", ALPACA_SECRET_KEY="",
-            AWS_ENDPOINT_URL_SECRETS_MANAGER=stub.url,
-        )
-    finally:
-        stub.stop()
+    with SecretsStub({} if value is None else {"alpaca/paper": value}) as stub:
+        outcome = world.run(**stub.env("alpaca/paper"))
     assert stub.reads >= 1
     assert outcome.returncode == 2
     assert "ALPACA_SECRET_ID" in outcome.stderr and message in outcome.stderr
@@ -110,14 +104,8 @@ def test_bad_secret(world, case):
 
 def test_good_secret_trades(world, clean):
     keys = {"key_id": world.broker.key_id, "secret_key": world.broker.secret_key}
-    stub = SecretsStub({"alpaca/paper": json.dumps(keys)})
-    try:
-        outcome = world.run(
-            ALPACA_SECRET_ID="alpaca/paper", ALPACA_KEY_ID="", ALPACA_SECRET_KEY="",
-            AWS_ENDPOINT_URL_SECRETS_MANAGER=stub.url,
-        )
-    finally:
-        stub.stop()
+    with SecretsStub({"alpaca/paper": json.dumps(keys)}) as stub:
+        outcome = world.run(**stub.env("alpaca/paper"))
     assert outcome.summary["status"] == "done"
     assert world.state() == clean["state"]
 

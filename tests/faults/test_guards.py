@@ -62,18 +62,14 @@ def test_kill_switch(world, clean):
 
 def test_live_needs_both_opt_ins(world, clean):
     keys = {"key_id": world.broker.key_id, "secret_key": world.broker.secret_key}
-    stub = SecretsStub({"alpaca/live": json.dumps(keys)})
-    secret = {"ALPACA_SECRET_ID": "alpaca/live", "ALPACA_KEY_ID": "", "ALPACA_SECRET_KEY": "",
-              "AWS_ENDPOINT_URL_SECRETS_MANAGER": stub.url}
-    try:
+    with SecretsStub({"alpaca/live": json.dumps(keys)}) as stub:
+        secret = stub.env("alpaca/live")
         half = world.run(TRADING_MODE="live", **secret)
         assert half.returncode == 2 and "LIVE_TRADING_CONFIRMED" in half.stderr
         plain = world.run(TRADING_MODE="live", LIVE_TRADING_CONFIRMED="yes")
         assert plain.returncode == 2 and "ALPACA_SECRET_ID is required" in plain.stderr
         assert world.stats()["requests"] == {}
         live = world.run(TRADING_MODE="live", LIVE_TRADING_CONFIRMED="yes", **secret)
-    finally:
-        stub.stop()
     cold = next(line for line in live.logs if line["message"] == "cold start")
     assert cold["config"]["mode"] == "live"
     assert live.summary["status"] == "done"
@@ -93,12 +89,8 @@ def test_secrets_never_in_logs_metrics_summary_or_journal(world_factory):
     assert done.summary["status"] == "done" and done.summary["rejected"] == 1
     wrong = world.run(ALPACA_SECRET_KEY=secret + "x")  # 401: the broker's refusal printed
     bad_env = world.run(MAX_ORDERS_PER_RUN="many")
-    stub = SecretsStub({"s": json.dumps({"key_id": key_id, "secret_key": secret, "x": 1})})
-    try:
-        via_secret = world.run(ALPACA_SECRET_ID="s", ALPACA_KEY_ID="", ALPACA_SECRET_KEY="",
-                               AWS_ENDPOINT_URL_SECRETS_MANAGER=stub.url)
-    finally:
-        stub.stop()
+    with SecretsStub({"s": json.dumps({"key_id": key_id, "secret_key": secret, "x": 1})}) as stub:
+        via_secret = world.run(**stub.env("s"))
     assert via_secret.summary["status"] == "already_done"
     captured = "".join(o.stdout + o.stderr for o in (failed, done, wrong, bad_env, via_secret))
     captured += json.dumps(world.journal())

@@ -17,9 +17,8 @@ REQUEST_ID = "lambda-request-1"
 
 @pytest.fixture
 def proxy(dynamodb_url):
-    running = DynamoDBProxy(dynamodb_url)
-    yield running
-    running.stop()
+    with DynamoDBProxy(dynamodb_url) as running:
+        yield running
 
 
 def assert_failed_without_orders(world, outcome) -> None:
