@@ -28,6 +28,14 @@ class Row:
         return f"{self.reference / self.measured:.1f}x"
 
 
+def peak_rss_kb() -> int:
+    """This process's own peak RSS in KiB (VmHWM). Not ru_maxrss: Linux carries the pre-exec
+    high-water mark into it, and subprocess spawns with vfork, so a child started by a big
+    bench process would report the parent's peak instead of its own."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+
+
 def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
     """Best wall time in seconds over `repeat` calls (the least disturbed run)."""
     times = []

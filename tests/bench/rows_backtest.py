@@ -19,13 +19,14 @@ from tests.reference import reference_backtest
 
 # The child prints its own peak RSS (KiB on Linux) after the CLI returns.
 _CLI = (
-    "import resource, runpy, sys\n"
+    "import runpy, sys\n"
+    "from tests.bench.harness import peak_rss_kb\n"
     "sys.argv = ['backtest', *sys.argv[1:]]\n"
     "try:\n"
     "    runpy.run_module('backtest', run_name='__main__')\n"
     "except SystemExit as exc:\n"
     "    assert not exc.code, exc.code\n"
-    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "print(peak_rss_kb(), file=sys.stderr)\n"
 )
 REF_WINDOW = ("2016-02-08", "2018-02-07")
 

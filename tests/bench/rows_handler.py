@@ -22,13 +22,14 @@ KEY_ID, SECRET_KEY = "bench-key", "bench-secret"
 TABLE = "bench-journal"
 
 _CHILD = """
-import json, resource, sys, time
+import json, sys, time
+from tests.bench.harness import peak_rss_kb
 t0 = time.perf_counter()
 import handler.app
 imported = time.perf_counter() - t0
 from handler.context import LocalContext
 summary = handler.app.lambda_handler(json.loads(sys.argv[1]), LocalContext())
-peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak_kb = peak_rss_kb()
 print("BENCH " + json.dumps({"import": imported, "peak_kb": peak_kb, "summary": summary}))
 """
 
