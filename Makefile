@@ -48,7 +48,7 @@ lint: $(STAMP) ## ruff check of the whole tree
 	$(BIN)/ruff check .
 
 .PHONY: test
-test: $(STAMP) $(NODE_STAMP) ## Lint and run the whole test suite
+test: $(STAMP) $(NODE_STAMP) ## Lint, validate the template (cfn-lint, sam validate) and run the whole test suite
 	$(BIN)/ruff check .
 	$(MAKE) --no-print-directory validate
 	$(BIN)/python -m pytest -n 2 -q
