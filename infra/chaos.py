@@ -168,8 +168,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clean-out", type=Path,
                         help="folder with the clean run's equity.csv/trades.csv (default: run it)")
     args = parser.parse_args(argv)
-    if args.days < 1:
-        parser.error("--days must be >= 1")
     if not 0 <= args.fault_rate <= 1 or not 0 <= args.kill_rate <= 1:
         parser.error("--fault-rate and --kill-rate must be in [0, 1]")
     try:

@@ -229,9 +229,20 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--start", type=date.fromisoformat,
         help="first morning (default: the first session a year into the data)",
     )
-    parser.add_argument("--days", type=int, default=20, help="mornings to run (default 20)")
+    parser.add_argument("--days", type=_mornings, default=20, help="mornings to run (default 20)")
     parser.add_argument("--cash", type=float, default=500.0, help="opening cash (default 500)")
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder")
+
+
+def _mornings(text: str) -> int:
+    """`--days`: a whole number of mornings, at least one (checked for every command using it)."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if days < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {days}")
+    return days
 
 
 def open_market(args: argparse.Namespace) -> tuple[Market, tuple[str, ...] | None, date]:
@@ -254,8 +265,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.localrun", description=__doc__)
     add_run_arguments(parser)
     args = parser.parse_args(argv)
-    if args.days < 1:
-        parser.error("--days must be >= 1")
     try:
         market, universe, start = open_market(args)
     except (MarketDataError, ValueError) as exc:
