@@ -358,23 +358,15 @@ class PaperBroker:
 
     def get_order(self, order_id: str) -> dict:
         with self._lock:
-            order = self._by_id.get(order_id)
-            if order is None:
-                raise errors.not_found("order")
-            return order.to_json()
+            return _known(self._by_id, order_id).to_json()
 
     def get_order_by_client_id(self, cid: str) -> dict:
         with self._lock:
-            order = self._by_cid.get(cid)
-            if order is None:
-                raise errors.not_found("order")
-            return order.to_json()
+            return _known(self._by_cid, cid).to_json()
 
     def cancel_order(self, order_id: str) -> None:
         with self._lock:
-            order = self._by_id.get(order_id)
-            if order is None:
-                raise errors.not_found("order")
+            order = _known(self._by_id, order_id)
             if not order.is_open:
                 raise errors.BrokerError(
                     422, 42210000, f'order is already in "{order.status}" state'
@@ -643,3 +635,10 @@ def _positive(value: object, name: str) -> float | None:
 def _qty_value(qty: float) -> int | float:
     return int(qty) if float(qty).is_integer() else qty
 
+
+def _known(index: dict[str, Order], key: str) -> Order:
+    """The order under `key`, or Alpaca's 404 40410000 "order not found"."""
+    order = index.get(key)
+    if order is None:
+        raise errors.not_found("order")
+    return order
