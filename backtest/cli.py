@@ -10,9 +10,9 @@ from typing import NoReturn
 
 import pandas as pd
 
-from backtest.engine import Costs
 from infra.market import Market, MarketDataError, load_csv, synthetic_market
 from strategy import Params, load_universe
+from strategy.fills import Costs
 
 DEFAULTS = Params()
 

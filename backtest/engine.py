@@ -20,35 +20,20 @@ import numpy as np
 import pandas as pd
 
 from infra.market import Market, MarketDataError
-from strategy import Params, Plan, plan, score_history
-from strategy.fills import affordable, fill_price, usable_price
+from strategy import Params, Plan, Side, plan, score_history
+from strategy.fills import Costs, Refusal, fill_plan
 from strategy.ledger import EquityRow, Fill
 
 
 @dataclass(frozen=True)
-class Costs:
-    """Trading costs: slippage against the trader in basis points, flat dollars per fill.
-    The defaults (none) are what the paper broker charges."""
-
-    slippage_bps: float = 0.0
-    commission: float = 0.0
-
-    def __post_init__(self) -> None:
-        for name in ("slippage_bps", "commission"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-
-
-@dataclass(frozen=True)
 class Rejection:
-    """An order of the plan that did not fill, and why (`no usable open`, `cash`)."""
+    """An order of the plan that did not fill, and why."""
 
     date: date
     symbol: str
-    side: str
+    side: Side
     qty: int
-    reason: str
+    reason: Refusal
 
 
 @dataclass(frozen=True)
@@ -132,28 +117,11 @@ def run_backtest(
         last_close = dict(zip(names[scored], closes[i - 1][scored], strict=True)) if i else {}
         todays = plan(scores, last_close, cash_now, positions, params)
         plans.append((day, todays))
-        for order in todays.sells:
-            open_price = float(opens[i, column[order.symbol]])
-            if not usable_price(open_price):
-                rejections.append(Rejection(day, order.symbol, "sell", order.qty, "no usable open"))
-                continue
-            price = fill_price(open_price, "sell", costs.slippage_bps)
-            cash_now += order.qty * price - costs.commission
-            del positions[order.symbol]
-            fills.append(Fill(day, order.symbol, "sell", order.qty, price))
-        for order in todays.buys:
-            open_price = float(opens[i, column[order.symbol]])
-            if not usable_price(open_price):
-                rejections.append(Rejection(day, order.symbol, "buy", order.qty, "no usable open"))
-                continue
-            price = fill_price(open_price, "buy", costs.slippage_bps)
-            cost = order.qty * price + costs.commission
-            if not affordable(cost, cash_now):
-                rejections.append(Rejection(day, order.symbol, "buy", order.qty, "cash"))
-                continue
-            cash_now -= cost
-            positions[order.symbol] = order.qty
-            fills.append(Fill(day, order.symbol, "buy", order.qty, price))
+        opens_today = {o.symbol: float(opens[i, column[o.symbol]]) for o in todays.orders}
+        book = fill_plan(todays, opens_today, cash_now, positions, costs)
+        cash_now, positions = book.cash, book.positions
+        fills += [Fill(day, o.symbol, o.side, o.qty, price) for o, price in book.filled]
+        rejections += [Rejection(day, o.symbol, o.side, o.qty, why) for o, why in book.refused]
         # cash + (sum in holding order), as the paper broker sums, so both round alike.
         value = cash_now + sum(qty * float(marks[i, column[s]]) for s, qty in positions.items())
         equity.append(EquityRow(day, value, float(bench[i])))

@@ -22,11 +22,12 @@ import pandas as pd
 from tqdm import tqdm
 
 from backtest import cli
-from backtest.engine import Costs, run_backtest
+from backtest.engine import run_backtest
 from backtest.metrics import compute
 from backtest.sweep_plot import heatmaps
 from infra.market import Market
 from strategy import Params
+from strategy.fills import Costs
 
 INT_KEYS = ("ema_span", "lookback_bars", "max_positions")
 FLOAT_KEYS = ("candidate_fraction", "position_size", "slippage_bps", "commission")

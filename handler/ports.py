@@ -9,12 +9,49 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 import pandas as pd
 
+
+
+class OrderStatus(StrEnum):
+    """An order's status as Alpaca reports it (docs/trading-orders.md, "Order Lifecycle")."""
+
+    NEW = "new"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    DONE_FOR_DAY = "done_for_day"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    REPLACED = "replaced"
+    PENDING_CANCEL = "pending_cancel"
+    PENDING_REPLACE = "pending_replace"
+    ACCEPTED = "accepted"
+    PENDING_NEW = "pending_new"
+    ACCEPTED_FOR_BIDDING = "accepted_for_bidding"
+    STOPPED = "stopped"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+    CALCULATED = "calculated"
+    HELD = "held"
+
+    @property
+    def terminal(self) -> bool:
+        """No further change will come: the order will neither fill more nor be canceled."""
+        return self in TERMINAL_STATUSES
+
+
 TERMINAL_STATUSES = frozenset(
-    {"filled", "canceled", "expired", "rejected", "done_for_day", "replaced"}
+    {
+        OrderStatus.FILLED,
+        OrderStatus.CANCELED,
+        OrderStatus.EXPIRED,
+        OrderStatus.REJECTED,
+        OrderStatus.DONE_FOR_DAY,
+        OrderStatus.REPLACED,
+    }
 )
 
 

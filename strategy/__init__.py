@@ -5,7 +5,7 @@ functions and `../shared/STRATEGY.md` can be checked against this package alone.
 """
 
 from strategy.params import Params
-from strategy.plan import Order, Plan, candidates, plan, rank
+from strategy.plan import Order, Plan, Side, candidates, plan, rank
 from strategy.scores import score_history, scores, scores_at_close
 from strategy.universe import load_universe
 
@@ -13,6 +13,7 @@ __all__ = [
     "Order",
     "Params",
     "Plan",
+    "Side",
     "candidates",
     "load_universe",
     "plan",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import pandas as pd
@@ -16,22 +17,30 @@ import pandas as pd
 from strategy.params import Params
 
 
+class Side(StrEnum):
+    """An order's side, spelled as Alpaca spells it."""
+
+    BUY = "buy"
+    SELL = "sell"
+
+
 @dataclass(frozen=True)
 class Order:
     """One market order of a plan: whole shares, side `buy` or `sell`."""
 
     symbol: str
-    side: str
+    side: Side
     qty: int
 
     def __post_init__(self) -> None:
-        if self.side not in ("buy", "sell"):
+        if self.side not in (Side.BUY, Side.SELL):
             raise ValueError(f"side must be 'buy' or 'sell', got {self.side!r}")
+        object.__setattr__(self, "side", Side(self.side))
         if isinstance(self.qty, bool) or not isinstance(self.qty, int) or self.qty < 1:
             raise ValueError(f"qty must be an integer >= 1, got {self.qty!r} for {self.symbol}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"symbol": self.symbol, "side": self.side, "qty": self.qty}
+        return {"symbol": self.symbol, "side": self.side.value, "qty": self.qty}
 
 
 @dataclass(frozen=True)
@@ -54,8 +63,8 @@ class Plan:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Plan:
         return cls(
-            sells=tuple(Order(o["symbol"], "sell", int(o["qty"])) for o in data["sells"]),
-            buys=tuple(Order(o["symbol"], "buy", int(o["qty"])) for o in data["buys"]),
+            sells=tuple(Order(o["symbol"], Side.SELL, int(o["qty"])) for o in data["sells"]),
+            buys=tuple(Order(o["symbol"], Side.BUY, int(o["qty"])) for o in data["buys"]),
         )
 
 
@@ -86,7 +95,7 @@ def plan(
     held = {sym for sym, qty in positions.items() if qty > 0}
     picks = candidates(scores, last_close, cash, params)
     pick_set = set(picks)
-    sells = tuple(Order(sym, "sell", int(positions[sym])) for sym in sorted(held - pick_set))
+    sells = tuple(Order(sym, Side.SELL, int(positions[sym])) for sym in sorted(held - pick_set))
     slots = params.max_positions - (len(held) - len(sells))
     buys: list[Order] = []
     for sym in picks:
@@ -97,7 +106,7 @@ def plan(
         qty = math.floor(params.position_size / _price(last_close, sym))
         if qty == 0:
             continue
-        buys.append(Order(sym, "buy", qty))
+        buys.append(Order(sym, Side.BUY, qty))
         slots -= 1
     return Plan(sells=sells, buys=tuple(buys))
 

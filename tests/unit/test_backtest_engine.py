@@ -11,9 +11,10 @@ import math
 import pandas as pd
 import pytest
 
-from backtest.engine import Costs, run_backtest
+from backtest.engine import run_backtest
 from infra.market import Market, MarketDataError
 from strategy import Params
+from strategy.fills import Costs
 from strategy.ledger import equity_csv
 
 P = Params(ema_span=2, lookback_bars=3, candidate_fraction=0.5, max_positions=1)

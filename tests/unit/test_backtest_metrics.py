@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from backtest import metrics
-from backtest.engine import Costs, Result
+from backtest.engine import Result
 from strategy import Params
+from strategy.fills import Costs
 from strategy.ledger import EquityRow, Fill
 
 

@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.engine import Costs, run_backtest
+from backtest.engine import run_backtest
 from infra.market import Market
 from strategy import Params
+from strategy.fills import Costs
 from strategy.ledger import equity_csv, trades_csv
 from tests.reference import reference_backtest
 

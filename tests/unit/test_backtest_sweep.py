@@ -5,11 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from backtest.engine import Costs, run_backtest
+from backtest.engine import run_backtest
 from backtest.metrics import compute
 from backtest.sweep import grid_points, main, parse_grid, run_sweep
 from infra.market import load_csv
 from strategy import Params
+from strategy.fills import Costs
 from tests.unit.test_backtest_cli import write_csv
 
 
