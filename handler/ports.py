@@ -15,7 +15,6 @@ from typing import Any, Protocol
 import pandas as pd
 
 
-
 class OrderStatus(StrEnum):
     """An order's status as Alpaca reports it (docs/trading-orders.md, "Order Lifecycle")."""
 
