@@ -11,25 +11,47 @@ NODE_STAMP := node_modules/.stamp
 SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.stamp
 
-# Knobs (override on the command line: make run DAYS=60 CASH=1000)
-DATA  ?=
-START ?=
-END   ?=
-CASH  ?= 500
-DAYS  ?= 20
-SEED  ?= 7
-OUT   ?= out
-GRID  ?= ema_span=5,10,20 max_positions=3,5,10
-EVENT ?= events/dry-run.json
+# Knobs (override on the command line: make run DAYS=60 CASH=1000); `make help` lists them.
+DATA       ?=
+START      ?=
+END        ?=
+CASH       ?= 500
+DAYS       ?= 20
+SEED       ?= 7
+CHAOS_SEED ?= 7
+OUT        ?=
+GRID       ?= ema_span=5,10,20 max_positions=3,5,10
+EVENT      ?= events/dry-run.json
+# make paperbroker's first session: the day the events in events/ name, so they trade on it.
+BROKER_START := 2026-11-24
 
 DATA_ARG  = $(if $(DATA),--data $(DATA),--synthetic --seed $(SEED))
 START_ARG = $(if $(START),--start $(START),)
 END_ARG   = $(if $(END),--end $(END),)
+# Each target writes into its own folder unless OUT is given: $(call OUT_DIR,run) -> out/run
+OUT_DIR   = $(or $(OUT),out/$(1))
+# The commands name a bad value by the knob that set it (DAYS), not only by its flag (--days).
+PY        = MAKE_KNOBS=1 $(BIN)/python
 
 .PHONY: help
-help: ## List the targets
-	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | \
-	  awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+help: ## List the targets and the knobs
+	@echo "Targets:"
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} \
+	  {name[NR] = $$1; text[NR] = $$2; if (length($$1) > w) w = length($$1)} \
+	  END {for (i = 1; i <= NR; i++) printf "  make %-" w "s  %s\n", name[i], text[i]}'
+	@echo "Knobs (make run DAYS=60 CASH=1000):"
+	@printf '  %-10s  %s\n' \
+	  DATA 'CSV of daily bars, date,symbol,open,high,low,close,volume (default: synthetic market)' \
+	  START 'first session (default: run, chaos a year into the data; backtest, sweep the first;' \
+	  '' 'paperbroker $(BROKER_START), the day of events/*.json)' \
+	  END 'last session of backtest, sweep (default: the last of the data)' \
+	  CASH 'opening cash in dollars, > 0 (default $(CASH))' \
+	  DAYS 'mornings of run, chaos, >= 1 (default $(DAYS))' \
+	  SEED 'seed of the synthetic market (default $(SEED))' \
+	  CHAOS_SEED 'seed of the faults and kills of chaos; SEED stays the market (default $(CHAOS_SEED))' \
+	  OUT 'output folder (default out/<target>: out/run, out/backtest, out/sweep, out/chaos)' \
+	  GRID "sweep's parameter grid (default '$(GRID)')" \
+	  EVENT 'event file of invoke (default $(EVENT))'
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,22 +70,25 @@ lint: $(STAMP) ## ruff check of the whole tree
 	$(BIN)/ruff check .
 
 .PHONY: test
-test: $(STAMP) $(NODE_STAMP) ## Lint, validate the template (cfn-lint, sam validate) and run the whole test suite
+test: $(STAMP) $(NODE_STAMP) ## Lint, validate the template (cfn-lint, sam validate), run every test
 	$(BIN)/ruff check .
 	$(MAKE) --no-print-directory validate
 	$(BIN)/python -m pytest -n 2 -q
 
 .PHONY: run
-run: $(STAMP) $(NODE_STAMP) ## DAYS mornings through lambda_handler against the local paper broker + DynamoDB Local
-	$(BIN)/python -m infra.localrun $(DATA_ARG) $(START_ARG) --days $(DAYS) --cash $(CASH) --out $(OUT)
+run: $(STAMP) $(NODE_STAMP) ## DAYS mornings through lambda_handler, local paper broker + DynamoDB Local
+	$(PY) -m infra.localrun $(DATA_ARG) $(START_ARG) --days $(DAYS) --cash $(CASH) \
+	  --out $(call OUT_DIR,run)
 
 .PHONY: backtest
 backtest: $(STAMP) ## Backtest DATA (or the synthetic market) from START to END into OUT
-	$(BIN)/python -m backtest $(DATA_ARG) $(START_ARG) $(END_ARG) --cash $(CASH) --out $(OUT)
+	$(PY) -m backtest $(DATA_ARG) $(START_ARG) $(END_ARG) --cash $(CASH) \
+	  --out $(call OUT_DIR,backtest)
 
 .PHONY: sweep
 sweep: $(STAMP) ## Parameter grid (GRID='ema_span=5,10 max_positions=3,5') on all cores into OUT
-	$(BIN)/python -m backtest.sweep $(DATA_ARG) $(START_ARG) $(END_ARG) --cash $(CASH) --out $(OUT) --grid '$(GRID)'
+	$(PY) -m backtest.sweep $(DATA_ARG) $(START_ARG) $(END_ARG) --cash $(CASH) \
+	  --out $(call OUT_DIR,sweep) --grid '$(GRID)'
 
 .PHONY: bench
 bench: $(STAMP) $(NODE_STAMP) ## Measured figures, each as a ratio to a plain reference in the same process
@@ -71,11 +96,13 @@ bench: $(STAMP) $(NODE_STAMP) ## Measured figures, each as a ratio to a plain re
 
 .PHONY: paperbroker
 paperbroker: $(STAMP) ## Start the local Alpaca-compatible paper broker in the foreground
-	$(BIN)/python -m infra.paperbroker $(DATA_ARG) --start $(or $(START),2024-01-02) --port 0 --key-id local-key --secret-key local-secret
+	$(PY) -m infra.paperbroker $(DATA_ARG) --start $(or $(START),$(BROKER_START)) --cash $(CASH) \
+	  --port 0 --key-id local-key --secret-key local-secret
 
 .PHONY: chaos
-chaos: $(STAMP) $(NODE_STAMP) ## DAYS mornings with seeded faults and kills; must equal the clean run
-	$(BIN)/python -m infra.chaos $(DATA_ARG) $(START_ARG) --days $(DAYS) --cash $(CASH) --out $(OUT) --chaos-seed $(SEED)
+chaos: $(STAMP) $(NODE_STAMP) ## DAYS mornings with CHAOS_SEED faults and kills; must equal the clean run
+	$(PY) -m infra.chaos $(DATA_ARG) $(START_ARG) --days $(DAYS) --cash $(CASH) \
+	  --out $(call OUT_DIR,chaos) --chaos-seed $(CHAOS_SEED)
 
 # ---------------------------------------------------------------- AWS (template.yaml, SAM)
 # SAM CLI and cfn-lint live in .venv-sam. No target here needs Docker or AWS credentials except
@@ -106,7 +133,7 @@ build-TradingFunction: ## (sam build calls it) handler/, strategy/ and arm64 py3
 	  -r <(grep -vE '^[[:space:]]*(#|$$)|^($(subst $(eval) ,|,$(RUNTIME_PROVIDED)))([^a-z0-9_.-]|$$)' requirements.txt)
 	cd "$(ARTIFACTS_DIR)" && rm -rf bin $(foreach p,$(RUNTIME_PROVIDED),$(p) $(p)-*.dist-info) \
 	  pandas/tests && find numpy -type d -name tests -prune -exec rm -rf {} +
-	tar --exclude=__pycache__ -cf - handler strategy | tar -xf - -C "$(ARTIFACTS_DIR)"
+	tar --exclude=__pycache__ --exclude=handler/__main__.py -cf - handler strategy | tar -xf - -C "$(ARTIFACTS_DIR)"
 	$(if $(LAMBDA_PYTHON),$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash \
 	  "$(ARTIFACTS_DIR)" >/dev/null && echo "bytecode precompiled with $(LAMBDA_PYTHON)",\
 	  @echo "no local python3.13: bytecode is compiled at each cold start instead")
@@ -115,7 +142,7 @@ build-TradingFunction: ## (sam build calls it) handler/, strategy/ and arm64 py3
 	  test "$$size" -lt $(MAX_UNZIPPED_MB)
 
 .PHONY: build
-build: $(SAM_STAMP) ## sam build without Docker (BuildMethod makefile); prints the artifact's unzipped size
+build: $(SAM_STAMP) ## sam build without Docker; prints the artifact's unzipped size
 	$(SAM) build --build-in-source
 	@echo "unzipped: $$(du -sh .aws-sam/build/TradingFunction | cut -f1) in .aws-sam/build/TradingFunction" \
 	  "(limit $(MAX_UNZIPPED_MB) MB)"
@@ -126,7 +153,7 @@ validate: $(SAM_STAMP) ## cfn-lint (with the SAM translator) and sam validate --
 	$(SAM) validate --lint --template template.yaml
 
 .PHONY: invoke
-invoke: $(STAMP) $(NODE_STAMP) ## EVENT (default events/dry-run.json) via sam local invoke if Docker runs, else python -m handler
+invoke: $(STAMP) $(NODE_STAMP) ## EVENT via sam local invoke if Docker runs, else python -m handler
 	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then \
 	  echo "Docker available: sam local invoke TradingFunction -e $(EVENT) against the local paper broker and DynamoDB Local"; \
 	  $(MAKE) --no-print-directory build && $(BIN)/python -m infra.invoke --sam --event $(EVENT); \
@@ -144,5 +171,5 @@ logs: $(SAM_STAMP) ## Follow the deployed trading function's logs (sam logs --ta
 	$(SAM) logs --name TradingFunction --tail
 
 .PHONY: clean
-clean: ## Remove the virtualenvs, node_modules, build output and OUT
-	rm -rf $(VENV) $(SAM_VENV) node_modules .aws-sam $(OUT) .pytest_cache .ruff_cache .hypothesis
+clean: ## Remove the virtualenvs, node_modules, build output and OUT (default out)
+	rm -rf $(VENV) $(SAM_VENV) node_modules .aws-sam $(or $(OUT),out) .pytest_cache .ruff_cache .hypothesis

@@ -13,6 +13,7 @@ from backtest.engine import Result, run_backtest
 from backtest.metrics import compute, value_series
 from backtest.plot import equity_plot
 from backtest.report import metrics_table, render
+from infra.cli import Parser
 from infra.market import Market
 from strategy.ledger import equity_csv, trades_csv
 
@@ -45,16 +46,16 @@ def write_outputs(
         f"max drawdown {100 * m.drawdown.depth:.1f} %)"
         for m in (strategy, benchmark)
     )
-    equity_plot(equity, bench, result.params.benchmark, title, files.plot, notes)
+    equity_plot(equity, bench, result.params.benchmark, title, files.plot, notes, caveat)
     return files, metrics_table(strategy, benchmark, result.params.benchmark)
 
 
-def parser() -> cli.Parser:
-    p = cli.Parser(
+def parser() -> Parser:
+    p = Parser(
         prog="python -m backtest",
         description="Backtest the mean-reversion strategy with the fill model of STRATEGY.md.",
     )
-    cli.add_data_args(p)
+    cli.add_data_args(p, Path("out/backtest"))
     cli.add_strategy_args(p)
     return p
 

@@ -4,12 +4,11 @@ window, cash and strategy flags, and turning them into a Market, Params and Cost
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from pathlib import Path
-from typing import NoReturn
 
 import pandas as pd
 
+from infra.cli import iso_date, money
 from infra.market import Market, MarketDataError, load_csv, synthetic_market
 from strategy import Params, load_universe
 from strategy.fills import Costs
@@ -17,22 +16,8 @@ from strategy.fills import Costs
 DEFAULTS = Params()
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse, but a bad flag ends with one `error: ...` line (exit 2), not the usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"error: {message} (see --help)\n")
-
-
-def iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (use YYYY-MM-DD): {text!r}") from None
-
-
-def add_data_args(parser: argparse.ArgumentParser) -> None:
-    """--data / --synthetic --seed, --start, --end, --cash, --out, --universe."""
+def add_data_args(parser: argparse.ArgumentParser, out: Path) -> None:
+    """--data / --synthetic --seed, --start, --end, --cash, --out (default `out`), --universe."""
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
         "--data", type=Path, help="CSV of daily bars: date,symbol,open,high,low,close,volume"
@@ -44,8 +29,8 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=7, help="synthetic market seed (default 7)")
     parser.add_argument("--start", type=iso_date, help="first day (default: first session)")
     parser.add_argument("--end", type=iso_date, help="last day (default: last session)")
-    parser.add_argument("--cash", type=float, default=500.0, help="initial cash (default 500)")
-    parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out)")
+    parser.add_argument("--cash", type=money, default=500.0, help="initial cash (default 500)")
+    parser.add_argument("--out", type=Path, default=out, help=f"output folder (default {out})")
     parser.add_argument(
         "--universe", type=Path,
         help="file of symbols to trade (whitespace or comma separated; default: all in the data)",

@@ -25,6 +25,7 @@ from backtest import cli
 from backtest.engine import run_backtest
 from backtest.metrics import compute
 from backtest.sweep_plot import heatmaps
+from infra.cli import Parser
 from infra.market import Market
 from strategy import Params
 from strategy.fills import Costs
@@ -32,8 +33,6 @@ from strategy.fills import Costs
 INT_KEYS = ("ema_span", "lookback_bars", "max_positions")
 FLOAT_KEYS = ("candidate_fraction", "position_size", "slippage_bps", "commission")
 COST_KEYS = ("slippage_bps", "commission")
-METRICS = ("total_return", "cagr", "volatility", "sharpe", "sortino", "max_drawdown",
-           "trades", "win_rate", "exposure", "final_equity")
 
 
 def parse_grid(text: str) -> dict[str, list[Any]]:
@@ -143,12 +142,12 @@ def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
     return path
 
 
-def parser() -> cli.Parser:
-    p = cli.Parser(
+def parser() -> Parser:
+    p = Parser(
         prog="python -m backtest.sweep",
         description="Backtest every combination of a parameter grid on all cores.",
     )
-    cli.add_data_args(p)
+    cli.add_data_args(p, Path("out/sweep"))
     cli.add_strategy_args(p)
     p.add_argument(
         "--grid", required=True,

@@ -1,6 +1,7 @@
 """`handler.ports.Broker` on alpaca-py's TradingClient: the only module that knows its models.
 
-Everything leaving here is plain data (`MarketClock`, `Account`, `OrderState`, dates, ints).
+Everything leaving here is plain data (`MarketClock`, `Account`, `OrderState`, dates, ints);
+Alpaca's side and status strings become `strategy.Side` and `handler.ports.OrderStatus` here.
 HTTP errors are sorted into the three cases the run must tell apart: a duplicate
 client_order_id (422: already sent, look it up), a refused order (the broker said no: recorded as
 a rejection), and everything else (raised: the run stops and a retry resumes it).
@@ -20,7 +21,15 @@ from alpaca.trading.requests import GetCalendarRequest, MarketOrderRequest
 from aws_lambda_powertools import Tracer
 
 from handler.http import TimeoutAdapter, harden
-from handler.ports import Account, DuplicateClientOrderId, MarketClock, OrderRejected, OrderState
+from handler.ports import (
+    Account,
+    DuplicateClientOrderId,
+    MarketClock,
+    OrderRejected,
+    OrderState,
+    OrderStatus,
+)
+from strategy import Side
 
 tracer = Tracer()
 _DUPLICATE_CODE = 40010001
@@ -71,12 +80,12 @@ class AlpacaBroker:
 
     @tracer.capture_method(capture_response=False)
     def submit_market_order(
-        self, symbol: str, side: str, qty: int, client_order_id: str
+        self, symbol: str, side: Side, qty: int, client_order_id: str
     ) -> OrderState:
         request = MarketOrderRequest(
             symbol=symbol,
             qty=qty,
-            side=OrderSide(side),
+            side=OrderSide(Side(side).value),
             time_in_force=TimeInForce.DAY,
             client_order_id=client_order_id,
         )
@@ -123,9 +132,9 @@ def _state(order: Any) -> OrderState:
         order_id=str(order.id),
         client_order_id=str(order.client_order_id),
         symbol=str(order.symbol),
-        side=_value(order.side),
+        side=Side(_value(order.side)),
         qty=int(float(order.qty or 0)),
-        status=_value(order.status),
+        status=OrderStatus(_value(order.status)),
         filled_qty=int(float(order.filled_qty or 0)),
         filled_avg_price=None if price is None else float(price),
     )

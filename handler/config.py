@@ -4,20 +4,23 @@ Every problem raises `ConfigError` naming the variable, and the handler lets it 
 misconfigured function should fail loudly (a Lambda error trips the alarm) rather than return a
 quiet status every morning. Live trading needs two settings on purpose (TRADING_MODE=live and
 LIVE_TRADING_CONFIRMED=yes) so that one edited variable cannot move real money.
-Credentials are resolved separately (`handler.credentials`) because they come from Secrets Manager.
+Alpaca keys are either plain variables (a laptop) or the id of a Secrets Manager secret (AWS),
+never both; the secret itself is read by `handler.credentials` when the services are built.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from strategy import Params, load_universe
 
 _PREFIX = re.compile(r"^[A-Za-z0-9]{1,16}$")
 _FEEDS = ("iex", "sip", "delayed_sip", "boats", "overnight", "otc")
+_T = TypeVar("_T")
 _PARAM_VARS = {
     "ema_span": "STRATEGY_EMA_SPAN",
     "lookback_bars": "STRATEGY_LOOKBACK_BARS",
@@ -30,6 +33,14 @@ _PARAM_VARS = {
 
 class ConfigError(ValueError):
     """A configuration variable is missing or wrong; the message names it."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An Alpaca key pair; the secret never appears in a repr."""
+
+    key_id: str
+    secret_key: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -47,9 +58,8 @@ class GuardLimits:
 @dataclass(frozen=True)
 class Config:
     live: bool
-    secret_id: str | None
-    key_id: str | None
-    secret_key: str | None = field(repr=False)
+    secret_id: str | None  # the secret holding the keys; exactly one of secret_id and keys is set
+    keys: Credentials | None  # plain ALPACA_KEY_ID/ALPACA_SECRET_KEY (local runs only)
     trading_url: str | None
     data_url: str | None
     data_feed: str
@@ -84,25 +94,13 @@ class Config:
 
 
 def load_config(env: Mapping[str, str]) -> Config:
-    """Build a `Config` from `env` (normally `os.environ`) or raise `ConfigError`."""
+    """Build a `Config` from `env` (in AWS the container's environment) or raise `ConfigError`."""
     reader = _Reader(env)
     mode = reader.choice("TRADING_MODE", ("paper", "live"), "paper")
     live = mode == "live"
     if live and reader.text("LIVE_TRADING_CONFIRMED") != "yes":
         raise ConfigError("LIVE_TRADING_CONFIRMED must be 'yes' when TRADING_MODE=live")
-    secret_id = reader.text("ALPACA_SECRET_ID")
-    key_id = reader.text("ALPACA_KEY_ID")
-    secret_key = reader.text("ALPACA_SECRET_KEY")
-    if secret_id and (key_id or secret_key):
-        raise ConfigError(
-            "ALPACA_KEY_ID/ALPACA_SECRET_KEY must be unset when ALPACA_SECRET_ID is set"
-        )
-    if not secret_id:
-        if live:
-            raise ConfigError("ALPACA_SECRET_ID is required for live trading")
-        for name, value in (("ALPACA_KEY_ID", key_id), ("ALPACA_SECRET_KEY", secret_key)):
-            if not value:
-                raise ConfigError(f"{name} is required when ALPACA_SECRET_ID is unset")
+    secret_id, keys = _alpaca_keys(reader, live)
     universe_text = reader.text("UNIVERSE")
     try:
         universe = load_universe(universe_text.split(",") if universe_text else None)
@@ -111,8 +109,7 @@ def load_config(env: Mapping[str, str]) -> Config:
     return Config(
         live=live,
         secret_id=secret_id,
-        key_id=key_id,
-        secret_key=secret_key,
+        keys=keys,
         trading_url=reader.url("ALPACA_TRADING_URL"),
         data_url=reader.url("ALPACA_DATA_URL"),
         data_feed=reader.choice("DATA_FEED", _FEEDS, "iex"),
@@ -137,6 +134,26 @@ def load_config(env: Mapping[str, str]) -> Config:
             min_fresh_fraction=reader.fraction("MIN_FRESH_FRACTION", 0.5),
         ),
     )
+
+
+def _alpaca_keys(reader: _Reader, live: bool) -> tuple[str | None, Credentials | None]:
+    """(ALPACA_SECRET_ID, None) or (None, the plain key pair): one source, never both."""
+    secret_id = reader.text("ALPACA_SECRET_ID")
+    key_id = reader.text("ALPACA_KEY_ID")
+    secret_key = reader.text("ALPACA_SECRET_KEY")
+    if secret_id:
+        if key_id or secret_key:
+            raise ConfigError(
+                "ALPACA_KEY_ID/ALPACA_SECRET_KEY must be unset when ALPACA_SECRET_ID is set"
+            )
+        return secret_id, None
+    if live:
+        raise ConfigError("ALPACA_SECRET_ID is required for live trading")
+    if not key_id:
+        raise ConfigError("ALPACA_KEY_ID is required when ALPACA_SECRET_ID is unset")
+    if not secret_key:
+        raise ConfigError("ALPACA_SECRET_KEY is required when ALPACA_SECRET_ID is unset")
+    return None, Credentials(key_id, secret_key)
 
 
 def _params(reader: _Reader) -> Params:
@@ -201,10 +218,7 @@ class _Reader:
         value = self.text(name)
         if value is None:
             return default
-        try:
-            number = float(value)
-        except ValueError:
-            raise ConfigError(f"{name} must be a number, got {value!r}") from None
+        number = _convert(name, value, float, "a number")
         if not math.isfinite(number) or number <= 0:
             raise ConfigError(f"{name} must be a finite number > 0, got {value!r}")
         return number
@@ -219,10 +233,7 @@ class _Reader:
         value = self.text(name)
         if value is None:
             return default
-        try:
-            number = int(value)
-        except ValueError:
-            raise ConfigError(f"{name} must be an integer, got {value!r}") from None
+        number = _convert(name, value, int, "an integer")
         if number < minimum:
             raise ConfigError(f"{name} must be >= {minimum}, got {value!r}")
         return number
@@ -232,3 +243,10 @@ class _Reader:
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
         return value.rstrip("/") if value else None
+
+
+def _convert(name: str, value: str, convert: Callable[[str], _T], kind: str) -> _T:
+    try:
+        return convert(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be {kind}, got {value!r}") from None

@@ -26,7 +26,6 @@ class EventError(ValueError):
 class RunRequest:
     """What one invocation asks for. `run_date` None means "today" by the broker's clock."""
 
-    trigger: str
     run_date: date | None
     dry_run: bool
 
@@ -96,4 +95,4 @@ def parse_event(event: Any) -> RunRequest:
     run_date = parsed.run_date
     if parsed.scheduled_time is not None:
         run_date = parsed.scheduled_time.astimezone(NEW_YORK).date()
-    return RunRequest(trigger=parsed.trigger, run_date=run_date, dry_run=parsed.dry_run)
+    return RunRequest(run_date=run_date, dry_run=parsed.dry_run)

@@ -20,6 +20,7 @@ from handler.ports import (
     DuplicateClientOrderId,
     OrderRejected,
     OrderState,
+    OrderStatus,
 )
 from strategy import Order, Plan
 
@@ -41,6 +42,11 @@ class Execution:
     submitted: int = 0  # new orders accepted by the broker in this invocation
     waited: float = 0.0  # seconds slept waiting for orders to become terminal
 
+    @property
+    def fills(self) -> list[OrderState]:
+        """The orders that filled, wholly or in part."""
+        return [o for o in self.orders if o.filled_qty > 0]
+
 
 @dataclass
 class Executor:
@@ -52,7 +58,7 @@ class Executor:
     monotonic: Callable[[], float] = time.monotonic
 
     def run(
-        self, plan: Plan, run_date: date, prefix: str, known: Mapping[str, Mapping[str, Any]]
+        self, plan: Plan, run_date: date, prefix: str, known: Mapping[str, OrderState]
     ) -> Execution:
         """Send `plan`; `known` is the journal's record of this morning's orders (resume)."""
         result = Execution()
@@ -68,16 +74,15 @@ class Executor:
         self,
         order: Order,
         cid: str,
-        known: Mapping[str, Mapping[str, Any]],
+        known: Mapping[str, OrderState],
         result: Execution,
     ) -> OrderState:
         previous = known.get(cid)
         if previous is not None:
-            state = OrderState.from_dict(previous)
-            if state.terminal:
-                return state
-            if state.order_id:
-                return self._refresh(state)
+            if previous.terminal:
+                return previous
+            if previous.order_id:
+                return self._refresh(previous)
         try:
             state = self.broker.submit_market_order(order.symbol, order.side, order.qty, cid)
             result.submitted += 1
@@ -103,7 +108,7 @@ class Executor:
         return fresh
 
     def _reject(self, order: Order, cid: str, reason: str, result: Execution) -> OrderState:
-        state = OrderState("", cid, order.symbol, order.side, order.qty, "rejected")
+        state = OrderState("", cid, order.symbol, order.side, order.qty, OrderStatus.REJECTED)
         result.rejections[cid] = reason
         self.log.warning(
             "order rejected",
@@ -149,6 +154,7 @@ class Executor:
                            "side": state.side, "qty": state.filled_qty,
                            "price": state.filled_avg_price},
                 )
-            elif state.status == "rejected" and state.client_order_id not in result.rejections:
+            elif (state.status == OrderStatus.REJECTED
+                  and state.client_order_id not in result.rejections):
                 result.rejections[state.client_order_id] = "rejected by the broker"
         result.orders.extend(final.values())

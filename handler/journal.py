@@ -5,23 +5,28 @@ Item (partition key `pk` = "<account_id>#<run_date>"):
   lease_expires_at, attempts, plan + plan_context (stored before the first order), orders
   (client_order_id -> last known order state), summary (when DONE), expires_at (TTL, epoch s).
 
-A claim is a conditional put (`attribute_not_exists(pk)`). When the item exists: DONE returns the
-stored summary; a claim whose lease has run out (a crashed or timed-out invocation), or one held
-by the same request id (Lambda's own async retry), is taken over with a conditional update on the
-old owner and lease, so two takers cannot both win; otherwise another invocation is live and this
+A claim is a conditional put (`attribute_not_exists(pk)`). When the item exists, `claim_outcome`
+(the lease rule, also obeyed by the unit tests' fake journal) decides: DONE returns the stored
+summary; a claim whose lease has run out (a crashed or timed-out invocation), or one held by the
+same request id (Lambda's own async retry), is taken over with a conditional update on the old
+owner and lease, so two takers cannot both win; otherwise another invocation is live and this
 one exits. Every later write is conditioned on `owner = me`, a fence against a late zombie.
 
 Why not Powertools Idempotency: it keys on a hash of the event and stores only the final
 response, with INPROGRESS meaning "fail". Here the scheduler's event and a manual event for the
 same session must collide (key = account + session date, not payload), and an interrupted
 morning must resume its stored plan and order ids rather than fail or start over.
+
+The port speaks domain values (`Decision`, `OrderState`, `RunOutcome`); only this module turns
+them into the item's JSON and back.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -29,9 +34,13 @@ from aws_lambda_powertools import Tracer
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from handler.ports import Claim, JournalEntry, OrderState
+from handler.decision import Decision, DecisionInputs
+from handler.outcome import RunOutcome
+from handler.ports import Claim, ClaimOutcome, JournalEntry, JournalStatus, OrderState
+from handler.summary import to_summary
+from strategy import Plan
 
-CLAIMED, PLANNED, DONE = "CLAIMED", "PLANNED", "DONE"
+CLAIMED, PLANNED, DONE = JournalStatus.CLAIMED, JournalStatus.PLANNED, JournalStatus.DONE
 _SER = TypeSerializer()
 tracer = Tracer()
 _DESER = TypeDeserializer()
@@ -43,6 +52,19 @@ class JournalConflict(RuntimeError):
 
 def journal_key(account_id: str, run_date: str) -> str:
     return f"{account_id}#{run_date}"
+
+
+def claim_outcome(
+    status: JournalStatus, holder: str, claimant: str, lease_expires_at: float, now: float
+) -> ClaimOutcome:
+    """The lease rule, for a morning already in the journal: DONE is final; the holder of the
+    claim may always take it again (Lambda retries a failed invocation with its request id);
+    anyone else only once the holder's lease has run out (it crashed or timed out)."""
+    if status == DONE:
+        return ClaimOutcome.DONE
+    if holder != claimant and now < lease_expires_at:
+        return ClaimOutcome.IN_PROGRESS
+    return ClaimOutcome.CLAIMED
 
 
 class DynamoJournal:
@@ -82,7 +104,7 @@ class DynamoJournal:
                 ConditionExpression="attribute_not_exists(pk)",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-            return Claim("claimed", JournalEntry(status=CLAIMED, owner=owner))
+            return Claim(ClaimOutcome.CLAIMED, JournalEntry(status=CLAIMED, owner=owner))
         except ClientError as exc:
             if not _conditional(exc):
                 raise
@@ -94,10 +116,11 @@ class DynamoJournal:
 
     def _take_over(self, key: str, owner: str, current: dict[str, Any], now: int) -> Claim:
         entry = _entry(current)
-        if entry.status == DONE:
-            return Claim("done", entry)
-        if entry.owner != owner and now < int(current["lease_expires_at"]):
-            return Claim("in_progress", entry)
+        outcome = claim_outcome(
+            entry.status, entry.owner, owner, int(current["lease_expires_at"]), now
+        )
+        if outcome != ClaimOutcome.CLAIMED:
+            return Claim(outcome, entry)
         try:
             self._db.update_item(
                 TableName=self._table,
@@ -129,22 +152,23 @@ class DynamoJournal:
             if latest is None:  # released meanwhile: claim afresh
                 return self.claim(key, owner)
             if latest["status"] == DONE:
-                return Claim("done", _entry(latest))
+                return Claim(ClaimOutcome.DONE, _entry(latest))
             if latest["owner"] == owner:  # our update landed; the SDK retried after a timeout
-                return Claim("claimed", _entry(latest))
-            return Claim("in_progress", _entry(latest))
-        entry.owner = owner
-        return Claim("claimed", entry)
+                return Claim(ClaimOutcome.CLAIMED, _entry(latest))
+            return Claim(ClaimOutcome.IN_PROGRESS, _entry(latest))
+        return Claim(ClaimOutcome.CLAIMED, dataclasses.replace(entry, owner=owner))
 
     @tracer.capture_method(capture_response=False)
-    def store_plan(
-        self, key: str, owner: str, plan: dict[str, Any], context: dict[str, Any]
-    ) -> None:
+    def store_plan(self, key: str, owner: str, decision: Decision) -> None:
         self._fenced_update(
             key,
             owner,
             "SET #status = :planned, #plan = :plan, plan_context = :context",
-            {":planned": PLANNED, ":plan": plan, ":context": context},
+            {
+                ":planned": PLANNED,
+                ":plan": decision.plan.to_dict(),
+                ":context": decision.inputs.to_dict(),
+            },
             {"#status": "status", "#plan": "plan"},
         )
 
@@ -159,12 +183,12 @@ class DynamoJournal:
         )
 
     @tracer.capture_method(capture_response=False)
-    def done(self, key: str, owner: str, summary: dict[str, Any]) -> None:
+    def done(self, key: str, owner: str, outcome: RunOutcome) -> None:
         self._fenced_update(
             key,
             owner,
             "SET #status = :done, summary = :summary",
-            {":done": DONE, ":summary": summary},
+            {":done": DONE, ":summary": to_summary(outcome)},
             {"#status": "status"},
         )
 
@@ -224,13 +248,15 @@ def _conditional(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
-def _entry(item: dict[str, Any]) -> JournalEntry:
+def _entry(item: Mapping[str, Any]) -> JournalEntry:
+    plan = item.get("plan")
     return JournalEntry(
-        status=item["status"],
+        status=JournalStatus(item["status"]),
         owner=item["owner"],
-        plan=item.get("plan"),
-        plan_context=item.get("plan_context"),
-        orders=dict(item.get("orders") or {}),
+        decision=None if plan is None else Decision(
+            Plan.from_dict(plan), DecisionInputs.from_dict(item["plan_context"])
+        ),
+        orders={cid: OrderState.from_dict(o) for cid, o in (item.get("orders") or {}).items()},
         summary=item.get("summary"),
     )
 

@@ -7,9 +7,10 @@ names every symbol and alpaca-py follows `next_page_token` (10,000 bars a page, 
 pydantic bar models only to read four fields would cost more than the rest of the morning.
 
 `closes_frame` is pure: it keeps only completed sessions of the window (strictly before the run
-date), drops and counts bad bars (NaN, infinite, <= 0 closes, duplicate or off-calendar dates),
-and reindexes to the session calendar so the last row is the previous session. A symbol with no
-bar there is stale: its column ends in NaN and `strategy.scores` leaves it out.
+date), drops and counts bad bars (a close `strategy.fills.usable_price` refuses, a duplicate or
+an off-calendar date), and reindexes to the session calendar so the last row is the previous
+session. A symbol with no bar there is stale: its column ends in NaN and `strategy.scores`
+leaves it out.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from aws_lambda_powertools import Tracer
 
 from handler.http import harden
 from handler.ports import BarsResult
+from strategy.fills import usable_price
 
 NEW_YORK = ZoneInfo("America/New_York")
 tracer = Tracer()
@@ -102,7 +104,7 @@ def closes_frame(bars: pd.DataFrame, sessions: Sequence[date], symbols: Sequence
     """Wide closes of `symbols` on exactly `sessions` (ascending, all before the run date)."""
     index = pd.DatetimeIndex(pd.to_datetime(list(sessions)), name="date")
     close = bars["close"].to_numpy(dtype=float)
-    good = np.isfinite(close) & (close > 0)
+    good = np.fromiter(map(usable_price, close.tolist()), dtype=bool, count=len(close))
     good &= bars["date"].isin(index).to_numpy() & bars["symbol"].isin(symbols).to_numpy()
     kept = bars.loc[good]
     dupes = kept.duplicated(["symbol", "date"], keep="last").to_numpy()

@@ -10,9 +10,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
+
+from strategy import Side
+
+if TYPE_CHECKING:  # annotations only: both modules import this one
+    from handler.decision import Decision
+    from handler.outcome import RunOutcome
 
 
 class OrderStatus(StrEnum):
@@ -74,24 +80,29 @@ class OrderState:
     order_id: str
     client_order_id: str
     symbol: str
-    side: str
+    side: Side
     qty: int
-    status: str
+    status: OrderStatus
     filled_qty: int = 0
     filled_avg_price: float | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "side", Side(self.side))
+        object.__setattr__(self, "status", OrderStatus(self.status))
+
     @property
     def terminal(self) -> bool:
-        return self.status in TERMINAL_STATUSES
+        return self.status.terminal
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON view, in the summary and the journal item (`from_dict` reads it back)."""
         return {
             "order_id": self.order_id,
             "client_order_id": self.client_order_id,
             "symbol": self.symbol,
-            "side": self.side,
+            "side": self.side.value,
             "qty": self.qty,
-            "status": self.status,
+            "status": self.status.value,
             "filled_qty": self.filled_qty,
             "filled_avg_price": self.filled_avg_price,
         }
@@ -103,9 +114,9 @@ class OrderState:
             order_id=str(data["order_id"]),
             client_order_id=str(data["client_order_id"]),
             symbol=str(data["symbol"]),
-            side=str(data["side"]),
+            side=Side(data["side"]),
             qty=int(data["qty"]),
-            status=str(data["status"]),
+            status=OrderStatus(data["status"]),
             filled_qty=int(data.get("filled_qty") or 0),
             filled_avg_price=None if price is None else float(price),
         )
@@ -134,7 +145,7 @@ class Broker(Protocol):
     def positions(self) -> dict[str, int]: ...
 
     def submit_market_order(
-        self, symbol: str, side: str, qty: int, client_order_id: str
+        self, symbol: str, side: Side, qty: int, client_order_id: str
     ) -> OrderState: ...
 
     def get_order(self, order_id: str) -> OrderState: ...
@@ -156,36 +167,45 @@ class BarSource(Protocol):
     def daily_bars(self, symbols: Sequence[str], start: date, end: date) -> BarsResult: ...
 
 
+class JournalStatus(StrEnum):
+    """Where a morning's journal item stands (see `handler.journal` for the item layout)."""
+
+    CLAIMED = "CLAIMED"  # held by an invocation, nothing decided yet
+    PLANNED = "PLANNED"  # plan stored: from here on the morning only resumes it
+    DONE = "DONE"  # final: the summary is stored
+
+
+class ClaimOutcome(StrEnum):
+    CLAIMED = "claimed"  # this invocation holds the morning (fresh, or taken over)
+    DONE = "done"  # the morning is finished: its stored summary is the answer
+    IN_PROGRESS = "in_progress"  # another live invocation holds it
+
+
 @dataclass
 class JournalEntry:
-    """One morning's durable record (see `handler.journal` for the item layout)."""
+    """One morning's durable record, as domain values."""
 
-    status: str
+    status: JournalStatus
     owner: str
-    plan: dict[str, Any] | None = None
-    plan_context: dict[str, Any] | None = None
-    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
-    summary: dict[str, Any] | None = None
+    decision: Decision | None = None  # stored before the first order is sent
+    orders: dict[str, OrderState] = field(default_factory=dict)  # by client_order_id
+    summary: dict[str, Any] | None = None  # the JSON summary, when DONE
 
 
 @dataclass(frozen=True)
 class Claim:
-    """Outcome of claiming a morning: `claimed` (fresh or taken over), `done`, `in_progress`."""
-
-    outcome: str
+    outcome: ClaimOutcome
     entry: JournalEntry
 
 
 class Journal(Protocol):
     def claim(self, key: str, owner: str) -> Claim: ...
 
-    def store_plan(
-        self, key: str, owner: str, plan: dict[str, Any], context: dict[str, Any]
-    ) -> None: ...
+    def store_plan(self, key: str, owner: str, decision: Decision) -> None: ...
 
     def record_order(self, key: str, owner: str, order: OrderState) -> None: ...
 
-    def done(self, key: str, owner: str, summary: dict[str, Any]) -> None: ...
+    def done(self, key: str, owner: str, outcome: RunOutcome) -> None: ...
 
     def release(self, key: str, owner: str) -> None: ...
 

@@ -1,57 +1,86 @@
-"""The JSON-able result of one invocation, built in one place so every exit path has the same
-shape: `status` first, then what was decided, sent and filled.
+"""The Lambda's JSON answer, built from a `RunOutcome` in one place so every exit path has the
+same shape: `status` first, then what was decided, sent and filled (statuses: `handler.outcome`).
 
-Statuses: skipped (not a session / market closed / not today; `reason`), dry_run, disabled
-(TRADING_ENABLED=false: plan logged, nothing sent), guard_blocked (`problems`), in_progress
-(another invocation holds the claim), done, already_done (the stored summary of the first run),
-rejected_event (`error`). Configuration errors raise instead (see `handler.config`).
+Money is rounded to the cent here, at the boundary, so a summary never shows float noise
+(`131.22999999999996`). Prices (`prices`, fills) stay exact: `make run` rebuilds its trade
+ledger from the fills and must match the backtest to the last digit; its equity comes from the
+broker, not from here.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
+from handler.decision import Decision
 from handler.execution import Execution
-from handler.ports import Account, OrderState
+from handler.outcome import RunOutcome, RunStatus, Traded
+from handler.ports import OrderState
 
 
-def skipped(run_date: date, code: str, reason: str) -> dict[str, Any]:
-    """`code`: not_session | not_today | market_closed | no_history; `reason`: for people."""
-    return {"status": "skipped", "run_date": run_date.isoformat(), "code": code,
-            "reason": reason}
+def to_summary(outcome: RunOutcome) -> dict[str, Any]:
+    status = outcome.status
+    if status == RunStatus.REJECTED_EVENT:
+        return {"status": status.value, "error": outcome.error}
+    if status == RunStatus.ALREADY_DONE:
+        stored = dict(outcome.stored_summary or {})
+        return {**stored, "status": status.value, "original_status": stored.get("status")}
+    head = {"status": status.value, "run_date": _iso(outcome)}
+    if outcome.skip is not None:
+        return {**head, "code": outcome.skip.code.value, "reason": outcome.skip.reason}
+    if outcome.decision is None:  # in_progress
+        return {**head, "journal_key": outcome.journal_key}
+    seconds = {"run_seconds": outcome.run_seconds}
+    if outcome.traded is not None:
+        return {**_traded(head, outcome.decision, outcome.traded), **seconds}
+    decided = {**head, **_decision(outcome.decision), **seconds}
+    problems = [v.message for v in outcome.violations]
+    if status == RunStatus.GUARD_BLOCKED:
+        return {**decided, "problems": problems}
+    return {**decided, "would_block": problems}
 
 
-def executed(
-    run_date: date,
-    account: Account,
-    execution: Execution,
-    decision: dict[str, Any],
-    resumed: bool,
-) -> dict[str, Any]:
-    fills = [
-        {"symbol": o.symbol, "side": o.side, "qty": o.filled_qty, "price": o.filled_avg_price}
-        for o in execution.orders
-        if o.filled_qty > 0
-    ]
+def _money(value: float) -> float:
+    """Dollars to the cent, as a report shows them."""
+    return round(value, 2)
+
+
+def _iso(outcome: RunOutcome) -> str | None:
+    return outcome.run_date.isoformat() if outcome.run_date else None
+
+
+def _decision(decision: Decision) -> dict[str, Any]:
+    inputs = decision.inputs
     return {
-        "status": "done",
-        "run_date": run_date.isoformat(),
-        "account_id": account.account_id,
-        "resumed": resumed,
-        **decision,
-        "orders": [_order(o, execution.rejections.get(o.client_order_id))
-                   for o in execution.orders],
-        "submitted": execution.submitted,
-        "filled": len(fills),
-        "rejected": len(execution.rejections),
-        "timed_out": list(execution.timed_out),
-        "fill_wait_seconds": round(execution.waited, 3),
-        "fills": fills,
-        "cash": account.cash,
-        "equity": account.equity,
+        "plan": decision.plan.to_dict(),
+        **inputs.to_dict(),
+        "cash_before": _money(inputs.cash),
+        "equity_before": _money(inputs.equity),
     }
 
 
-def _order(state: OrderState, reason: str | None) -> dict[str, Any]:
+def _traded(head: dict[str, Any], decision: Decision, traded: Traded) -> dict[str, Any]:
+    execution, account = traded.execution, traded.account
+    return {
+        **head,
+        "account_id": account.account_id,
+        "resumed": traded.resumed,
+        **_decision(decision),
+        "orders": [_order(o, execution) for o in execution.orders],
+        "submitted": execution.submitted,
+        "filled": len(execution.fills),
+        "rejected": len(execution.rejections),
+        "timed_out": list(execution.timed_out),
+        "fill_wait_seconds": round(execution.waited, 3),
+        "fills": [
+            {"symbol": o.symbol, "side": o.side.value, "qty": o.filled_qty,
+             "price": o.filled_avg_price}
+            for o in execution.fills
+        ],
+        "cash": _money(account.cash),
+        "equity": _money(account.equity),
+    }
+
+
+def _order(state: OrderState, execution: Execution) -> dict[str, Any]:
+    reason = execution.rejections.get(state.client_order_id)
     return {**state.to_dict(), "reason": reason} if reason else state.to_dict()

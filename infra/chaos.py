@@ -17,18 +17,18 @@ bookkeeping requests are never faulted.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import random
 import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from infra.cli import Parser
 from infra.handler_process import HandlerProcess, Outcome
 from infra.localrun import add_run_arguments, open_market, run_local, write_ledgers
 from infra.market import MarketDataError
@@ -86,11 +86,10 @@ class ChaosInvoker:
 
     @contextlib.contextmanager
     def __call__(
-        self, env: dict[str, str], log: TextIO | None, running: RunningBroker
+        self, env: Mapping[str, str], log: TextIO | None, running: RunningBroker
     ) -> Iterator[Callable[[dict], dict]]:
         rng = random.Random(self.seed)
-        env = {**env, "HTTP_TIMEOUT_SECONDS": str(HTTP_TIMEOUT),
-               "HTTP_RETRY_WAIT_SECONDS": "0.1", "POWERTOOLS_SERVICE_NAME": "alpaca-meanrev"}
+        env = {**env, "HTTP_TIMEOUT_SECONDS": str(HTTP_TIMEOUT), "HTTP_RETRY_WAIT_SECONDS": "0.1"}
         config = fault_config(self.fault_rate)
 
         def invoke(event: dict) -> dict:
@@ -107,7 +106,7 @@ class ChaosInvoker:
                     running.broker.set_faults(FaultConfig())
                 self.stats.attempts += 1
                 if log is not None:
-                    log.write(outcome.stdout + outcome.stderr)
+                    log.write(outcome.stderr + outcome.stdout)
                 if outcome.killed:
                     self.stats.kills += 1
                     notes.append("killed")
@@ -128,7 +127,7 @@ class ChaosInvoker:
             self._count_duplicates(running)
 
     def _attempt(
-        self, event: dict, env: dict[str, str], request_id: str, rng: random.Random
+        self, event: dict, env: Mapping[str, str], request_id: str, rng: random.Random
     ) -> Outcome:
         process = HandlerProcess(event, env, request_id=request_id)
         if rng.random() < self.kill_rate:
@@ -158,9 +157,10 @@ def compare(ours: Path, clean: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.chaos", description=__doc__)
-    add_run_arguments(parser)
-    parser.add_argument("--chaos-seed", type=int, default=7, help="faults and kills seed")
+    parser = Parser(prog="python -m infra.chaos", description=__doc__)
+    add_run_arguments(parser, Path("out/chaos"))
+    parser.add_argument("--chaos-seed", type=int, default=7,
+                        help="seed of the faults and kills (default 7; --seed is the market's)")
     parser.add_argument("--fault-rate", type=float, default=0.05,
                         help="share of broker requests faulted (default 0.05)")
     parser.add_argument("--kill-rate", type=float, default=0.3,

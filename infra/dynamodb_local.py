@@ -9,7 +9,7 @@ stop it when done. The port is a free one found by binding 127.0.0.1:0 (the jar 
 `-port 0`); a start that loses that race is retried on a new port. `-sharedDb` makes the tables
 independent of the caller's dummy credentials and region.
 
-    python -m infra.dynamodb_local [--port P] [--table NAME]   # foreground, Ctrl-C stops
+    python -m infra.dynamodb_local [--port P] [--table NAME]   # foreground; Ctrl-C or SIGTERM stops
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 import boto3
@@ -107,29 +109,36 @@ class DynamoDBLocal:
         attempts = 1 if self._requested_port else 3
         for _ in range(attempts):
             self.port = self._requested_port or free_port()
-            self._process = subprocess.Popen(
-                [
-                    java,
-                    f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
-                    "-jar",
-                    str(jar),
-                    "-inMemory",
-                    "-sharedDb",
-                    "-disableTelemetry",
-                    "-port",
-                    str(self.port),
-                ],
-                cwd=jar.parent,
-                stdin=subprocess.DEVNULL,
-                stdout=self._log,
-                stderr=subprocess.STDOUT,
-            )
-            if self._wait_ready():
-                return self
+            try:
+                self._launch(java, jar)
+                if self._wait_ready():
+                    return self
+            except BaseException:  # e.g. Ctrl-C while waiting: no Java left behind
+                self.stop()
+                raise
             self.stop()
         self._log.seek(0)
         output = self._log.read().decode(errors="replace")[-2000:]
         raise DynamoDBLocalError(f"DynamoDB Local did not start; its output:\n{output}")
+
+    def _launch(self, java: str, jar: Path) -> None:
+        self._process = subprocess.Popen(
+            [
+                java,
+                f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+                "-jar",
+                str(jar),
+                "-inMemory",
+                "-sharedDb",
+                "-disableTelemetry",
+                "-port",
+                str(self.port),
+            ],
+            cwd=jar.parent,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
 
     def _wait_ready(self) -> bool:
         deadline = time.monotonic() + self._timeout
@@ -175,11 +184,19 @@ def _java_path() -> str:
     return f"{home}/bin{os.pathsep}{path}" if home else path
 
 
-def main(argv: list[str] | None = None) -> None:
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM/SIGHUP as an exception, so the `with DynamoDBLocal()` block stops its Java
+    child; Python's default for them ends the process at once and leaves Java running."""
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     parser.add_argument("--table", help="also create this journal table")
     args = parser.parse_args(argv)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _exit_on_signal)
     with DynamoDBLocal(port=args.port) as db:
         if args.table:
             create_journal_table(db.endpoint_url, args.table)
@@ -189,7 +206,8 @@ def main(argv: list[str] | None = None) -> None:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

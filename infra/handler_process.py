@@ -5,14 +5,13 @@ Why a process and not a flag: the production code has no "stop here" switch (a t
 trading path would be a hook that can fire in production). The handler's own JSON log lines
 (Powertools, one per step: "plan stored", "order", "fill", "run finished") say where it is, and
 the caller holds it still at the next broker request (the paper broker's `stall`/`delay`
-faults or its fill delay) while it waits for the line, then kills. The summary the process
-prints last (indented JSON) is parsed into `Outcome.summary`.
+faults or its fill delay) while it waits for the line, then kills. The log lines come on
+stderr; stdout holds only the summary (one JSON document), parsed into `Outcome.summary`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -24,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.local_lambda import process_env
+
 ROOT = Path(__file__).resolve().parents[1]
 LogLine = dict[str, Any]
 
@@ -31,7 +32,7 @@ LogLine = dict[str, Any]
 @dataclass
 class Outcome:
     """How the process ended: exit code (negative = killed by that signal), the summary it
-    printed (None when it printed none), its JSON log lines, its stderr, all of its stdout."""
+    printed (None when it printed none), its JSON log lines, all of its stderr and stdout."""
 
     returncode: int
     summary: dict[str, Any] | None
@@ -46,7 +47,7 @@ class Outcome:
 
 class HandlerProcess:
     """`python -m handler --event <event>` (any JSON value: bad events too) with exactly `env`
-    (plus PATH), started at once."""
+    (`infra.local_lambda.process_env`), started at once."""
 
     def __init__(
         self,
@@ -63,42 +64,35 @@ class HandlerProcess:
         command = [sys.executable, "-m", "handler", "--event", self._event_file.name]
         if request_id is not None:
             command += ["--request-id", request_id]
-        child_env = {"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0", **env}
-        self._lines: list[str] = []
+        self._stdout: list[str] = []
+        self._stderr: list[str] = []
         self._logs: list[LogLine] = []
         self._changed = threading.Condition()
         self._process = subprocess.Popen(
-            command, cwd=ROOT, env=child_env, stdin=subprocess.DEVNULL,
+            command, cwd=ROOT, env=process_env(env), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
         )
-        self._stderr: list[str] = []
-        self._readers = [
-            threading.Thread(target=self._read_stdout, daemon=True),
-            threading.Thread(target=self._read_stderr, daemon=True),
-        ]
+        self._log_reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._readers = [self._log_reader, threading.Thread(target=self._read_stdout, daemon=True)]
         for reader in self._readers:
             reader.start()
 
-    @property
-    def pid(self) -> int:
-        return self._process.pid
-
-    def _read_stdout(self) -> None:
-        assert self._process.stdout is not None
-        for line in self._process.stdout:
+    def _read_stderr(self) -> None:
+        assert self._process.stderr is not None
+        for line in self._process.stderr:
             parsed = _log_line(line)
             with self._changed:
-                self._lines.append(line)
+                self._stderr.append(line)
                 if parsed is not None:
                     self._logs.append(parsed)
                 self._changed.notify_all()
         with self._changed:
             self._changed.notify_all()
 
-    def _read_stderr(self) -> None:
-        assert self._process.stderr is not None
-        for line in self._process.stderr:
-            self._stderr.append(line)
+    def _read_stdout(self) -> None:
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            self._stdout.append(line)
 
     def logs(self) -> list[LogLine]:
         with self._changed:
@@ -113,7 +107,7 @@ class HandlerProcess:
         with self._changed:
             while not predicate(self._logs):
                 left = deadline - time.monotonic()
-                ended = self._process.poll() is not None and not self._readers[0].is_alive()
+                ended = self._process.poll() is not None and not self._log_reader.is_alive()
                 if left <= 0 or ended:
                     return predicate(self._logs)
                 self._changed.wait(min(left, 0.05))
@@ -133,16 +127,8 @@ class HandlerProcess:
         for reader in self._readers:
             reader.join(timeout=10)
         Path(self._event_file.name).unlink(missing_ok=True)
-        stdout = "".join(self._lines)
-        return Outcome(code, _summary(self._lines), self.logs(), "".join(self._stderr), stdout)
-
-
-def run_handler(
-    event: Any, env: Mapping[str, str], *, request_id: str | None = None,
-    timeout: float = 120.0,
-) -> Outcome:
-    """Run one invocation to its end."""
-    return HandlerProcess(event, env, request_id=request_id).wait(timeout)
+        stdout = "".join(self._stdout)
+        return Outcome(code, _summary(stdout), self.logs(), "".join(self._stderr), stdout)
 
 
 def _log_line(line: str) -> LogLine | None:
@@ -156,12 +142,10 @@ def _log_line(line: str) -> LogLine | None:
     return parsed if isinstance(parsed, dict) and "message" in parsed else None
 
 
-def _summary(lines: list[str]) -> dict[str, Any] | None:
-    """The indented JSON `python -m handler` prints last: from the last line that is "{"."""
-    starts = [i for i, line in enumerate(lines) if line.rstrip("\n") == "{"]
-    if not starts:
-        return None
+def _summary(stdout: str) -> dict[str, Any] | None:
+    """The summary `python -m handler` prints (None if it printed none, or was killed mid-way)."""
     try:
-        return json.loads("".join(lines[starts[-1]:]))
+        summary = json.loads(stdout)
     except json.JSONDecodeError:
         return None
+    return summary if isinstance(summary, dict) else None

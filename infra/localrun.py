@@ -14,10 +14,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -26,16 +25,17 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from infra.dynamodb_local import LOCAL_CREDENTIALS, DynamoDBLocal, create_journal_table
+from infra import run_table
+from infra.cli import Parser, iso_date, money, mornings
+from infra.dynamodb_local import DynamoDBLocal, create_journal_table
+from infra.local_lambda import KEY_ID, SECRET_KEY, in_process, local_env
 from infra.market import Market, MarketDataError, load_csv, synthetic_market
 from infra.paperbroker import RunningBroker, start_broker
 from strategy.ledger import EquityRow, Fill, equity_csv, trades_csv
 
 NEW_YORK = ZoneInfo("America/New_York")
 RUN_TIME = time(9, 35)
-KEY_ID, SECRET_KEY = "local-key", "local-secret"
 TABLE = "alpaca-meanrev-journal"
-COLUMNS = ("date", "status", "sells", "buys", "fills", "cash", "equity", "benchmark")
 
 
 @dataclass
@@ -73,8 +73,7 @@ def run_local(
         raise MarketDataError(
             f"no session on or after {start}; the data ends {market.sessions[-1].date()}"
         )
-    bench = market.wide("close")[market.benchmark]
-    bench = bench.where(bench > 0).ffill()
+    bench = market.benchmark_close
     result = LocalRun()
     with (
         start_broker(
@@ -84,7 +83,8 @@ def run_local(
         DynamoDBLocal() as db,
     ):
         create_journal_table(db.endpoint_url, TABLE)
-        env = handler_env(broker.base_url, db.endpoint_url, TABLE, market.benchmark, universe)
+        env = local_env(broker.base_url, db.endpoint_url, TABLE, benchmark=market.benchmark,
+                        universe=universe, FILL_TIMEOUT_SECONDS="2")
         with (invoker or in_process)(env, log, broker) as invoke:
             for k, session in enumerate(sessions):
                 day = session.date()
@@ -120,74 +120,12 @@ def run_local(
     return result
 
 
-def handler_env(
-    broker_url: str,
-    dynamodb_url: str,
-    table: str,
-    benchmark: str,
-    universe: tuple[str, ...] | None,
-) -> dict[str, str]:
-    """The environment the function gets in AWS, pointed at the local stand-ins."""
-    env = {
-        "ALPACA_KEY_ID": KEY_ID,
-        "ALPACA_SECRET_KEY": SECRET_KEY,
-        "ALPACA_TRADING_URL": broker_url,
-        "ALPACA_DATA_URL": broker_url,
-        "JOURNAL_TABLE": table,
-        "DYNAMODB_ENDPOINT_URL": dynamodb_url,
-        "BENCHMARK_SYMBOL": benchmark,
-        "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
-        "AWS_DEFAULT_REGION": LOCAL_CREDENTIALS["region_name"],
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "FILL_TIMEOUT_SECONDS": os.environ.get("FILL_TIMEOUT_SECONDS", "2"),
-    }
-    if universe is not None:
-        env["UNIVERSE"] = ",".join(universe)
-    return env
-
-
-# (environment, log sink, the running broker) -> a context yielding `invoke(event) -> summary`
+# (environment, log sink, the running broker) -> a context yielding `invoke(event) -> summary`;
+# `infra.local_lambda.in_process` is one, `infra.chaos.ChaosInvoker` another.
 Invoker = Callable[
-    [dict[str, str], TextIO | None, RunningBroker],
+    [Mapping[str, str], TextIO | None, RunningBroker],
     contextlib.AbstractContextManager[Callable[[dict], dict]],
 ]
-
-
-@contextlib.contextmanager
-def in_process(
-    env: dict[str, str], log: TextIO | None, broker: RunningBroker
-) -> Iterator[Callable[[dict], dict]]:
-    """`lambda_handler` in this process with `env` set, its logs and metrics sent to `log` (or
-    dropped)."""
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    from handler import app
-    from handler.context import LocalContext
-
-    sink = log if log is not None else open(os.devnull, "w")  # noqa: SIM115 - closed below
-    # Swap the stream without setStream(): that flushes the old stream, which may be a closed
-    # one (e.g. a test's captured stdout the Logger bound to when it was first imported).
-    handler = app.logger.registered_handler
-    stream, handler.stream = handler.stream, sink
-    app.services.cache_clear()
-
-    def invoke(event: dict) -> dict:
-        with contextlib.redirect_stdout(sink):
-            return app.lambda_handler(event, LocalContext())
-
-    try:
-        yield invoke
-    finally:
-        app.services.cache_clear()
-        handler.stream = stream
-        if log is None:
-            sink.close()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _admin(base_url: str, action: str, body: dict | None = None) -> dict:
@@ -210,39 +148,20 @@ def _get(base_url: str, path: str) -> dict:
         return json.load(response)
 
 
-def _print_row(row: dict[str, Any]) -> None:
-    print(
-        f"{row['date']:<10}  {row['status']:<12} {row['sells']:>5} {row['buys']:>5} "
-        f"{row['fills']:>5} {row['cash']:>10.2f} {row['equity']:>10.2f} "
-        f"{row['benchmark']:>10.2f}",
-        flush=True,
-    )
-
-
-def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options `make run` and `make chaos` share: market, first morning, mornings, cash, out."""
+def add_run_arguments(parser: argparse.ArgumentParser, out: Path) -> None:
+    """The options `make run` and `make chaos` share: market, first morning, mornings, cash, out
+    (default `out`); each value is checked here, once for both commands."""
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--data", type=Path, help="CSV of daily bars (default: synthetic)")
     source.add_argument("--synthetic", action="store_true", help="the seeded synthetic market")
     parser.add_argument("--seed", type=int, default=7, help="synthetic market seed (default 7)")
     parser.add_argument(
-        "--start", type=date.fromisoformat,
+        "--start", type=iso_date,
         help="first morning (default: the first session a year into the data)",
     )
-    parser.add_argument("--days", type=_mornings, default=20, help="mornings to run (default 20)")
-    parser.add_argument("--cash", type=float, default=500.0, help="opening cash (default 500)")
-    parser.add_argument("--out", type=Path, default=Path("out"), help="output folder")
-
-
-def _mornings(text: str) -> int:
-    """`--days`: a whole number of mornings, at least one (checked for every command using it)."""
-    try:
-        days = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if days < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {days}")
-    return days
+    parser.add_argument("--days", type=mornings, default=20, help="mornings to run (default 20)")
+    parser.add_argument("--cash", type=money, default=500.0, help="opening cash (default 500)")
+    parser.add_argument("--out", type=Path, default=out, help=f"output folder (default {out})")
 
 
 def open_market(args: argparse.Namespace) -> tuple[Market, tuple[str, ...] | None, date]:
@@ -262,8 +181,8 @@ def write_ledgers(result: LocalRun, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.localrun", description=__doc__)
-    add_run_arguments(parser)
+    parser = Parser(prog="python -m infra.localrun", description=__doc__)
+    add_run_arguments(parser, Path("out/run"))
     args = parser.parse_args(argv)
     try:
         market, universe, start = open_market(args)
@@ -277,13 +196,12 @@ def main(argv: list[str] | None = None) -> int:
     log_path = args.out / "handler.log"
     print(f"{market.name}: {args.days} mornings from {start}, cash {args.cash:g}; "
           f"handler logs in {log_path}")
-    print(f"{COLUMNS[0]:<10}  {COLUMNS[1]:<12} " + " ".join(
-        f"{c:>5}" for c in COLUMNS[2:5]) + " " + " ".join(f"{c:>10}" for c in COLUMNS[5:]))
+    print(run_table.header(market.benchmark))
     try:
         with log_path.open("w", encoding="utf-8") as log:
             result = run_local(
                 market, start, args.days, args.cash, universe=universe, log=log,
-                on_day=_print_row,
+                on_day=lambda day: print(run_table.row(day), flush=True),
             )
     except KeyboardInterrupt:
         print("interrupted: broker and DynamoDB Local stopped", file=sys.stderr)
@@ -293,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     write_ledgers(result, args.out)
     print(f"wrote {args.out / 'equity.csv'} and {args.out / 'trades.csv'}")
+    print(run_table.verdict(result.equity, args.cash, market))
+    if market.caveat:
+        print(f"note: {market.caveat}")
     return 0
 
 

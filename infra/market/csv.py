@@ -19,21 +19,18 @@ def load_csv(path: str | Path, benchmark: str = "SPY") -> Market:
     path = Path(path)
     if not path.is_file():
         raise MarketDataError(f"data file not found: {path}")
-    try:
-        raw = pd.read_csv(
-            path,
-            dtype={"symbol": str},
-            na_values=[""],
-            keep_default_na=False,
-            engine="c",
+    # The header first: a file that is not bars at all (a README, a binary) is then named as
+    # such, instead of by wherever its second line trips the parser.
+    missing = [c for c in COLUMNS if c not in _read(path, nrows=0).columns]
+    if len(missing) == len(COLUMNS):
+        raise MarketDataError(
+            f"{path}: not a CSV of daily bars (its first line must be {','.join(COLUMNS)})"
         )
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, EOFError) as exc:
-        raise MarketDataError(f"{path}: cannot parse as CSV ({exc})") from exc
-    missing = [c for c in COLUMNS if c not in raw.columns]
     if missing:
         raise MarketDataError(
             f"{path}: missing column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}"
         )
+    raw = _read(path)
     raw = raw.loc[:, list(COLUMNS)]
     dates = pd.to_datetime(raw["date"], format="%Y-%m-%d", errors="coerce")
     bad = raw.loc[dates.isna(), "date"]
@@ -53,3 +50,20 @@ def load_csv(path: str | Path, benchmark: str = "SPY") -> Market:
     if raw.empty:
         raise MarketDataError(f"{path}: no rows")
     return Market(bars=raw, benchmark=benchmark, name=str(path))
+
+
+def _read(path: Path, nrows: int | None = None) -> pd.DataFrame:
+    try:
+        return pd.read_csv(
+            path,
+            dtype={"symbol": str},
+            na_values=[""],
+            keep_default_na=False,
+            engine="c",
+            nrows=nrows,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError,
+            EOFError) as exc:
+        # pandas' C parser says "Error tokenizing data. C error: ...\n": keep one line.
+        why = " ".join(str(exc).replace("Error tokenizing data. C error: ", "").split())
+        raise MarketDataError(f"{path}: not a readable CSV file ({why})") from exc

@@ -58,6 +58,13 @@ class Market:
             out[name] = frame.sort_index(axis=1)
         return out
 
+    @cached_property
+    def benchmark_close(self) -> pd.Series:
+        """The benchmark's close by session, the last usable one carried over gaps and
+        non-positive values: the price a run's equity rows and verdict compare against."""
+        close = self.wide("close")[self.benchmark]
+        return close.where(close > 0).ffill()
+
     def window(self, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DatetimeIndex:
         """Sessions within [start, end] (inclusive); either bound may be None."""
         s = self.sessions

@@ -7,6 +7,7 @@ Python API:
     start_broker(market, start, *, key_id, secret_key, cash=500.0, fill_delay=0.0,
                  rate_limit=None, faults=None, seed=0, snapshot=None, port=0,
                  max_page_size=10_000) -> RunningBroker
+    (RuntimeError naming the cause when it is not serving within server.START_TIMEOUT, 10 s)
     RunningBroker: .base_url, .port, .broker (PaperBroker), .stop(), context manager.
     PaperBroker: .next_open(), .close(), .set_time(ts) (naive = New York), .reset(),
                  .stats(), .set_faults(cfg, seed=None), .equity(), .fills

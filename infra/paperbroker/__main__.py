@@ -8,17 +8,19 @@ import asyncio
 import contextlib
 import signal
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
-from infra.market import MarketDataError, load_csv, synthetic_market
+from infra.cli import Parser, iso_date, money
+from infra.market import Market, MarketDataError, load_csv, synthetic_market
+from infra.market.synthetic import DEFAULT_END
 from infra.paperbroker.faults import FaultConfig
 from infra.paperbroker.server import make_server
 from infra.paperbroker.state import PaperBroker
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="python -m infra.paperbroker",
         description="Local Alpaca-compatible paper broker (trading + market data API on one "
         "base URL, admin routes under /_sim). Prints its base URL, serves until SIGINT/SIGTERM.",
@@ -29,12 +31,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     src.add_argument("--synthetic", action="store_true", help="serve the seeded synthetic market")
     p.add_argument("--seed", type=int, default=7, help="synthetic market seed (default 7)")
     p.add_argument("--benchmark", default="SPY", help="benchmark symbol (default SPY)")
-    p.add_argument("--start", type=date.fromisoformat, required=True,
+    p.add_argument("--start", type=iso_date, required=True,
                    help="YYYY-MM-DD, an NYSE session: the clock starts at its 09:30 open")
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = a free one)")
     p.add_argument("--key-id", required=True, help="the APCA-API-KEY-ID clients must send")
     p.add_argument("--secret-key", required=True, help="the APCA-API-SECRET-KEY clients must send")
-    p.add_argument("--cash", type=float, default=500.0, help="starting cash (default 500)")
+    p.add_argument("--cash", type=money, default=500.0, help="starting cash (default 500)")
     p.add_argument("--fill-delay", type=float, default=0.0,
                    help="wall seconds before a fill becomes visible (default 0: next request)")
     p.add_argument("--rate-limit", type=int, default=None,
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.data is not None:
             market = load_csv(args.data, args.benchmark)
         else:
-            market = synthetic_market(seed=args.seed, benchmark=args.benchmark)
+            market = synthetic_covering(args.start, args.seed, args.benchmark)
         broker = PaperBroker(
             market, args.start, key_id=args.key_id, secret_key=args.secret_key, cash=args.cash,
             fill_delay=args.fill_delay, rate_limit=args.rate_limit, faults=faults,
@@ -71,6 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(server.serve(sockets=[sock]))
     return 0
+
+
+def synthetic_covering(start: date, seed: int, benchmark: str) -> Market:
+    """The synthetic market `make run` uses (it ends DEFAULT_END) or, for a start past its end
+    (the date of the events in events/), the same generator run on to a year after the start,
+    so `make paperbroker` serves the day the events name."""
+    end = DEFAULT_END if start <= DEFAULT_END else start + timedelta(days=366)
+    return synthetic_market(seed=seed, end=end, benchmark=benchmark)
 
 
 def _interrupt(signum: int, frame: object) -> None:

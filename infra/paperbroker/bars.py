@@ -30,6 +30,7 @@ import pandas as pd
 from infra.market import Market
 from infra.paperbroker.calendar import NY
 from infra.paperbroker.errors import bad_request
+from strategy.fills import usable_price
 
 DEFAULT_LIMIT = 1000
 DAILY = {"1Day", "1D", "1day"}
@@ -43,19 +44,25 @@ class BarStore:
         stamps = sessions.tz_localize(NY).tz_convert("UTC")
         self._t_text = np.asarray(stamps.strftime("%Y-%m-%dT%H:%M:%SZ"), dtype=object)
         self._t_ns = stamps.asi8
+        self._wide = {f: market.wide(f) for f in ("open", "high", "low", "close", "volume")}
         self._rows: dict[str, tuple[np.ndarray, ...]] = {}
-        wide = {f: market.wide(f) for f in ("open", "high", "low", "close", "volume")}
-        for sym in wide["close"].columns:
+
+    def _rows_of(self, sym: str) -> tuple[np.ndarray, ...] | None:
+        """`sym`'s servable bars (session indexes, open, high, low, close, volume); None for an
+        unknown symbol. Built on the first request for `sym`: checking every price of every
+        symbol up front would slow down every broker start."""
+        if sym not in self._rows and sym in self._wide["close"].columns:
+            wide = self._wide
             close = wide["close"][sym].to_numpy(dtype=float)
             vol = wide["volume"][sym].to_numpy(dtype=float)
             cols = []
             for f in ("open", "high", "low"):
                 c = wide[f][sym].to_numpy(dtype=float)
-                cols.append(np.where(np.isfinite(c) & (c > 0), c, close))
+                cols.append(np.where(_usable(c), c, close))
             cols.append(close)
-            ok = np.isfinite(vol) & (vol >= 0) & np.isfinite(close) & (close > 0)
-            idx = np.flatnonzero(ok)
+            idx = np.flatnonzero(np.isfinite(vol) & (vol >= 0) & _usable(close))
             self._rows[sym] = (idx, *(c[idx] for c in cols), vol[idx])
+        return self._rows.get(sym)
 
     def query(self, params: dict[str, str], today: pd.Timestamp) -> dict:
         """Answer one bars request; `today` is the sim clock's New York date (tz-naive)."""
@@ -82,20 +89,20 @@ class BarStore:
         descending = params.get("sort", "asc") == "desc"
         offset = _decode(params.get("page_token"))
 
-        # (symbol, row indices) for each symbol's bars inside [start, end]
+        # (symbol, its rows, span) for each symbol's bars inside [start, end]
         spans = []
         for sym in symbols:
-            rows = self._rows.get(sym)
+            rows = self._rows_of(sym)
             if rows is None:
                 continue
             t = self._t_ns[rows[0]]
             lo, hi = np.searchsorted(t, start, "left"), np.searchsorted(t, end, "right")
             if hi > lo:
-                spans.append((sym, lo, hi))
-        total = sum(hi - lo for _, lo, hi in spans)
+                spans.append((sym, rows, lo, hi))
+        total = sum(hi - lo for _, _, lo, hi in spans)
         out: dict[str, list[dict]] = {}
         skip, room = offset, limit
-        for sym, lo, hi in spans:
+        for sym, rows, lo, hi in spans:
             n = hi - lo
             if skip >= n:
                 skip -= n
@@ -108,13 +115,13 @@ class BarStore:
             sel = sel[skip:skip + room]
             skip = 0
             room -= len(sel)
-            out[sym] = self._render(sym, sel)
+            out[sym] = self._render(rows, sel)
         served = offset + limit
         token = _encode(served) if served < total else None
         return {"bars": out, "next_page_token": token, "currency": "USD"}
 
-    def _render(self, sym: str, sel: np.ndarray) -> list[dict]:
-        idx, o, h, lo, c, v = self._rows[sym]
+    def _render(self, rows: tuple[np.ndarray, ...], sel: np.ndarray) -> list[dict]:
+        idx, o, h, lo, c, v = rows
         t = self._t_text[idx[sel]]
         vols = [int(x) if x.is_integer() else x for x in v[sel].tolist()]
         return [
@@ -124,6 +131,12 @@ class BarStore:
                 strict=True,
             )
         ]
+
+
+def _usable(prices: np.ndarray) -> np.ndarray:
+    """`strategy.fills.usable_price` of each price: a bar's price is usable exactly when a
+    fill or the strategy could use it."""
+    return np.fromiter(map(usable_price, prices.tolist()), dtype=bool, count=len(prices))
 
 
 def _int(text: str | None, default: int, name: str) -> int:

@@ -109,11 +109,6 @@ class SimCalendar:
         return self.sessions[j].strftime("%Y-%m-%d")
 
 
-def ny_midnight_utc(day: pd.Timestamp) -> pd.Timestamp:
-    """A daily bar's timestamp: midnight New York of `day`, in UTC (Alpaca's stamping)."""
-    return pd.Timestamp(day).tz_localize(NY).tz_convert("UTC")
-
-
 def ny_date(now: pd.Timestamp) -> pd.Timestamp:
     """The New York calendar date of `now`, as a tz-naive midnight."""
     local = now.tz_convert(NY)

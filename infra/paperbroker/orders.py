@@ -1,14 +1,30 @@
-"""One order's record and its Alpaca JSON shape (what alpaca-py's `Order` model parses)."""
+"""One order's record as the broker keeps it. Its Alpaca JSON is `wire.order_json`, its
+snapshot form `snapshot.order_to_dict`; here only what the book asks of an order."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
 import pandas as pd
 
-OPEN_STATUSES = frozenset({"new", "accepted", "partially_filled"})
+from handler.ports import OrderStatus
+from strategy import Side
+
+# Open = not terminal, by the handler's own definition, so the broker and its client can never
+# disagree on whether an order may still change.
+OPEN_STATUSES = frozenset(s for s in OrderStatus if not s.terminal)
+# Share quantities this close are equal (fractional qty is float arithmetic).
+EPS = 1e-9
 ID_NAMESPACE = uuid.UUID("6f1c0e6a-2d7e-4d38-9c55-0d1bfb1e6a11")
+# The timestamp each status stamps (Alpaca's filled_at, canceled_at, ...).
+STAMPS = {
+    OrderStatus.FILLED: "filled_at",
+    OrderStatus.PARTIALLY_FILLED: "filled_at",
+    OrderStatus.CANCELED: "canceled_at",
+    OrderStatus.EXPIRED: "expired_at",
+    OrderStatus.REJECTED: "failed_at",
+}
 
 
 def stable_id(kind: str, key: str) -> str:
@@ -16,17 +32,15 @@ def stable_id(kind: str, key: str) -> str:
     return str(uuid.uuid5(ID_NAMESPACE, f"{kind}:{key}"))
 
 
-def iso(ts: pd.Timestamp | None) -> str | None:
-    """RFC 3339 UTC with microseconds, as Alpaca writes timestamps."""
-    return None if ts is None else ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+@dataclass(frozen=True)
+class OrderRequest:
+    """A well-formed market day order: exactly one of `qty` and `notional` is set."""
 
-
-def num(x: float | None) -> str | None:
-    """A number as Alpaca sends it (a string); exact float round trip."""
-    if x is None:
-        return None
-    text = repr(float(x))
-    return text[:-2] if text.endswith(".0") else text
+    client_order_id: str
+    symbol: str
+    side: Side
+    qty: float | None
+    notional: float | None
 
 
 @dataclass
@@ -34,12 +48,12 @@ class Order:
     id: str
     client_order_id: str
     symbol: str
-    side: str
+    side: Side
     qty: float | None
     notional: float | None
     session: int  # calendar index of the session it fills in
     seq: int  # arrival order
-    status: str
+    status: OrderStatus
     created_at: pd.Timestamp
     est_price: float  # price used to reserve buying power / qty at submission
     fault: str | None = None
@@ -69,67 +83,9 @@ class Order:
             return self.notional if not self.filled_qty else 0.0
         return self.remaining_qty() * self.est_price
 
-    def set_status(self, status: str, at: pd.Timestamp) -> None:
+    def set_status(self, status: OrderStatus, at: pd.Timestamp) -> None:
         self.status = status
         self.updated_at = at
-        stamp = {"filled": "filled_at", "partially_filled": "filled_at", "canceled": "canceled_at",
-                 "expired": "expired_at", "rejected": "failed_at"}.get(status)
+        stamp = STAMPS.get(status)
         if stamp:
             setattr(self, stamp, at)
-
-    def to_json(self) -> dict:
-        return {
-            "id": self.id,
-            "client_order_id": self.client_order_id,
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at or self.created_at),
-            "submitted_at": iso(self.created_at),
-            "filled_at": iso(self.filled_at),
-            "expired_at": iso(self.expired_at),
-            "canceled_at": iso(self.canceled_at),
-            "failed_at": iso(self.failed_at),
-            "replaced_at": None,
-            "replaced_by": None,
-            "replaces": None,
-            "asset_id": stable_id("asset", self.symbol),
-            "symbol": self.symbol,
-            "asset_class": "us_equity",
-            "notional": num(self.notional),
-            "qty": num(self.qty),
-            "filled_qty": num(self.filled_qty),
-            "filled_avg_price": num(self.filled_avg_price),
-            "order_class": "",
-            "order_type": "market",
-            "type": "market",
-            "side": self.side,
-            "position_intent": "buy_to_open" if self.side == "buy" else "sell_to_close",
-            "time_in_force": "day",
-            "limit_price": None,
-            "stop_price": None,
-            "status": self.status,
-            "extended_hours": False,
-            "legs": None,
-            "trail_percent": None,
-            "trail_price": None,
-            "hwm": None,
-        }
-
-    def to_dict(self) -> dict:
-        out = asdict(self)
-        out.pop("ready_at")
-        for k, v in out.items():
-            if isinstance(v, pd.Timestamp):
-                out[k] = v.isoformat()
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Order:
-        values = {}
-        for f in fields(cls):
-            if f.name not in data:
-                continue
-            v = data[f.name]
-            if f.name.endswith("_at") and f.name != "ready_at" and v is not None:
-                v = pd.Timestamp(v)
-            values[f.name] = v
-        return cls(**values)

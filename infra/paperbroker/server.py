@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from infra.market import Market
 from infra.paperbroker.app import BrokerASGI
 from infra.paperbroker.state import PaperBroker
 
-START_TIMEOUT = 10.0
+START_TIMEOUT = 10.0  # seconds start_broker waits for the server to serve
 
 
 class Snapshot:
@@ -94,21 +95,35 @@ def start_broker(
 ) -> RunningBroker:
     """Serve a new `PaperBroker(market, start, **options)` on 127.0.0.1 in a background thread;
     return once it answers. `options` are PaperBroker's keywords (key_id, secret_key, cash,
-    fill_delay, rate_limit, faults, seed, max_page_size), named and defaulted there only."""
+    fill_delay, rate_limit, faults, seed, max_page_size), named and defaulted there only.
+    A server not started within START_TIMEOUT seconds, or stopped before it started, is a
+    `RuntimeError` saying which (a caller never waits forever for a broker that hung)."""
     broker = PaperBroker(market, start, **options)
     server, sock = make_server(broker, snapshot, port)
-    thread = threading.Thread(
-        target=lambda: asyncio.run(server.serve(sockets=[sock])), name="paperbroker", daemon=True
-    )
+    failure: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            asyncio.run(server.serve(sockets=[sock]))
+        except BaseException as exc:  # reported by start_broker (uvicorn may SystemExit)
+            failure.append(exc)
+
+    thread = threading.Thread(target=serve, name="paperbroker", daemon=True)
     thread.start()
-    ready = threading.Event()
-
-    def wait() -> None:
-        while not server.started and thread.is_alive():
-            ready.wait(0.01)
-
-    wait()
-    if not server.started:
-        sock.close()
-        raise RuntimeError("paper broker failed to start (see the log above)")
-    return RunningBroker(broker, server, sock, thread)
+    deadline = time.monotonic() + START_TIMEOUT
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if server.started:
+        return RunningBroker(broker, server, sock, thread)
+    hung = thread.is_alive()
+    server.should_exit = True
+    thread.join(timeout=1)
+    sock.close()
+    if hung:
+        cause = f"not serving after {START_TIMEOUT:g} s (START_TIMEOUT)"
+    elif failure:
+        cause = f"{type(failure[0]).__name__}: {failure[0]}"
+    else:
+        cause = "its server stopped before it started (see the log above)"
+    raise RuntimeError(f"paper broker failed to start: {cause}") from (
+        failure[0] if failure else None)

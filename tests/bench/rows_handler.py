@@ -27,7 +27,7 @@ from tests.bench.harness import peak_rss_kb
 t0 = time.perf_counter()
 import handler.app
 imported = time.perf_counter() - t0
-from handler.context import LocalContext
+from infra.local_lambda import LocalContext
 summary = handler.app.lambda_handler(json.loads(sys.argv[1]), LocalContext())
 peak_kb = peak_rss_kb()
 print("BENCH " + json.dumps({"import": imported, "peak_kb": peak_kb, "summary": summary}))

@@ -4,7 +4,8 @@ only with both opt-ins, paper by default; and secret hygiene: a whole run's logs
 summary and journal never contain the key id or the secret, even when things go wrong.
 
 A plan that breaks a guard is logged with every problem named, nothing is sent and the claim is
-released, so the same morning can run again once the limit is fixed.
+released, so the same morning can run again once the limit is fixed. A dry run or a switched-off
+morning runs the guards too and reports what they would have blocked (`would_block`).
 """
 
 from __future__ import annotations
@@ -55,8 +56,20 @@ def test_kill_switch(world, clean):
     outcome = world.run(TRADING_ENABLED="false")
     assert outcome.summary["status"] == "disabled"
     assert outcome.summary["plan"] == clean["summary"]["plan"]
+    assert outcome.summary["would_block"] == []
     assert any(line["message"] == "plan (not sent)" for line in outcome.logs)
     assert world.stats()["requests"].get("POST /v2/orders", 0) == 0
+    assert world.journal() is None
+
+
+def test_a_switched_off_morning_says_what_the_guards_would_have_blocked(world, clean):
+    outcome = world.run(TRADING_ENABLED="false", MAX_ORDERS_PER_RUN="3")
+    assert outcome.summary["status"] == "disabled"
+    assert outcome.summary["plan"] == clean["summary"]["plan"]
+    assert any("MAX_ORDERS_PER_RUN=3" in p for p in outcome.summary["would_block"])
+    warned = [line for line in outcome.logs if line["message"] == "guards would block this plan"]
+    assert warned and warned[0]["level"] == "WARNING"
+    assert world.sent() == 0
     assert world.journal() is None
 
 

@@ -11,10 +11,10 @@ import json
 FAST_TIMEOUT = {"FILL_TIMEOUT_SECONDS": "1.5"}
 
 
-def metrics(stdout: str) -> dict[str, float]:
+def metrics(output: str) -> dict[str, float]:
     """The EMF metrics a run printed (CloudWatch embedded metric format, one JSON line)."""
     values: dict[str, float] = {}
-    for line in stdout.splitlines():
+    for line in output.splitlines():
         if line.startswith("{") and '"_aws"' in line:
             blob = json.loads(line)
             for directive in blob["_aws"]["CloudWatchMetrics"]:
@@ -54,7 +54,7 @@ def test_rejected_order(world, clean):
     assert order["reason"]
     assert summary["rejected"] == 1
     assert summary["filled"] == len(clean["state"]["orders"]) - 1
-    assert metrics(outcome.stdout)["OrdersRejected"] == 1
+    assert metrics(outcome.stderr)["OrdersRejected"] == 1
     journal = world.journal()
     assert journal["status"] == "DONE"
     assert journal["orders"][order["client_order_id"]]["status"] == "rejected"
@@ -76,7 +76,7 @@ def test_partial_fill_canceled_at_timeout(world, clean):
     journal = world.journal()
     assert journal["orders"][order["client_order_id"]]["status"] == "canceled"
     assert journal["summary"]["timed_out"] == [order["client_order_id"]]
-    assert metrics(outcome.stdout)["OrdersFilled"] == len(clean["state"]["orders"])
+    assert metrics(outcome.stderr)["OrdersFilled"] == len(clean["state"]["orders"])
     assert any(line["message"] == "order canceled at fill timeout" for line in outcome.logs)
 
 
@@ -102,7 +102,7 @@ def test_order_never_fills(world, clean):
     assert summary["timed_out"] == [order["client_order_id"]]
     assert world.state()["positions"][sell["symbol"]] == sell["qty"]
     assert world.journal()["summary"]["timed_out"] == [order["client_order_id"]]
-    assert metrics(outcome.stdout)["OrdersFilled"] == len(clean["state"]["orders"]) - 1
+    assert metrics(outcome.stderr)["OrdersFilled"] == len(clean["state"]["orders"]) - 1
 
 
 def test_cancel_fails_at_the_timeout(world, clean):

@@ -1,6 +1,7 @@
 """The world one fault scenario runs in: a paper broker (in this process, so its order book can
 be read directly), a fresh journal table on DynamoDB Local, and the handler as a separate
-`python -m handler` process configured only by environment variables, as in AWS.
+`python -m handler` process configured only by its environment (`infra.local_lambda.local_env`,
+made the child's whole environment), as in AWS.
 
 The morning is the second session of the synthetic market's 2023 (2023-01-04), on an account
 that bought the three most overbought symbols of a 100-symbol universe the day before: its plan
@@ -23,7 +24,7 @@ from handler.journal import _decode
 from infra.dynamodb_local import client as dynamodb_client
 from infra.dynamodb_local import create_journal_table
 from infra.handler_process import HandlerProcess, Outcome
-from infra.localrun import KEY_ID, SECRET_KEY, handler_env
+from infra.local_lambda import KEY_ID, SECRET_KEY, local_env
 from infra.market import Market
 from infra.paperbroker import FaultConfig, PaperBroker, RunningBroker, start_broker
 from strategy import Params, scores
@@ -38,7 +39,6 @@ FAST = {
     "FILL_TIMEOUT_SECONDS": "5",
     "HTTP_TIMEOUT_SECONDS": "1.5",
     "HTTP_RETRY_WAIT_SECONDS": "0.1",
-    "POWERTOOLS_SERVICE_NAME": "alpaca-meanrev",
 }
 
 
@@ -168,6 +168,8 @@ def make_world(
     running.broker.set_time(morning(run_day, at))
     table = f"journal-{uuid.uuid4().hex[:10]}"
     create_journal_table(dynamodb_url, table)
-    base = handler_env(running.base_url, dynamodb_url, table, market.benchmark, symbols)
-    keys = {"ALPACA_KEY_ID": key_id, "ALPACA_SECRET_KEY": secret_key}
-    return World(running, {**base, **keys, **FAST, **env}, dynamodb_url, run_day)
+    handler_env = local_env(
+        running.base_url, dynamodb_url, table, key_id=key_id, secret_key=secret_key,
+        benchmark=market.benchmark, universe=symbols, **{**FAST, **env},
+    )
+    return World(running, handler_env, dynamodb_url, run_day)

@@ -3,13 +3,19 @@ conditional writes under real DynamoDB semantics (races included)."""
 
 import socket
 import threading
+from datetime import date
 
 import pytest
 
+from handler.execution import Execution
 from handler.journal import DynamoJournal, JournalConflict
-from handler.ports import OrderState
+from handler.outcome import RunOutcome, RunStatus, Traded
+from handler.ports import Account, OrderState
+from handler.summary import to_summary
 from infra.dynamodb_local import DynamoDBLocal, client, create_journal_table, find_jar
+from strategy import Order, Plan
 from tests.journal_clock import Now
+from tests.unit.handler_fakes import make_decision
 
 KEY = "acct-1#2023-01-03"
 
@@ -54,18 +60,21 @@ def test_an_abandoned_claim_is_taken_over_and_the_old_owner_fenced_out(endpoint)
     now = Now()
     j = DynamoJournal(client(endpoint), "journal", lease_seconds=60, ttl_days=400, now=now)
     assert j.claim(KEY, "req-1").outcome == "claimed"
-    j.store_plan(KEY, "req-1", {"sells": [], "buys": [{"symbol": "A", "side": "buy", "qty": 2}]},
-                 {"cash_before": 500.25})
+    decision = make_decision(Plan(buys=(Order("A", "buy", 2),)), cash=500.25,
+                             prices={"A": 12.37})
+    j.store_plan(KEY, "req-1", decision)
     assert j.claim(KEY, "req-2").outcome == "in_progress"
     now.t += 61
     taken = j.claim(KEY, "req-2")
     assert taken.outcome == "claimed" and taken.entry.status == "PLANNED"
-    assert taken.entry.plan_context == {"cash_before": 500.25}
+    assert taken.entry.decision == decision
     order = OrderState("o-1", "mr-2023-01-03-A-buy", "A", "buy", 2, "filled", 2, 12.5)
     with pytest.raises(JournalConflict):
         j.record_order(KEY, "req-1", order)
     j.record_order(KEY, "req-2", order)
-    j.done(KEY, "req-2", {"status": "done", "equity": 499.5})
+    outcome = RunOutcome(RunStatus.DONE, date(2023, 1, 3), decision=decision,
+                         traded=Traded(Account("acct-1", 475.0, 499.5), Execution([order]), True))
+    j.done(KEY, "req-2", outcome)
     final = j.claim(KEY, "req-3")
-    assert final.outcome == "done" and final.entry.orders == {order.client_order_id:
-                                                              order.to_dict()}
+    assert final.outcome == "done" and final.entry.orders == {order.client_order_id: order}
+    assert final.entry.summary == to_summary(outcome)

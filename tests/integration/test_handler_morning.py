@@ -2,7 +2,6 @@
 loopback) and DynamoDB Local: what is sent, what the journal holds, and what is never sent."""
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -17,16 +16,18 @@ from alpaca.trading.requests import MarketOrderRequest
 from aws_lambda_powertools import Logger
 
 from handler import app
+from handler.decision import Decision, DecisionInputs
 from handler.event import RunRequest
 from handler.journal import DynamoJournal, journal_key
 from handler.morning import run_morning
+from handler.summary import to_summary
 from infra.dynamodb_local import DynamoDBLocal, client
+from infra.local_lambda import process_env
 from strategy import Plan
-from tests.integration.handler_env import fresh_services, morning, scheduled, wire
+from tests.integration.handler_env import env_for, morning, scheduled, wire
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2023, 1, 3)
-pytestmark = pytest.mark.usefixtures(fresh_services.__name__)
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +50,8 @@ def journal(endpoint, table):
     return DynamoJournal(client(endpoint), table, lease_seconds=900, ttl_days=400)
 
 
-def test_a_morning_trades_its_plan_once_and_a_rerun_sends_nothing(at_open, dynamodb, monkeypatch):
-    invoke, table = wire(monkeypatch, at_open, dynamodb)
+def test_a_morning_trades_its_plan_once_and_a_rerun_sends_nothing(at_open, dynamodb):
+    invoke, table = wire(at_open, dynamodb)
     summary = invoke(scheduled(DAY))
     plan = Plan.from_dict(summary["plan"])
     assert summary["status"] == "done" and plan.buys and not plan.sells
@@ -63,7 +64,7 @@ def test_a_morning_trades_its_plan_once_and_a_rerun_sends_nothing(at_open, dynam
     assert summary["filled"] == len(held) and summary["equity"] > 0
     entry = journal(dynamodb, table).get(journal_key(summary["account_id"], "2023-01-03"))
     assert entry.status == "DONE" and entry.summary == summary
-    assert {cid: o["status"] for cid, o in entry.orders.items()} == {
+    assert {cid: o.status for cid, o in entry.orders.items()} == {
         o["client_order_id"]: o["status"] for o in summary["orders"]
     }
 
@@ -78,26 +79,24 @@ def test_a_morning_trades_its_plan_once_and_a_rerun_sends_nothing(at_open, dynam
     }
 
 
-def test_a_retry_of_a_crashed_morning_resumes_its_plan_without_duplicates(
-    at_open, dynamodb, monkeypatch
-):
-    invoke, table = wire(monkeypatch, at_open, dynamodb, TRADING_ENABLED="false")
-    plan = Plan.from_dict(invoke(scheduled(DAY))["plan"])  # what the morning decides
-    monkeypatch.setenv("TRADING_ENABLED", "true")
+def test_a_retry_of_a_crashed_morning_resumes_its_plan_without_duplicates(at_open, dynamodb):
+    invoke, table = wire(at_open, dynamodb, TRADING_ENABLED="false")
+    decided = invoke(scheduled(DAY))  # what the morning decides, and on what
+    plan = Plan.from_dict(decided["plan"])
     # The crashed attempt: claimed, stored its plan, sent the first buy, then died.
     b = at_open.broker
     account = TradingClient(b.key_id, b.secret_key, url_override=at_open.base_url)
     key = journal_key(b.account_id, "2023-01-03")
     j = journal(dynamodb, table)
     j.claim(key, "req-crashed")
-    j.store_plan(key, "req-crashed", plan.to_dict(), {"cash_before": 500.0})
+    j.store_plan(key, "req-crashed", Decision(plan, DecisionInputs.from_dict(decided)))
     first = plan.buys[0]
     account.submit_order(MarketOrderRequest(
         symbol=first.symbol, qty=first.qty, side=OrderSide.BUY, time_in_force=TimeInForce.DAY,
         client_order_id=f"mr-2023-01-03-{first.symbol}-buy",
     ))
-    app.services.cache_clear()
 
+    invoke, _ = wire(at_open, dynamodb, table)  # a fresh container, trading enabled
     summary = invoke(scheduled(DAY), request_id="req-crashed")  # Lambda's retry: same id
     assert summary["status"] == "done" and summary["resumed"] is True
     assert Plan.from_dict(summary["plan"]) == plan
@@ -106,22 +105,23 @@ def test_a_retry_of_a_crashed_morning_resumes_its_plan_without_duplicates(
     assert sorted(b.positions) == sorted(o.symbol for o in plan.buys)
 
 
-def test_a_live_claim_elsewhere_means_no_orders(at_open, dynamodb, monkeypatch):
-    invoke, table = wire(monkeypatch, at_open, dynamodb)
+def test_a_live_claim_elsewhere_means_no_orders(at_open, dynamodb):
+    invoke, table = wire(at_open, dynamodb)
     journal(dynamodb, table).claim(journal_key(at_open.broker.account_id, "2023-01-03"), "other")
     assert invoke(scheduled(DAY))["status"] == "in_progress"
     assert orders_sent(at_open) == 0
 
 
-def test_concurrent_invocations_trade_once(at_open, dynamodb, monkeypatch):
-    wire(monkeypatch, at_open, dynamodb)
+def test_concurrent_invocations_trade_once(at_open, dynamodb):
+    env = env_for(at_open, dynamodb)
     # Three warm containers (each its own clients) hit by the same morning at once.
-    containers = [app.services.__wrapped__() for _ in range(3)]
+    containers = [app.build_services(env) for _ in range(3)]
     results: list[dict] = []
 
     def container(i: int) -> None:
-        request = RunRequest("schedule", DAY, False)
-        results.append(run_morning(request, containers[i], f"req-{i}", Logger(service=f"c{i}")))
+        request = RunRequest(DAY, False)
+        outcome = run_morning(request, containers[i], f"req-{i}", Logger(service=f"c{i}"))
+        results.append(to_summary(outcome))
 
     threads = [threading.Thread(target=container, args=(i,)) for i in range(3)]
     for t in threads:
@@ -146,10 +146,8 @@ def test_concurrent_invocations_trade_once(at_open, dynamodb, monkeypatch):
         ({}, {"run_date": "2023-01-04", "dry_run": False}, "skipped"),  # not today
     ],
 )
-def test_runs_that_must_not_send_orders_send_none(
-    at_open, dynamodb, monkeypatch, extra, event, status
-):
-    invoke, table = wire(monkeypatch, at_open, dynamodb, **extra)
+def test_runs_that_must_not_send_orders_send_none(at_open, dynamodb, extra, event, status):
+    invoke, table = wire(at_open, dynamodb, **extra)
     summary = invoke(event)
     assert summary["status"] == status
     assert orders_sent(at_open) == 0
@@ -157,21 +155,23 @@ def test_runs_that_must_not_send_orders_send_none(
                                                     "2023-01-03")) is None
 
 
-def test_after_the_close_a_late_morning_is_skipped(paper_broker, dynamodb, monkeypatch):
+def test_after_the_close_a_late_morning_is_skipped(paper_broker, dynamodb):
     paper_broker.broker.set_time(pd.Timestamp(morning(DAY, time(16, 30))))
-    invoke, _ = wire(monkeypatch, paper_broker, dynamodb)
+    invoke, _ = wire(paper_broker, dynamodb)
     summary = invoke(scheduled(DAY))
     assert (summary["status"], summary["code"]) == ("skipped", "market_closed")
     assert orders_sent(paper_broker) == 0
 
 
-def test_python_m_handler_dry_run(at_open, dynamodb, monkeypatch):
-    wire(monkeypatch, at_open, dynamodb)
+def test_python_m_handler_dry_run_prints_only_the_summary_on_stdout(at_open, dynamodb):
     done = subprocess.run(
         [sys.executable, "-m", "handler", "--event", "events/dry-run.json"],
-        cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=60,
+        cwd=ROOT, env=process_env(env_for(at_open, dynamodb)), capture_output=True, text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    summary = json.loads(done.stdout[done.stdout.index("\n{\n") + 1:])
+    summary = json.loads(done.stdout)  # one JSON document: `python -m handler ... | jq` works
     assert summary["status"] == "dry_run" and summary["run_date"] == "2023-01-03"
     assert summary["plan"]["buys"] and orders_sent(at_open) == 0
+    logs = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    assert {"cold start", "run finished"} <= {line.get("message") for line in logs}

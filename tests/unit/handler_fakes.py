@@ -1,5 +1,6 @@
 """In-memory stand-ins for the handler's ports (unit tests only; integration tests use the
-local paper broker and DynamoDB Local). Each records what it was asked, in order."""
+local paper broker and DynamoDB Local). Each records what it was asked, in order. Plus
+`make_decision`, a Decision with plausible inputs for tests that need one."""
 
 from __future__ import annotations
 
@@ -9,16 +10,36 @@ from typing import Any
 
 import pandas as pd
 
+from handler.decision import Decision, DecisionInputs
+from handler.journal import claim_outcome
+from handler.outcome import RunOutcome
 from handler.ports import (
     Account,
     BarsResult,
     Claim,
+    ClaimOutcome,
     DuplicateClientOrderId,
     JournalEntry,
+    JournalStatus,
     MarketClock,
     OrderRejected,
     OrderState,
+    OrderStatus,
 )
+from handler.summary import to_summary
+from strategy import Plan, Side
+
+
+def make_decision(plan: Plan, **inputs: Any) -> Decision:
+    """`plan` decided on a 500-dollar empty account and a complete, fresh market, unless
+    `inputs` (DecisionInputs fields) say otherwise."""
+    defaults: dict[str, Any] = {
+        "cash": 500.0, "equity": 500.0, "positions": {}, "prices": {}, "previous_prices": {},
+        "benchmark_close": 400.0, "scored": 6, "bars_dropped": 0, "stale_symbols": 0,
+        "symbols_requested": 7, "data_requests": 1, "history_start": date(2024, 1, 2),
+        "history_end": date(2024, 3, 5),
+    }
+    return Decision(plan, DecisionInputs(**{**defaults, **inputs}))
 
 
 @dataclass
@@ -56,7 +77,8 @@ class FakeBroker:
         if symbol in self.refuse:
             self.events.append(("refused", client_order_id))
             raise OrderRejected(f"{client_order_id}: insufficient buying power")
-        order = OrderState(f"id-{len(self.orders)}", client_order_id, symbol, side, qty, "new")
+        order = OrderState(f"id-{len(self.orders)}", client_order_id, symbol, Side(side), qty,
+                           OrderStatus.NEW)
         self.orders[order.order_id] = order
         self.events.append(("submit", client_order_id))
         return order
@@ -68,7 +90,7 @@ class FakeBroker:
                 and self.polls[order_id] >= self.polls_to_fill):
             price = self.fill_price.get(order.symbol, 10.0)
             order = OrderState(order.order_id, order.client_order_id, order.symbol, order.side,
-                               order.qty, "filled", order.qty, price)
+                               order.qty, OrderStatus.FILLED, order.qty, price)
             self.orders[order_id] = order
             self.events.append(("filled", order.client_order_id))
         return order
@@ -82,7 +104,7 @@ class FakeBroker:
     def cancel_order(self, order_id: str) -> None:
         order = self.orders[order_id]
         self.orders[order_id] = OrderState(order.order_id, order.client_order_id, order.symbol,
-                                           order.side, order.qty, "canceled")
+                                           order.side, order.qty, OrderStatus.CANCELED)
         self.events.append(("cancel", order.client_order_id))
 
     def submitted(self) -> list[str]:
@@ -103,46 +125,53 @@ class FakeBars:
 
 @dataclass
 class FakeJournal:
-    """The claim rules of `handler.journal.DynamoJournal`, in memory, with a settable lease."""
+    """`handler.journal.DynamoJournal` in memory: the same lease rule (`claim_outcome`) on a
+    clock the test moves (`now`, seconds)."""
 
+    lease_seconds: float = 900.0
+    now: float = 0.0
     entries: dict[str, JournalEntry] = field(default_factory=dict)
-    expired: set[str] = field(default_factory=set)  # keys whose lease has run out
+    leases: dict[str, float] = field(default_factory=dict)  # key -> lease_expires_at
     writes: list[tuple[str, str]] = field(default_factory=list)
 
     def claim(self, key: str, owner: str) -> Claim:
         entry = self.entries.get(key)
         if entry is None:
-            self.entries[key] = JournalEntry(status="CLAIMED", owner=owner)
+            self.entries[key] = JournalEntry(status=JournalStatus.CLAIMED, owner=owner)
+            self.leases[key] = self.now + self.lease_seconds
             self.writes.append(("claim", key))
-            return Claim("claimed", self.entries[key])
-        if entry.status == "DONE":
-            return Claim("done", entry)
-        if entry.owner != owner and key not in self.expired:
-            return Claim("in_progress", entry)
-        entry.owner = owner
-        self.writes.append(("take_over", key))
-        return Claim("claimed", entry)
+            return Claim(ClaimOutcome.CLAIMED, self.entries[key])
+        outcome = claim_outcome(entry.status, entry.owner, owner, self.leases[key], self.now)
+        if outcome == ClaimOutcome.CLAIMED:
+            entry.owner = owner
+            self.leases[key] = self.now + self.lease_seconds
+            self.writes.append(("take_over", key))
+        return Claim(outcome, entry)
 
-    def store_plan(self, key, owner, plan, context) -> None:
+    def expire(self, key: str) -> None:
+        """Time passes until the lease on `key` has run out (its holder crashed)."""
+        self.now = max(self.now, self.leases[key])
+
+    def store_plan(self, key: str, owner: str, decision: Decision) -> None:
         entry = self._held(key, owner)
-        entry.status, entry.plan, entry.plan_context = "PLANNED", plan, context
+        entry.status, entry.decision = JournalStatus.PLANNED, decision
         self.writes.append(("plan", key))
 
-    def record_order(self, key, owner, order: OrderState) -> None:
-        self._held(key, owner).orders[order.client_order_id] = order.to_dict()
+    def record_order(self, key: str, owner: str, order: OrderState) -> None:
+        self._held(key, owner).orders[order.client_order_id] = order
         self.writes.append(("order", order.client_order_id))
 
-    def done(self, key, owner, summary) -> None:
+    def done(self, key: str, owner: str, outcome: RunOutcome) -> None:
         entry = self._held(key, owner)
-        entry.status, entry.summary = "DONE", summary
+        entry.status, entry.summary = JournalStatus.DONE, to_summary(outcome)
         self.writes.append(("done", key))
 
-    def release(self, key, owner) -> None:
+    def release(self, key: str, owner: str) -> None:
         self._held(key, owner)
         del self.entries[key]
         self.writes.append(("release", key))
 
-    def get(self, key) -> JournalEntry | None:
+    def get(self, key: str) -> JournalEntry | None:
         return self.entries.get(key)
 
     def _held(self, key: str, owner: str) -> JournalEntry:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtest.__main__ import main
+from backtest.__main__ import main, parser
 from tests.conftest import ROOT
 
 HEADER = "date,symbol,open,high,low,close,volume"
@@ -84,7 +84,6 @@ def most_held(trades: pd.DataFrame) -> int:
         (None, ["--start", "2024-03-01", "--end", "2024-02-01"], "is after"),
         (None, ["--start", "2030-01-01"], "no sessions in the window"),
         (None, ["--ema-span", "60"], "lookback_bars must be greater than ema_span"),
-        (None, ["--cash", "-5"], "cash must be"),
         (None, ["--universe", "missing.txt"], "cannot read universe file"),
     ],
 )
@@ -98,6 +97,26 @@ def test_bad_input_is_one_error_line_and_exit_2(tmp_path, capsys, content, args,
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("error: ") and err.count("\n") == 1 and message in err
+
+
+def test_a_file_that_is_not_bars_is_named_in_one_error_line(tmp_path, capsys):
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text(HEADER + "\n2024-01-02,SPY,1,1,1,1,1\n2024-01-03,SPY,1,1,1,1,1,9,9\n")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(HEADER.encode() + b"\n\xf0\x28\x8c\x28\n")
+    for data, message in (
+        (ROOT / "README.md", "README.md: not a CSV of daily bars (its first line must be "
+                             "date,symbol,open,high,low,close,volume)"),
+        (ragged, "ragged.csv: not a readable CSV file (Expected 7 fields in line 3, saw 9)"),
+        (binary, "binary.csv: not a readable CSV file ("),
+    ):
+        assert main(["--data", str(data), "--out", str(tmp_path / "out")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
+
+
+def test_outputs_go_to_out_backtest_by_default():
+    assert parser().parse_args([]).out == Path("out/backtest")
 
 
 def test_missing_data_file_and_bad_date_flag_exit_2_without_traceback(tmp_path):

@@ -1,59 +1,90 @@
-"""The Lambda entry point: bad events answered with a status, bad configuration raised, and
-`python -m handler` exit codes."""
+"""The Lambda entry point: bad events answered with a status, services wired from the mapping
+they are built from (bad configuration raised), and `python -m handler`'s output and exit codes."""
 
 import io
 import json
+import subprocess
+import sys
+from pathlib import Path
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from handler import app
-from handler.__main__ import main
 from handler.config import ConfigError
-from handler.context import LocalContext
+from handler.ports import ClaimOutcome
+from infra.local_lambda import LocalContext, handler_output, process_env
 
-CONFIG_VARS = ("ALPACA_SECRET_ID", "ALPACA_KEY_ID", "ALPACA_SECRET_KEY", "TRADING_MODE",
-               "LIVE_TRADING_CONFIRMED", "JOURNAL_TABLE")
-
-
-@pytest.fixture(autouse=True)
-def fresh(monkeypatch):
-    for name in CONFIG_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    app.services.cache_clear()
-    yield
-    app.services.cache_clear()
+ROOT = Path(__file__).resolve().parents[2]
+PLAIN = {"ALPACA_KEY_ID": "k", "ALPACA_SECRET_KEY": "s"}
 
 
 def test_a_bad_event_gets_a_status_and_one_log_line_not_a_crash():
     buffer = io.StringIO()
-    previous = app.logger.logger_handler.setStream(buffer)
-    try:
+    with handler_output(buffer):
         summary = app.lambda_handler({"dry_run": True, "extra": 1}, LocalContext())
-    finally:
-        app.logger.logger_handler.setStream(previous)
     assert summary == {"status": "rejected_event", "error": "extra: unknown field"}
     lines = [json.loads(x) for x in buffer.getvalue().splitlines()]
-    assert [(x["level"], x["message"], x["error"]) for x in lines] == [
+    logs = [x for x in lines if "level" in x]  # the rest: EMF metrics
+    assert [(x["level"], x["message"], x["error"]) for x in logs] == [
         ("ERROR", "rejected event", "extra: unknown field")
     ]
-    assert lines[0]["correlation_id"] == lines[0]["function_request_id"]
-    assert "Traceback" not in json.dumps(lines)
+    assert logs[0]["correlation_id"] == logs[0]["function_request_id"]
+    assert "Traceback" not in buffer.getvalue()
 
 
-def test_a_configuration_error_raises_naming_the_variable(monkeypatch):
-    monkeypatch.setenv("TRADING_MODE", "live")
+def test_a_configuration_error_raises_naming_the_variable():
     with pytest.raises(ConfigError, match="LIVE_TRADING_CONFIRMED"):
-        app.lambda_handler({"dry_run": True}, LocalContext())
+        app.build_services({**PLAIN, "TRADING_MODE": "live"})
 
 
-def test_cli_exit_codes(tmp_path, monkeypatch, capsys):
-    bad = tmp_path / "bad.json"
-    bad.write_text('{"run_date": "tomorrow"}')
-    assert main(["--event", str(bad)]) == 1
-    assert '"status": "rejected_event"' in capsys.readouterr().out
-    good = tmp_path / "dry.json"
-    good.write_text('{"dry_run": true}')
-    assert main(["--event", str(good)]) == 2
-    assert "configuration error: ALPACA_KEY_ID" in capsys.readouterr().err
-    assert main(["--event", str(tmp_path / "missing.json")]) == 1
+def test_the_journal_talks_to_the_region_and_keys_of_the_mapping():
+    env = {**PLAIN, "JOURNAL_TABLE": "journal", "AWS_DEFAULT_REGION": "eu-west-3",
+           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    with mock_aws():
+        boto3.client(
+            "dynamodb", region_name="eu-west-3", aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        ).create_table(
+            TableName="journal", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        )
+        journal = app.build_services(env).journal
+        assert journal is not None
+        assert journal.claim("acct-1#2024-03-06", "req-1").outcome == ClaimOutcome.CLAIMED
+
+
+def python_m_handler(event_file: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "handler", "--event", str(event_file)],
+        cwd=ROOT, env=process_env(env), capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_without_configuration_the_cli_says_so_in_one_line(tmp_path):
+    event = tmp_path / "dry.json"
+    event.write_text('{"dry_run": true}')
+    done = python_m_handler(event, {})
+    assert done.returncode == 2
+    assert done.stderr == (
+        "configuration error: ALPACA_KEY_ID is required when ALPACA_SECRET_ID is unset\n"
+    )
+    assert done.stdout == ""
+
+
+def test_a_rejected_event_is_the_one_json_document_on_stdout(tmp_path):
+    event = tmp_path / "bad.json"
+    event.write_text('{"run_date": "tomorrow"}')
+    done = python_m_handler(event, {})
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["status"] == "rejected_event"
+    logs = [json.loads(line) for line in done.stderr.splitlines()]
+    assert any(line.get("message") == "rejected event" for line in logs)
+
+
+def test_an_unreadable_event_file_exits_1(tmp_path):
+    done = python_m_handler(tmp_path / "missing.json", {})
+    assert done.returncode == 1
+    assert done.stderr.startswith("cannot read event") and done.stderr.count("\n") == 1

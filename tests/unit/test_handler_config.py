@@ -2,7 +2,7 @@
 
 import pytest
 
-from handler.config import ConfigError, load_config
+from handler.config import ConfigError, Credentials, load_config
 from strategy import Params, load_universe
 
 PLAIN = {"ALPACA_KEY_ID": "k", "ALPACA_SECRET_KEY": "sekret-value"}
@@ -26,6 +26,7 @@ def test_defaults_are_paper_iex_enabled_and_the_strategy_defaults():
         "min_fresh_fraction": 0.5,
     }
     assert cfg.journal_table is None
+    assert (cfg.keys, cfg.secret_id) == (Credentials("k", "sekret-value"), None)
     assert "sekret-value" not in repr(cfg.describe()) + repr(cfg)
 
 
@@ -60,7 +61,7 @@ def test_live_needs_the_second_setting_and_a_secret():
     cfg = load_config(
         {"TRADING_MODE": "live", "LIVE_TRADING_CONFIRMED": "yes", "ALPACA_SECRET_ID": "x"}
     )
-    assert cfg.live and cfg.secret_id == "x"
+    assert cfg.live and (cfg.secret_id, cfg.keys) == ("x", None)
 
 
 @pytest.mark.parametrize(

@@ -1,22 +1,23 @@
-"""Credentials from Secrets Manager through Powertools Parameters (moto), never leaked."""
+"""Credentials from Secrets Manager through Powertools Parameters (moto) on the AWS session of
+the environment mapping, never leaked."""
 
 import json
 
-import boto3
 import pytest
 from moto import mock_aws
 
+from handler.aws import aws_session
 from handler.config import ConfigError, load_config
 from handler.credentials import load_credentials
 
+AWS = aws_session({"AWS_DEFAULT_REGION": "eu-west-3", "AWS_ACCESS_KEY_ID": "testing",
+                   "AWS_SECRET_ACCESS_KEY": "testing"})
+
 
 @pytest.fixture
-def secrets(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def secrets():
     with mock_aws():
-        yield boto3.client("secretsmanager", region_name="us-east-1")
+        yield AWS.client("secretsmanager")
 
 
 def config(secret_id):
@@ -27,7 +28,7 @@ def test_keys_come_from_the_json_secret(secrets):
     secrets.create_secret(
         Name="alpaca/paper", SecretString=json.dumps({"key_id": "PK1", "secret_key": "SK-xyz"})
     )
-    creds = load_credentials(config("alpaca/paper"))
+    creds = load_credentials(config("alpaca/paper"), AWS)
     assert (creds.key_id, creds.secret_key) == ("PK1", "SK-xyz")
     assert "SK-xyz" not in repr(creds)
 
@@ -44,15 +45,15 @@ def test_keys_come_from_the_json_secret(secrets):
 def test_a_malformed_secret_is_a_configuration_error(secrets, secret, message):
     secrets.create_secret(Name="alpaca/bad", SecretString=secret)
     with pytest.raises(ConfigError, match=message) as caught:
-        load_credentials(config("alpaca/bad"))
+        load_credentials(config("alpaca/bad"), AWS)
     assert str(caught.value).startswith("ALPACA_SECRET_ID")
 
 
 def test_a_missing_secret_is_a_configuration_error(secrets):
     with pytest.raises(ConfigError, match="ALPACA_SECRET_ID: cannot read secret alpaca/none"):
-        load_credentials(config("alpaca/none"))
+        load_credentials(config("alpaca/none"), AWS)
 
 
 def test_plain_keys_are_used_only_without_a_secret():
-    creds = load_credentials(load_config({"ALPACA_KEY_ID": "k", "ALPACA_SECRET_KEY": "s"}))
+    creds = load_credentials(load_config({"ALPACA_KEY_ID": "k", "ALPACA_SECRET_KEY": "s"}), AWS)
     assert (creds.key_id, creds.secret_key) == ("k", "s")

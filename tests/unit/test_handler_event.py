@@ -11,9 +11,7 @@ from handler.event import EventError, parse_event
 
 def test_schedule_event_runs_on_its_new_york_date():
     request = parse_event({"trigger": "schedule", "scheduled_time": "2024-03-08T14:35:00Z"})
-    assert (request.trigger, request.run_date, request.dry_run) == (
-        "schedule", date(2024, 3, 8), False
-    )
+    assert (request.run_date, request.dry_run) == (date(2024, 3, 8), False)
 
 
 def test_schedule_time_after_utc_midnight_is_still_the_new_york_day():
@@ -23,7 +21,7 @@ def test_schedule_time_after_utc_midnight_is_still_the_new_york_day():
 
 def test_manual_dry_run_means_today():
     request = parse_event({"dry_run": True})
-    assert (request.trigger, request.run_date, request.dry_run) == ("manual", None, True)
+    assert (request.run_date, request.dry_run) == (None, True)
 
 
 def test_manual_run_date():

@@ -96,8 +96,7 @@ def test_orders_open_at_the_timeout_are_canceled_and_recorded():
 def test_orders_terminal_in_the_journal_are_not_touched_again():
     broker, recorded = make_broker(), []
     done = OrderState("old-1", "mr-2024-03-06-AAA-sell", "AAA", "sell", 3, "filled", 3, 9.5)
-    result = executor(broker, recorded).run(PLAN, DAY, "mr", {done.client_order_id:
-                                                              done.to_dict()})
+    result = executor(broker, recorded).run(PLAN, DAY, "mr", {done.client_order_id: done})
     assert "mr-2024-03-06-AAA-sell" not in broker.submitted()
     assert result.orders[0] == done
     assert result.submitted == 3

@@ -1,28 +1,52 @@
 """Journal claim rules on moto's DynamoDB (the same rules run against DynamoDB Local in
-tests/integration/test_dynamodb_local_journal.py)."""
+tests/integration/test_dynamodb_local_journal.py), and the lease rule the unit tests' fake
+journal shares with it."""
 
+import uuid
+from datetime import date
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 
-from handler.journal import DynamoJournal, JournalConflict
-from handler.ports import OrderState
+from handler.execution import Execution
+from handler.journal import DynamoJournal, JournalConflict, claim_outcome
+from handler.outcome import RunOutcome, RunStatus, Traded
+from handler.ports import Account, ClaimOutcome, JournalStatus, OrderState
+from handler.summary import to_summary
+from strategy import Order, Plan
 from tests.journal_clock import Now
+from tests.unit.handler_fakes import FakeJournal, make_decision
 
 KEY = "acct-1#2024-03-06"
+DECISION = make_decision(
+    Plan(sells=(Order("OLD", "sell", 3),), buys=(Order("AAA", "buy", 2),)),
+    cash=500.5, equity=731.17, positions={"OLD": 3}, prices={"AAA": 61.25, "OLD": 77.04},
+    previous_prices={"AAA": 60.0}, benchmark_close=None,
+)
+
+
+def finished(equity: float) -> RunOutcome:
+    return RunOutcome(RunStatus.DONE, date(2024, 3, 6), decision=make_decision(Plan()),
+                      traded=Traded(Account("acct-1", 100.0, equity), Execution(), False))
+
+
+def make_table(client) -> None:
+    client.create_table(
+        TableName="journal",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
 
 
 @pytest.fixture
 def db():
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="journal",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        make_table(client)
         yield client
 
 
@@ -54,11 +78,10 @@ def test_a_live_claim_keeps_others_out_until_its_lease_runs_out(journal, now):
 
 def test_lambdas_own_retry_with_the_same_request_id_resumes_at_once(journal):
     journal.claim(KEY, "req-1")
-    journal.store_plan(KEY, "req-1", {"sells": [], "buys": []}, {"cash_before": 500.5})
+    journal.store_plan(KEY, "req-1", DECISION)
     claim = journal.claim(KEY, "req-1")
     assert claim.outcome == "claimed" and claim.entry.status == "PLANNED"
-    assert claim.entry.plan == {"sells": [], "buys": []}
-    assert claim.entry.plan_context == {"cash_before": 500.5}
+    assert claim.entry.decision == DECISION  # the plan and every input it was decided on
 
 
 def test_a_taken_over_claim_fences_out_the_old_owner(journal, now):
@@ -69,17 +92,17 @@ def test_a_taken_over_claim_fences_out_the_old_owner(journal, now):
     with pytest.raises(JournalConflict):
         journal.record_order(KEY, "req-1", order)
     with pytest.raises(JournalConflict):
-        journal.done(KEY, "req-1", {"status": "done"})
+        journal.done(KEY, "req-1", finished(500.0))
     journal.record_order(KEY, "req-2", order)
-    assert journal.get(KEY).orders == {"mr-2024-03-06-AAA-buy": order.to_dict()}
+    assert journal.get(KEY).orders == {"mr-2024-03-06-AAA-buy": order}
 
 
 def test_done_is_final(journal, now):
     journal.claim(KEY, "req-1")
-    journal.done(KEY, "req-1", {"status": "done", "equity": 512.25})
+    journal.done(KEY, "req-1", finished(512.25))
     now.t += 10 * 86_400
     claim = journal.claim(KEY, "req-9")
-    assert claim.outcome == "done" and claim.entry.summary == {"status": "done", "equity": 512.25}
+    assert claim.outcome == "done" and claim.entry.summary == to_summary(finished(512.25))
 
 
 def test_release_frees_an_unplanned_claim_only(journal):
@@ -87,7 +110,7 @@ def test_release_frees_an_unplanned_claim_only(journal):
     journal.release(KEY, "req-1")
     assert journal.get(KEY) is None
     journal.claim(KEY, "req-2")
-    journal.store_plan(KEY, "req-2", {"sells": [], "buys": []}, {})
+    journal.store_plan(KEY, "req-2", make_decision(Plan()))
     with pytest.raises(JournalConflict):
         journal.release(KEY, "req-2")
 
@@ -119,3 +142,51 @@ def test_a_write_repeated_after_a_lost_answer_is_not_mistaken_for_a_rival(db, no
     assert journal.claim(KEY, "req-2").outcome == "claimed"
     journal.release(KEY, "req-2")
     assert journal.get(KEY) is None
+
+
+OWNERS = st.sampled_from(["req-1", "req-2", "req-3"])
+
+
+@given(
+    status=st.sampled_from(list(JournalStatus)),
+    holder=OWNERS,
+    claimant=OWNERS,
+    lease=st.integers(0, 2000),
+    now=st.integers(0, 2000),
+)
+def test_the_lease_rule(status, holder, claimant, lease, now):
+    outcome = claim_outcome(status, holder, claimant, lease, now)
+    if status == JournalStatus.DONE:
+        assert outcome == ClaimOutcome.DONE  # final, whoever asks, however late
+    elif claimant == holder:
+        assert outcome == ClaimOutcome.CLAIMED  # Lambda's retry resumes at once
+    else:
+        assert (outcome == ClaimOutcome.IN_PROGRESS) == (now < lease)
+
+
+# A morning's life: (seconds later, who claims, does the claimant finish if it wins).
+MORNINGS = st.lists(st.tuples(st.integers(0, 1000), OWNERS, st.booleans()), min_size=1,
+                    max_size=8)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=MORNINGS)
+def test_the_fake_journal_and_dynamodb_agree_and_never_hand_out_two_live_claims(db, steps):
+    key = f"acct-{uuid.uuid4().hex}#2024-03-06"  # a fresh morning per example, one table
+    now = Now()
+    now.t = float(int(now.t))
+    dynamo = DynamoJournal(db, "journal", lease_seconds=900, ttl_days=400, now=now)
+    fake = FakeJournal(lease_seconds=900, now=now.t)
+    holder, expires = None, 0.0
+    for later, owner, finishes in steps:
+        now.t = fake.now = now.t + later
+        got = dynamo.claim(key, owner).outcome
+        assert fake.claim(key, owner).outcome == got
+        if got == ClaimOutcome.CLAIMED:
+            assert holder in (None, owner) or now.t >= expires  # never a live rival
+            holder, expires = owner, now.t + 900
+            if finishes:
+                dynamo.done(key, owner, finished(500.0))
+                fake.done(key, owner, finished(500.0))
+        assert dynamo.get(key).status == fake.get(key).status

@@ -8,9 +8,11 @@ import pytest
 
 from handler.config import ConfigError, load_config
 from handler.event import RunRequest
-from handler.morning import Services, run_morning
+from handler.morning import Services
+from handler.morning import run_morning as run_outcome
+from handler.summary import to_summary
 from strategy import Order, Plan, plan, scores
-from tests.unit.handler_fakes import FakeBars, FakeBroker, FakeJournal, FakeLog
+from tests.unit.handler_fakes import FakeBars, FakeBroker, FakeJournal, FakeLog, make_decision
 
 SYMBOLS = ["AAA", "BBB", "CCC", "DDD", "EEE", "FFF"]
 CALENDAR = [d.date() for d in pd.bdate_range("2024-01-02", "2024-03-06")]
@@ -51,8 +53,13 @@ def world(env=None, **broker_kwargs):
     return Services(cfg, broker, bars, journal), broker, bars, journal
 
 
+def run_morning(request, services, owner, log):
+    """The morning's answer, as the Lambda returns it."""
+    return to_summary(run_outcome(request, services, owner, log))
+
+
 def scheduled(day=RUN_DATE):
-    return RunRequest(trigger="schedule", run_date=day, dry_run=False)
+    return RunRequest(run_date=day, dry_run=False)
 
 
 def expected_plan(cfg, cash=500.0, positions=None):
@@ -72,8 +79,8 @@ def test_a_weekend_is_skipped_before_anything_is_read_or_written():
 @pytest.mark.parametrize(
     ("request_", "is_open", "code"),
     [
-        (RunRequest("manual", date(2024, 3, 5), False), True, "not_today"),
-        (RunRequest("manual", None, False), False, "market_closed"),
+        (RunRequest(date(2024, 3, 5), False), True, "not_today"),
+        (RunRequest(None, False), False, "market_closed"),
     ],
 )
 def test_a_trading_run_needs_today_and_an_open_market(request_, is_open, code):
@@ -86,7 +93,7 @@ def test_a_trading_run_needs_today_and_an_open_market(request_, is_open, code):
 def test_dry_run_plans_on_completed_sessions_and_sends_and_writes_nothing():
     services, broker, bars, journal = world(is_open=False)
     log = FakeLog()
-    summary = run_morning(RunRequest("manual", None, True), services, "req-1", log)
+    summary = run_morning(RunRequest(None, True), services, "req-1", log)
     want = expected_plan(services.config)
     assert summary["status"] == "dry_run"
     assert Plan.from_dict(summary["plan"]) == want and want.buys
@@ -106,6 +113,31 @@ def test_kill_switch_plans_and_logs_but_sends_nothing():
     assert not broker.events and not journal.writes
 
 
+@pytest.mark.parametrize(
+    ("env", "request_", "status"),
+    [({}, RunRequest(None, True), "dry_run"), ({"TRADING_ENABLED": "false"}, None, "disabled")],
+)
+def test_a_rehearsal_runs_the_guards_and_reports_what_they_would_block(env, request_, status):
+    services, broker, _, journal = world({**env, "MAX_ORDER_NOTIONAL": "1"})
+    log = FakeLog()
+    summary = run_morning(request_ or scheduled(), services, "req-1", log)
+    assert summary["status"] == status
+    assert Plan.from_dict(summary["plan"]) == expected_plan(services.config)
+    assert summary["would_block"]
+    assert all("MAX_ORDER_NOTIONAL=1" in p for p in summary["would_block"])
+    warned = [x for lvl, m, x in log.lines if m == "guards would block this plan"]
+    assert warned == [{"status": status, "problems": summary["would_block"]}]
+    assert not broker.events and not journal.writes
+
+
+def test_a_rehearsal_that_passes_the_guards_would_block_nothing():
+    services, *_ = world()
+    log = FakeLog()
+    summary = run_morning(RunRequest(None, True), services, "req-1", log)
+    assert summary["would_block"] == []
+    assert "guards would block this plan" not in log.messages()
+
+
 def test_a_morning_stores_the_plan_before_the_first_order_then_done():
     services, broker, _, journal = world()
     summary = run_morning(scheduled(), services, "req-1", FakeLog())
@@ -119,7 +151,7 @@ def test_a_morning_stores_the_plan_before_the_first_order_then_done():
     assert [w[0] for w in journal.writes[:3]] == ["claim", "plan", "order"]
     entry = journal.get(KEY)
     assert entry.status == "DONE" and entry.summary == summary
-    assert Plan.from_dict(entry.plan) == want
+    assert entry.decision.plan == want
 
 
 def test_a_second_invocation_returns_the_stored_summary_and_sends_nothing():
@@ -144,8 +176,8 @@ def test_a_stored_plan_is_resumed_never_replanned():
     services, broker, bars, journal = world()
     stored = Plan(buys=(Order("FFF", "buy", 1),))
     journal.claim(KEY, "req-crashed")
-    journal.store_plan(KEY, "req-crashed", stored.to_dict(), {"cash_before": 500.0})
-    journal.expired.add(KEY)
+    journal.store_plan(KEY, "req-crashed", make_decision(stored))
+    journal.expire(KEY)
     summary = run_morning(scheduled(), services, "req-retry", FakeLog())
     assert summary["status"] == "done" and summary["resumed"] is True
     assert broker.submitted() == ["mr-2024-03-06-FFF-buy"]

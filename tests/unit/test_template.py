@@ -1,6 +1,7 @@
-"""template.yaml read as data: the promises the README makes about the cloud side, checked here
-because nothing else can check them without an AWS account (cfn-lint and `sam validate` in
-`make validate` check the syntax; these check the meaning and the contracts with the handler)."""
+"""template.yaml read as data: the promises docs/deploy-and-operate.md makes about the cloud
+side, checked here because nothing else can check them without an AWS account (cfn-lint and
+`sam validate` in `make validate` check the syntax; these check the meaning and the contracts with
+the handler)."""
 
 from __future__ import annotations
 
@@ -89,8 +90,9 @@ def test_scheduler_input_is_an_event_the_handler_accepts(resources):
     text = _schedule(resources, "TradingFunction")["Input"]
     assert SCHEDULED_TIME in text
     # 14:35Z on 2026-07-15 is 10:35 EDT; the run_date is the New York date.
-    request = parse_event(json.loads(text.replace(SCHEDULED_TIME, "2026-07-15T14:35:00Z")))
-    assert request.trigger == "schedule"
+    event = json.loads(text.replace(SCHEDULED_TIME, "2026-07-15T14:35:00Z"))
+    request = parse_event(event)
+    assert event["trigger"] == "schedule"
     assert request.run_date.isoformat() == "2026-07-15"
     assert request.dry_run is False
 
@@ -213,7 +215,7 @@ def test_template_defaults_load_as_a_paper_configuration(template, resources):
     assert config.live is False
     assert config.trading_enabled is True
     assert config.secret_id == "alpaca-meanrev/paper"
-    assert config.key_id is None and config.trading_url is None
+    assert config.keys is None and config.trading_url is None
     assert len(config.universe) > 400
 
 
@@ -431,11 +433,13 @@ def test_dashboard_is_valid_json_with_equity_orders_fills_and_run_seconds(resour
 
 def test_event_files_are_what_the_handler_accepts():
     events = ROOT / "events"
-    scheduled = parse_event(json.loads((events / "scheduled.json").read_text()))
-    assert scheduled.trigger == "schedule" and not scheduled.dry_run
+    scheduled_event = json.loads((events / "scheduled.json").read_text())
+    scheduled = parse_event(scheduled_event)
+    assert scheduled_event["trigger"] == "schedule" and not scheduled.dry_run
     assert parse_event(json.loads((events / "dry-run.json").read_text())).dry_run is True
-    holiday = parse_event(json.loads((events / "holiday.json").read_text()))
-    assert holiday.trigger == "schedule"
+    holiday_event = json.loads((events / "holiday.json").read_text())
+    holiday = parse_event(holiday_event)
+    assert holiday_event["trigger"] == "schedule"
     assert holiday.run_date.isoformat() == "2026-11-26"  # Thanksgiving: the code must skip it
 
 

@@ -1,0 +1,69 @@
+"""How one invocation ended, as one typed value: what the metrics, the log and the journal read,
+and what `handler.summary.to_summary` turns into the Lambda's JSON answer.
+
+Statuses: skipped (not a session / market closed / not today / no history: `skip`), dry_run and
+disabled (TRADING_ENABLED=false): planned and guarded, nothing sent, `violations` = what would
+have been blocked; guard_blocked (`violations`); in_progress (another invocation holds the
+claim); done (`traded`); already_done (the first run's stored summary); rejected_event (a bad
+event, `error`; set by `handler.app`). Configuration errors raise instead (`handler.config`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from handler.decision import Decision
+from handler.execution import Execution
+from handler.guards import Violation
+from handler.ports import Account
+
+
+class RunStatus(StrEnum):
+    SKIPPED = "skipped"
+    DRY_RUN = "dry_run"
+    DISABLED = "disabled"
+    GUARD_BLOCKED = "guard_blocked"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    ALREADY_DONE = "already_done"
+    REJECTED_EVENT = "rejected_event"
+
+
+class SkipCode(StrEnum):
+    NOT_SESSION = "not_session"  # weekend or holiday: a normal, completed morning
+    NOT_TODAY = "not_today"
+    MARKET_CLOSED = "market_closed"
+    NO_HISTORY = "no_history"
+
+
+@dataclass(frozen=True)
+class Skip:
+    code: SkipCode
+    reason: str  # for people
+
+
+@dataclass(frozen=True)
+class Traded:
+    """A plan sent: every order's final state, and the account after it."""
+
+    account: Account
+    execution: Execution
+    resumed: bool  # the plan was a stored one (a retry or a takeover), not decided now
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    status: RunStatus
+    run_date: date | None = None
+    skip: Skip | None = None
+    decision: Decision | None = None  # dry_run, disabled, guard_blocked, done
+    violations: tuple[Violation, ...] = ()
+    traded: Traded | None = None  # done
+    journal_key: str | None = None  # in_progress
+    stored_summary: Mapping[str, Any] | None = None  # already_done
+    error: str | None = None  # rejected_event
+    run_seconds: float | None = None  # runs that read bars

@@ -1,0 +1,64 @@
+"""What every command line here (backtest, sweep, run, chaos, paper broker) shares: a parser
+whose errors are one `error:` line, and the argument types that check a value once, where the
+option is defined, so every command refuses the same bad value with the same words.
+
+Started by a make target (which sets `MAKE_KNOBS=1`), an error names the knob the user typed
+(`DAYS`) next to the flag it became (`--days`)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+from datetime import date
+from typing import NoReturn
+
+MAKE_KNOBS = "MAKE_KNOBS"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag ends with one `error: ...` line (exit 2), not the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        if os.environ.get(MAKE_KNOBS):
+            self.exit(2, f"error: {knob_message(message)} (see make help)\n")
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
+def knob_message(message: str) -> str:
+    """'argument --chaos-seed: ...' -> 'CHAOS_SEED (--chaos-seed): ...', the knob's name."""
+    return re.sub(
+        r"argument (--[a-z][a-z-]*)",
+        lambda m: f"{m[1][2:].replace('-', '_').upper()} ({m[1]})",
+        message,
+    )
+
+
+def money(text: str) -> float:
+    """An amount of dollars (opening cash): finite and > 0, as the backtest engine requires."""
+    try:
+        amount = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an amount of dollars, got {text!r}") from None
+    if not (math.isfinite(amount) and amount > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite amount > 0, got {text}")
+    return amount
+
+
+def mornings(text: str) -> int:
+    """A whole number of mornings, at least one."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if days < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {days}")
+    return days
+
+
+def iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (use YYYY-MM-DD): {text!r}") from None

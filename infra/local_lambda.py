@@ -1,0 +1,122 @@
+"""The function as local runs call it, defined once for `make run`, `make chaos`, `make invoke`,
+`python -m handler` and the tests: the environment it gets in AWS pointed at the local stand-ins
+(`local_env`), a Lambda-like context (`LocalContext`), its output routed away from stdout
+(`handler_output`) and the in-process invoker of `infra.localrun.run_local` (`in_process`).
+
+The environment is a mapping handed to the function (`handler.app.build_services`) or, for a
+`python -m handler` process, made that child's whole environment (`process_env`); nothing here
+writes `os.environ`, so runs in one process never see each other's settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TextIO
+
+from infra.dynamodb_local import LOCAL_CREDENTIALS
+
+if TYPE_CHECKING:
+    from infra.paperbroker import RunningBroker
+
+KEY_ID, SECRET_KEY = "local-key", "local-secret"  # the local paper broker's default keys
+
+
+def local_env(
+    broker_url: str,
+    dynamodb_url: str,
+    table: str,
+    *,
+    key_id: str = KEY_ID,
+    secret_key: str = SECRET_KEY,
+    benchmark: str | None = None,
+    universe: Sequence[str] | None = None,
+    **settings: str,
+) -> dict[str, str]:
+    """The function's environment pointed at a paper broker and a journal table on DynamoDB
+    Local (with its dummy AWS keys), plus `settings` (more variables, e.g. FILL_TIMEOUT_SECONDS).
+    `benchmark` and `universe` default to the function's own defaults."""
+    env = {
+        "ALPACA_KEY_ID": key_id,
+        "ALPACA_SECRET_KEY": secret_key,
+        "ALPACA_TRADING_URL": broker_url,
+        "ALPACA_DATA_URL": broker_url,
+        "JOURNAL_TABLE": table,
+        "DYNAMODB_ENDPOINT_URL": dynamodb_url,
+        "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+        "AWS_DEFAULT_REGION": LOCAL_CREDENTIALS["region_name"],
+    }
+    if benchmark is not None:
+        env["BENCHMARK_SYMBOL"] = benchmark
+    if universe is not None:
+        env["UNIVERSE"] = ",".join(universe)
+    return {**env, **settings}
+
+
+def process_env(env: Mapping[str, str]) -> dict[str, str]:
+    """A `python -m handler` child's whole environment: exactly `env`, plus PATH and a fixed
+    hash seed; nothing else of this process's environment leaks in."""
+    return {"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0", **env}
+
+
+@dataclass
+class LocalContext:
+    """A Lambda-like context: the attributes Powertools reads, and a fresh request id per
+    invocation as Lambda gives one."""
+
+    function_name: str = "alpaca-meanrev-local"
+    memory_limit_in_mb: int = 512
+    timeout_seconds: int = 300
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    _started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:local:000000000000:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        left = self.timeout_seconds - (time.monotonic() - self._started)
+        return max(0, int(left * 1000))
+
+
+@contextlib.contextmanager
+def handler_output(sink: TextIO) -> Iterator[None]:
+    """While open, the function's JSON logs and EMF metrics go to `sink`. Powertools writes
+    logs to the stream its Logger bound at import (stdout) and prints metrics to stdout."""
+    from handler import app
+
+    # Swap the stream without setStream(): that flushes the old stream, which may be a closed
+    # one (e.g. a test's captured stdout the Logger bound to when it was first imported).
+    handler = app.logger.registered_handler
+    stream, handler.stream = handler.stream, sink
+    try:
+        with contextlib.redirect_stdout(sink):
+            yield
+    finally:
+        handler.stream = stream
+
+
+@contextlib.contextmanager
+def in_process(
+    env: Mapping[str, str], log: TextIO | None, broker: RunningBroker
+) -> Iterator[Callable[[dict], dict]]:
+    """`lambda_handler` in this process on services built from `env` once (one warm container),
+    its logs and metrics sent to `log` (or dropped). `broker` is unused: the invoker protocol
+    of `infra.localrun.run_local` offers it to invokers that fault it."""
+    from handler import app
+
+    with contextlib.ExitStack() as stack:
+        sink = log if log is not None else stack.enter_context(open(os.devnull, "w"))
+        with handler_output(sink):
+            services = app.build_services(env)
+
+        def invoke(event: dict) -> dict:
+            with handler_output(sink):
+                return app.lambda_handler(event, LocalContext(), services=services)
+
+        yield invoke

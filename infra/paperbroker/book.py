@@ -1,0 +1,233 @@
+"""The account's order book: cash, long positions with their cost basis, orders and fills.
+
+Fills go through the one fill model, `strategy.fills.fill_order`: the price a market order fills
+at and whether a buy fits the cash left are decided there, exactly as the backtester decides
+them. The book adds what only a broker has: notional orders (qty = notional / price), partial
+fills injected as faults, sells capped at the shares held, and positions with cost basis. No
+usable open (`strategy.fills.usable_price`): a buy is canceled, a sell stays open (and expires
+at the close). Cash account: buying power = cash minus what open buys reserve; equity = cash +
+positions at the last close on or before the mark day.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Container, Iterable
+
+import pandas as pd
+
+from handler.ports import OrderStatus
+from infra.paperbroker import errors
+from infra.paperbroker.faults import FaultRule
+from infra.paperbroker.orders import EPS, Order, OrderRequest, stable_id
+from infra.paperbroker.prices import Prices
+from infra.paperbroker.wire import AccountFigures, PositionFigures
+from strategy import Side
+from strategy.fills import fill_order, fill_price, usable_price
+from strategy.ledger import Fill
+
+
+class OrderBook:
+    """One account's book over the prices of the market served (see the module doc)."""
+
+    def __init__(
+        self, prices: Prices, cash: float, *, positions: dict[str, list[float]] | None = None,
+        orders: Iterable[Order] = (), fills: Iterable[Fill] = (),
+        closing_equity: dict[str, float] | None = None,
+    ) -> None:
+        self.prices = prices
+        self.cash = cash
+        self.positions: dict[str, list[float]] = positions or {}  # symbol -> [qty, cost basis]
+        self.orders: list[Order] = list(orders)
+        self._by_id = {o.id: o for o in self.orders}
+        self._by_cid = {o.client_order_id: o for o in self.orders}
+        self.fills: list[Fill] = list(fills)
+        self.closing_equity: dict[str, float] = closing_equity or {}  # day -> equity at close
+
+    # ---- orders --------------------------------------------------------------------------
+    def place(
+        self, req: OrderRequest, salt: str, session: int, now: pd.Timestamp, *,
+        accepted_in_session: bool, est: float, fault: FaultRule | None, ready_at: float,
+    ) -> Order:
+        """Add the order `req` asks for (validated and funded), to fill in `session`. Its id is
+        derived from `salt`, its arrival number and its client order id (reproducible runs)."""
+        seq = len(self.orders)
+        order = Order(
+            id=stable_id("order", f"{salt}:{seq}:{req.client_order_id}"),
+            client_order_id=req.client_order_id, symbol=req.symbol, side=req.side, qty=req.qty,
+            notional=req.notional, session=session, seq=seq,
+            status=OrderStatus.NEW if accepted_in_session else OrderStatus.ACCEPTED,
+            created_at=now, est_price=est, ready_at=ready_at,
+        )
+        if fault is not None:
+            order.fault, order.fraction = fault.kind, fault.fraction
+        if order.fault == "reject":
+            order.set_status(OrderStatus.REJECTED, now)
+        self.orders.append(order)
+        self._by_id[order.id] = order
+        self._by_cid[order.client_order_id] = order
+        return order
+
+    @property
+    def client_order_ids(self) -> Container[str]:
+        """Every client order id used so far (a new order must not reuse one)."""
+        return self._by_cid
+
+    def by_id(self, order_id: str) -> Order:
+        return _known(self._by_id, order_id)
+
+    def by_client_id(self, cid: str) -> Order:
+        return _known(self._by_cid, cid)
+
+    def due(self, session: int, wall: float | None = None) -> list[Order]:
+        """Open orders of `session` not tried yet (and, given `wall`, past their fill delay)."""
+        return [o for o in self.orders if o.is_open and o.session == session and not o.attempted
+                and (wall is None or o.ready_at <= wall)]
+
+    def select(self, status: str, limit: int, direction: str, symbols: set[str] | None,
+               after: pd.Timestamp | None, until: pd.Timestamp | None,
+               side: str | None) -> list[Order]:
+        """GET /v2/orders: the orders matching every filter given, newest first unless
+        `direction` is "asc"."""
+        picked = [
+            o for o in self.orders
+            if (status == "all" or (status == "open") == o.is_open)
+            and (not symbols or o.symbol in symbols)
+            and (side is None or o.side == side)
+            and (after is None or o.created_at > after)
+            and (until is None or o.created_at < until)
+        ]
+        picked.sort(key=lambda o: o.seq, reverse=direction != "asc")
+        return picked[:limit]
+
+    def cancel(self, order: Order, now: pd.Timestamp) -> None:
+        if not order.is_open:
+            raise errors.BrokerError(422, 42210000, f'order is already in "{order.status}" state')
+        order.set_status(OrderStatus.CANCELED, now)
+
+    def cancel_open(self, now: pd.Timestamp) -> list[Order]:
+        """Cancel every open order; the ones canceled."""
+        canceled = [o for o in self.orders if o.is_open]
+        for order in canceled:
+            order.set_status(OrderStatus.CANCELED, now)
+        return canceled
+
+    def expire(self, session: int, now: pd.Timestamp) -> None:
+        """The close of `session`: day orders of it (or earlier) still open expire."""
+        for order in self.orders:
+            if order.is_open and order.session <= session:
+                order.set_status(OrderStatus.EXPIRED, now)
+
+    # ---- what the account can do ---------------------------------------------------------
+    def available(self, symbol: str) -> float:
+        """Shares of `symbol` held and not already promised to an open sell."""
+        held = self.positions.get(symbol, [0.0])[0]
+        selling = sum(o.remaining_qty() for o in self.orders
+                      if o.is_open and o.side == Side.SELL and o.symbol == symbol)
+        return max(held - selling, 0.0)
+
+    def buying_power(self) -> float:
+        reserved = sum(o.reserved_cash() for o in self.orders
+                       if o.is_open and o.side == Side.BUY)
+        return max(self.cash - reserved, 0.0)
+
+    def estimate(self, symbol: str, open_day: pd.Timestamp | None,
+                 mark_day: pd.Timestamp | None) -> float:
+        """The price an order sent now is expected to fill at: the open of the session open now
+        (`open_day`), else the last close (0.0 when nothing is known)."""
+        if open_day is not None:
+            opened = self.prices.open_on(symbol, open_day)
+            if usable_price(opened):
+                return fill_price(opened, Side.BUY)
+        return self.prices.last_close(symbol, mark_day) or 0.0
+
+    def equity(self, mark_day: pd.Timestamp | None) -> float:
+        """Cash plus positions at the last close on or before `mark_day` (at cost when no
+        close is known yet)."""
+        return self.cash + sum(self._value(s, q, c, mark_day)
+                               for s, (q, c) in self.positions.items())
+
+    def _value(self, symbol: str, qty: float, cost: float, mark_day: pd.Timestamp | None
+               ) -> float:
+        price = self.prices.last_close(symbol, mark_day)
+        return qty * price if price is not None else cost
+
+    def account(self, account_id: str, mark_day: pd.Timestamp | None, initial_cash: float,
+                created_at: pd.Timestamp) -> AccountFigures:
+        """The account marked at `mark_day`; its last equity is that of the last close seen
+        (`initial_cash` before the first)."""
+        last = list(self.closing_equity.values())
+        return AccountFigures(
+            account_id, self.cash, self.equity(mark_day), self.buying_power(),
+            last[-1] if last else initial_cash, created_at,
+        )
+
+    def position(self, symbol: str, mark_day: pd.Timestamp | None,
+                 prev_day: pd.Timestamp | None) -> PositionFigures:
+        """The held position in `symbol`, marked at `mark_day`'s close against `prev_day`'s."""
+        qty, cost = self.positions[symbol]
+        return PositionFigures(
+            symbol, qty, cost, self.available(symbol),
+            self.prices.last_close(symbol, mark_day), self.prices.last_close(symbol, prev_day),
+        )
+
+    # ---- fills ---------------------------------------------------------------------------
+    def fill(self, order: Order, day: pd.Timestamp, now: pd.Timestamp) -> None:
+        """Try `order` at the open of session `day`; `now` stamps the outcome."""
+        order.attempted = True
+        if order.fault == "never_fill":
+            return
+        opened = self.prices.open_on(order.symbol, day)
+        if not usable_price(opened):
+            if order.side == Side.BUY:
+                order.set_status(OrderStatus.CANCELED, now)
+            return
+        whole = order.qty if order.qty is not None else \
+            round(order.notional / fill_price(opened, order.side), 9)
+        qty = whole
+        if order.fault == "partial":
+            qty = math.floor(qty * order.fraction)
+            if qty <= 0:
+                return
+        held = self.positions.get(order.symbol, [0.0])[0]
+        if order.side == Side.SELL:
+            if held <= EPS:
+                order.set_status(OrderStatus.REJECTED, now)
+                return
+            qty = min(qty, held)
+        outcome = fill_order(order.side, qty, opened, self.cash)
+        if outcome.price is None:
+            order.set_status(OrderStatus.REJECTED, now)  # a buy the cash left cannot pay
+            return
+        self.cash = outcome.cash
+        self._move_position(order.symbol, order.side, qty, outcome.price, held)
+        order.filled_qty = qty
+        order.filled_avg_price = outcome.price
+        if order.qty is None:
+            order.qty = whole
+        done = qty >= whole - EPS
+        order.set_status(OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED, now)
+        qty_value = int(qty) if float(qty).is_integer() else qty
+        self.fills.append(Fill(day.date(), order.symbol, order.side, qty_value, outcome.price))
+
+    def _move_position(self, symbol: str, side: Side, qty: float, price: float,
+                       held: float) -> None:
+        """Shares in at their cost (a buy), or out with their share of the cost basis."""
+        if side == Side.BUY:
+            pos = self.positions.setdefault(symbol, [0.0, 0.0])
+            pos[0] += qty
+            pos[1] += qty * price
+            return
+        pos = self.positions[symbol]
+        pos[1] -= pos[1] * qty / held
+        pos[0] -= qty
+        if pos[0] <= EPS:
+            del self.positions[symbol]
+
+
+def _known(index: dict[str, Order], key: str) -> Order:
+    """The order under `key`, or Alpaca's 404 40410000 "order not found"."""
+    order = index.get(key)
+    if order is None:
+        raise errors.not_found("order")
+    return order

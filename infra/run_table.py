@@ -1,0 +1,47 @@
+"""What `make run` prints: one row per morning, then one verdict line, so a reader sees what
+happened each morning and what the window amounted to against the benchmark."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from infra.market import Market
+from strategy.ledger import EquityRow
+
+
+def header(benchmark: str) -> str:
+    """The column names; the last column is the benchmark's close, named by its symbol."""
+    return (
+        f"{'date':<10}  {'status':<12} {'sells':>5} {'buys':>5} {'fills':>5} "
+        f"{'cash':>10} {'equity':>10} {benchmark + ' close':>10}"
+    )
+
+
+def row(day: dict[str, Any]) -> str:
+    """One morning, as `infra.localrun.run_local` reports it to `on_day`."""
+    return (
+        f"{day['date']:<10}  {day['status']:<12} {day['sells']:>5} {day['buys']:>5} "
+        f"{day['fills']:>5} {day['cash']:>10.2f} {day['equity']:>10.2f} {day['benchmark']:>10.2f}"
+    )
+
+
+def verdict(equity: Sequence[EquityRow], cash: float, market: Market) -> str:
+    """The window's return against the benchmark's over the same mornings, both measured as
+    the backtest's report measures them: from the opening cash, and from the benchmark's close
+    of the session before the first morning (its first morning's close when there is none)."""
+    first, last = equity[0], equity[-1]
+    closes = market.benchmark_close
+    before = closes[closes.index < pd.Timestamp(first.date)].dropna()
+    base = float(before.iloc[-1]) if len(before) else first.benchmark
+    ours, theirs = last.equity / cash - 1.0, last.benchmark / base - 1.0
+    return (
+        f"{len(equity)} mornings {first.date} .. {last.date}: equity {_pct(ours)} "
+        f"(${cash:,.2f} -> ${last.equity:,.2f}) against {market.benchmark} {_pct(theirs)}"
+    )
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:+.1f} %"

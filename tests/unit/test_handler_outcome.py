@@ -1,0 +1,123 @@
+"""A run's typed outcome at the boundary: the Lambda's JSON summary (same keys for every
+consumer, money to the cent) and the metrics the alarm and the dashboard read."""
+
+from datetime import date
+
+import pytest
+
+from handler import app
+from handler.execution import Execution
+from handler.guards import Violation, ViolationKind
+from handler.outcome import RunOutcome, RunStatus, Skip, SkipCode, Traded
+from handler.ports import Account, OrderState
+from handler.summary import to_summary
+from strategy import Order, Plan
+from tests.unit.handler_fakes import make_decision
+
+DAY = date(2024, 3, 6)
+PLAN = Plan(buys=(Order("AAA", "buy", 2), Order("BBB", "buy", 1)))
+DECISION = make_decision(PLAN, cash=500.00000000000006, equity=612.3449999999,
+                         prices={"AAA": 61.123456, "BBB": 99.5})
+FILLED = OrderState("o-1", "mr-2024-03-06-AAA-buy", "AAA", "buy", 2, "filled", 2, 61.1234567)
+REFUSED = OrderState("", "mr-2024-03-06-BBB-buy", "BBB", "buy", 1, "rejected")
+EXECUTION = Execution(orders=[FILLED, REFUSED],
+                      rejections={REFUSED.client_order_id: "insufficient buying power"},
+                      submitted=1, waited=0.15000000000000002)
+DONE = RunOutcome(RunStatus.DONE, DAY, decision=DECISION,
+                  traded=Traded(Account("acct-1", 131.22999999999996, 611.9999999), EXECUTION,
+                                False),
+                  run_seconds=1.25)
+BLOCK = Violation(ViolationKind.ORDER_COUNT, "2 orders exceed MAX_ORDERS_PER_RUN=1")
+
+
+def test_a_done_summary_has_money_to_the_cent_and_prices_exact():
+    summary = to_summary(DONE)
+    assert list(summary) == [
+        "status", "run_date", "account_id", "resumed", "plan", "cash_before", "equity_before",
+        "positions_before", "prices", "previous_prices", "benchmark_close", "scored",
+        "bars_dropped", "stale_symbols", "symbols_requested", "data_requests", "history_start",
+        "history_end", "orders", "submitted", "filled", "rejected", "timed_out",
+        "fill_wait_seconds", "fills", "cash", "equity", "run_seconds",
+    ]
+    assert (summary["cash"], summary["equity"]) == (131.23, 612.0)
+    assert (summary["cash_before"], summary["equity_before"]) == (500.0, 612.34)
+    assert summary["prices"] == {"AAA": 61.123456, "BBB": 99.5}
+    assert summary["fills"] == [{"symbol": "AAA", "side": "buy", "qty": 2, "price": 61.1234567}]
+    assert summary["orders"][1] == {**REFUSED.to_dict(), "reason": "insufficient buying power"}
+    assert (summary["submitted"], summary["filled"], summary["rejected"]) == (1, 1, 1)
+    assert summary["fill_wait_seconds"] == 0.15
+
+
+@pytest.mark.parametrize("status", [RunStatus.DRY_RUN, RunStatus.DISABLED])
+def test_a_rehearsal_says_what_the_guards_would_have_blocked(status):
+    summary = to_summary(RunOutcome(status, DAY, decision=DECISION, violations=(BLOCK,),
+                                    run_seconds=0.5))
+    assert summary["status"] == status and summary["plan"] == PLAN.to_dict()
+    assert summary["would_block"] == ["2 orders exceed MAX_ORDERS_PER_RUN=1"]
+    assert "problems" not in summary and "orders" not in summary
+
+
+def test_a_blocked_morning_lists_its_problems():
+    summary = to_summary(RunOutcome(RunStatus.GUARD_BLOCKED, DAY, decision=DECISION,
+                                    violations=(BLOCK,), run_seconds=0.5))
+    assert summary["problems"] == ["2 orders exceed MAX_ORDERS_PER_RUN=1"]
+    assert summary["cash_before"] == 500.0 and summary["run_seconds"] == 0.5
+
+
+def test_the_short_answers():
+    skip = Skip(SkipCode.NOT_SESSION, "2024-03-09 is not a trading session")
+    assert to_summary(RunOutcome(RunStatus.SKIPPED, date(2024, 3, 9), skip=skip)) == {
+        "status": "skipped", "run_date": "2024-03-09", "code": "not_session",
+        "reason": "2024-03-09 is not a trading session",
+    }
+    assert to_summary(RunOutcome(RunStatus.IN_PROGRESS, DAY, journal_key="acct-1#2024")) == {
+        "status": "in_progress", "run_date": "2024-03-06", "journal_key": "acct-1#2024",
+    }
+    first = to_summary(DONE)
+    again = to_summary(RunOutcome(RunStatus.ALREADY_DONE, DAY, stored_summary=first))
+    assert again == {**first, "status": "already_done", "original_status": "done"}
+    assert to_summary(RunOutcome(RunStatus.REJECTED_EVENT, error="x: unknown field")) == {
+        "status": "rejected_event", "error": "x: unknown field",
+    }
+
+
+@pytest.fixture
+def emitted(monkeypatch):
+    seen: dict[str, float] = {}
+
+    def add_metric(name, unit, value):
+        seen[name] = value
+
+    monkeypatch.setattr(app.metrics, "add_metric", add_metric)
+    return seen
+
+
+def test_a_traded_morning_reports_orders_equity_and_completion(emitted):
+    app._emit_metrics(DONE)
+    assert emitted == {"RunCompleted": 1, "OrdersSubmitted": 1, "OrdersFilled": 1,
+                       "OrdersRejected": 1, "Equity": 611.9999999, "BarsDropped": 0,
+                       "RunSeconds": 1.25}
+
+
+@pytest.mark.parametrize(
+    ("outcome", "want"),
+    [
+        (RunOutcome(RunStatus.SKIPPED, DAY, skip=Skip(SkipCode.NOT_SESSION, "holiday")),
+         {"RunCompleted": 1, "OrdersSubmitted": 0}),
+        (RunOutcome(RunStatus.SKIPPED, DAY, skip=Skip(SkipCode.MARKET_CLOSED, "late")),
+         {"OrdersSubmitted": 0}),
+        (RunOutcome(RunStatus.GUARD_BLOCKED, DAY, decision=DECISION, violations=(BLOCK,),
+                    run_seconds=0.5),
+         {"OrdersSubmitted": 0, "BarsDropped": 0, "RunSeconds": 0.5}),
+        (RunOutcome(RunStatus.DRY_RUN, DAY, decision=DECISION, run_seconds=0.5),
+         {"OrdersSubmitted": 0, "BarsDropped": 0, "RunSeconds": 0.5}),
+        (RunOutcome(RunStatus.ALREADY_DONE, DAY, stored_summary={"status": "done"}),
+         {"OrdersSubmitted": 0}),
+        (RunOutcome(RunStatus.IN_PROGRESS, DAY, journal_key="k"), {"OrdersSubmitted": 0}),
+        (RunOutcome(RunStatus.REJECTED_EVENT, error="bad"), {"OrdersSubmitted": 0}),
+    ],
+    ids=["holiday", "closed", "blocked", "dry_run", "already_done", "in_progress", "rejected"],
+)
+def test_only_a_traded_morning_or_a_day_off_completes_the_run(emitted, outcome, want):
+    app._emit_metrics(outcome)
+    assert emitted == want
