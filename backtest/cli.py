@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from infra.cli import iso_date, money
+from infra.cli import add_seed_argument, iso_date, money
 from infra.market import Market, MarketDataError, load_csv, synthetic_market
 from strategy import Params, load_universe
 from strategy.fills import Costs
@@ -26,7 +26,7 @@ def add_data_args(parser: argparse.ArgumentParser, out: Path) -> None:
         "--synthetic", action="store_true",
         help="use the seeded synthetic market (the default when --data is not given)",
     )
-    parser.add_argument("--seed", type=int, default=7, help="synthetic market seed (default 7)")
+    add_seed_argument(parser)
     parser.add_argument("--start", type=iso_date, help="first day (default: first session)")
     parser.add_argument("--end", type=iso_date, help="last day (default: last session)")
     parser.add_argument("--cash", type=money, default=500.0, help="initial cash (default 500)")

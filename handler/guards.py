@@ -11,7 +11,8 @@ last closes by `strategy.fills.fill_plan`, the fill model of the backtest and th
 (buys that do not fit in the cash left are refused), so normal mornings never trip it and
 parity with the backtest holds; it trips when the account is already levered (negative cash,
 e.g. a margin account used by something else) or the positions are garbage.
-On a real Alpaca margin account, also set its max_margin_multiplier to 1 (see README).
+On a real Alpaca margin account, also set its max_margin_multiplier to 1
+(docs/deploy-and-operate.md).
 
 Two data guards sit beside them. The bars guard: when the benchmark or most of the universe has
 no bar for the previous session (an empty or truncated answer from the data API), every holding

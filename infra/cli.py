@@ -35,6 +35,12 @@ def knob_message(message: str) -> str:
     )
 
 
+def add_seed_argument(parser: argparse.ArgumentParser) -> None:
+    """--seed of the synthetic market: one default, so `make run`, `make backtest` and
+    `make invoke` build the same market unless told otherwise."""
+    parser.add_argument("--seed", type=int, default=7, help="synthetic market seed (default 7)")
+
+
 def money(text: str) -> float:
     """An amount of dollars (opening cash): finite and > 0, as the backtest engine requires."""
     try:

@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
+from infra.cli import add_seed_argument
 from infra.dynamodb_local import DynamoDBLocal, create_journal_table
 from infra.handler_cli import EventFileError, add_event_argument, read_event
 from infra.local_lambda import local_env, process_env
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     add_event_argument(parser)
     parser.add_argument("--sam", action="store_true",
                         help="run sam local invoke (needs Docker) instead of python -m handler")
-    parser.add_argument("--seed", type=int, default=7, help="synthetic market seed (default 7)")
+    add_seed_argument(parser)
     args = parser.parse_args(argv)
     try:
         return run(args.event, args.sam, args.seed)

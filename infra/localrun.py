@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from infra import run_table
-from infra.cli import Parser, iso_date, money, mornings
+from infra.cli import Parser, add_seed_argument, iso_date, money, mornings
 from infra.dynamodb_local import DynamoDBLocal, create_journal_table
 from infra.local_lambda import KEY_ID, SECRET_KEY, in_process, local_env
 from infra.market import Market, MarketDataError, load_csv, synthetic_market
@@ -154,7 +154,7 @@ def add_run_arguments(parser: argparse.ArgumentParser, out: Path) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--data", type=Path, help="CSV of daily bars (default: synthetic)")
     source.add_argument("--synthetic", action="store_true", help="the seeded synthetic market")
-    parser.add_argument("--seed", type=int, default=7, help="synthetic market seed (default 7)")
+    add_seed_argument(parser)
     parser.add_argument(
         "--start", type=iso_date,
         help="first morning (default: the first session a year into the data)",

@@ -26,8 +26,8 @@ def real_market(real_data_path):
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """`make test`'s summary of the fault scenarios (tests/faults): how many per family ran
-    and passed. Each one asserts zero duplicate orders and nothing lost (README "Failure
-    modes" lists them)."""
+    and passed. Each one asserts zero duplicate orders and nothing lost (docs/failure-modes.md
+    lists them)."""
     outcomes: dict[str, str] = {}
     for outcome in ("passed", "failed", "error", "skipped"):
         for report in terminalreporter.stats.get(outcome, []):
