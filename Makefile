@@ -10,6 +10,8 @@ STAMP  := $(VENV)/.stamp-dev
 NODE_STAMP := node_modules/.stamp
 SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.stamp
+COMPAT_VENV := .venv-compat
+COMPAT_STAMP := $(COMPAT_VENV)/.stamp
 
 # Knobs (override on the command line: make run DAYS=60 CASH=1000); `make help` lists them.
 DATA       ?=
@@ -58,6 +60,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# Alpaca's older official client (alpaca-trade-api) in its own venv: its pins would downgrade
+# what alpaca-py needs in .venv. The contract tests run tests/contract/compat_client.py in it.
+$(COMPAT_STAMP): requirements-compat.txt
+	test -x $(COMPAT_VENV)/bin/python || $(PYTHON) -m venv $(COMPAT_VENV)
+	$(COMPAT_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-compat.txt
+	touch $@
+
 $(NODE_STAMP): package.json
 	npm install --no-audit --no-fund --silent
 	touch $@
@@ -70,7 +79,7 @@ lint: $(STAMP) ## ruff check of the whole tree
 	$(BIN)/ruff check .
 
 .PHONY: test
-test: $(STAMP) $(NODE_STAMP) ## Lint, validate the template (cfn-lint, sam validate), run every test
+test: $(STAMP) $(COMPAT_STAMP) $(NODE_STAMP) ## Lint, validate the template (cfn-lint, sam validate), run every test
 	$(BIN)/ruff check .
 	$(MAKE) --no-print-directory validate
 	$(BIN)/python -m pytest -n 2 -q
@@ -172,4 +181,4 @@ logs: $(SAM_STAMP) ## Follow the deployed trading function's logs (sam logs --ta
 
 .PHONY: clean
 clean: ## Remove the virtualenvs, node_modules, build output and OUT (default out)
-	rm -rf $(VENV) $(SAM_VENV) node_modules .aws-sam $(or $(OUT),out) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(SAM_VENV) $(COMPAT_VENV) node_modules .aws-sam $(or $(OUT),out) .pytest_cache .ruff_cache .hypothesis

@@ -4,9 +4,11 @@ Scores for every day come from one vectorised `strategy.score_history` pass; eac
 calls the very `strategy.plan` the Lambda calls and fills through `strategy.fills`, so a backtest
 differs from the local paper run only in where prices come from, never in what it decides.
 Day `t`: cash before orders = cash at the end of the previous day; sells (symbol order) fill at
-the open of `t` when it is usable, else the position stays held; buys (rank order) fill at the
-open when usable and `qty * price + commission` fits the cash left, else they are dropped;
-equity = cash + positions at the close of `t` (last known close where `t` has none).
+the open of `t` when it is usable, else the position stays held; buys (rank order) are checked
+against the buying power (`strategy.fills.accept_buys`: each holds `qty * open * collar` of the
+cash left after the sells) and the accepted ones fill at the open; a buy with no usable open or
+over the buying power left is dropped; equity = cash + positions at the close of `t` (last known
+close where `t` has none).
 """
 
 from __future__ import annotations

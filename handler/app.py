@@ -119,11 +119,19 @@ def _refusal(status: int, live: bool) -> str:
 
 
 def _emit_metrics(outcome: RunOutcome) -> None:
-    """The alarm watches RunCompleted: a traded morning or a day without a session."""
-    traded = outcome.traded
-    not_session = outcome.skip is not None and outcome.skip.code == SkipCode.NOT_SESSION
-    if traded is not None or not_session:
+    """What the alarms and the dashboard watch (docs/deploy-and-operate.md, "Operate").
+    RunCompleted only for a morning that ended as planned: the plan sent (done) or no session
+    (the watchdog must hear of holidays too); a blocked, disabled, rehearsed or contended morning
+    leaves it out, so the 10:30 watchdog reports it. AccountBlocked, GuardBlocked and
+    DataFeedFallback are 1 on the morning they happen, each with its own alarm."""
+    traded, skip = outcome.traded, outcome.skip
+    code = skip.code if skip is not None else None
+    if outcome.status == RunStatus.DONE or code == SkipCode.NOT_SESSION:
         metrics.add_metric(name="RunCompleted", unit=MetricUnit.Count, value=1)
+    if code == SkipCode.ACCOUNT_BLOCKED:
+        metrics.add_metric("AccountBlocked", MetricUnit.Count, 1)
+    if outcome.status == RunStatus.GUARD_BLOCKED:
+        metrics.add_metric("GuardBlocked", MetricUnit.Count, 1)
     sent = traded.execution.submitted if traded is not None else 0
     metrics.add_metric("OrdersSubmitted", MetricUnit.Count, sent)
     if traded is not None:
@@ -131,6 +139,9 @@ def _emit_metrics(outcome: RunOutcome) -> None:
         metrics.add_metric("OrdersRejected", MetricUnit.Count, len(traded.execution.rejections))
         metrics.add_metric("Equity", MetricUnit.NoUnit, traded.account.equity)
     if outcome.decision is not None:
-        metrics.add_metric("BarsDropped", MetricUnit.Count, outcome.decision.inputs.bars_dropped)
+        inputs = outcome.decision.inputs
+        metrics.add_metric("BarsDropped", MetricUnit.Count, inputs.bars_dropped)
+        if inputs.data_feed_refused is not None:
+            metrics.add_metric("DataFeedFallback", MetricUnit.Count, 1)
     if outcome.run_seconds is not None:
         metrics.add_metric("RunSeconds", MetricUnit.Seconds, outcome.run_seconds)

@@ -3,8 +3,10 @@
 Everything leaving here is plain data (`MarketClock`, `Account`, `OrderState`, dates, ints);
 Alpaca's side and status strings become `strategy.Side` and `handler.ports.OrderStatus` here.
 HTTP errors are sorted into the three cases the run must tell apart: a duplicate
-client_order_id (422: already sent, look it up), a refused order (the broker said no: recorded as
-a rejection), and everything else (raised: the run stops and a retry resumes it).
+client_order_id (422 "client_order_id must be unique": already sent, look it up), a refused order
+(403/422: the broker said no; the executor still looks the client order id up before recording
+a rejection, since a resend of an order that went through may be refused for another reason),
+and everything else (raised: the run stops and a retry resumes it).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.requests import GetCalendarRequest, MarketOrderRequest
 from aws_lambda_powertools import Tracer
 
-from handler.http import TimeoutAdapter, harden
+from handler.http import TimeoutAdapter, api_message, harden
 from handler.ports import (
     Account,
     DuplicateClientOrderId,
@@ -32,7 +34,7 @@ from handler.ports import (
 from strategy import Side
 
 tracer = Tracer()
-_DUPLICATE_CODE = 40010001
+_DUPLICATE_MESSAGE = "client_order_id must be unique"
 
 
 class AlpacaBroker:
@@ -67,6 +69,10 @@ class AlpacaBroker:
             account_id=str(account.id),
             cash=float(account.cash),
             equity=float(account.equity),
+            status=_value(account.status),
+            trading_blocked=bool(account.trading_blocked),
+            account_blocked=bool(account.account_blocked),
+            trade_suspended_by_user=bool(account.trade_suspended_by_user),
         )
 
     @tracer.capture_method(capture_response=False)
@@ -95,7 +101,7 @@ class AlpacaBroker:
             if _is_duplicate(exc):
                 raise DuplicateClientOrderId(client_order_id) from None
             if exc.status_code in (403, 422):
-                raise OrderRejected(f"{client_order_id}: {_message(exc)}") from None
+                raise OrderRejected(f"{client_order_id}: {api_message(exc)}") from None
             raise
         except (requests.Timeout, requests.ConnectionError):
             # The order may or may not have reached the broker: its client id tells.
@@ -144,19 +150,7 @@ def _value(enum_or_text: Any) -> str:
     return str(getattr(enum_or_text, "value", enum_or_text))
 
 
-def _message(exc: APIError) -> str:
-    try:
-        return str(exc.message)
-    except (ValueError, KeyError, TypeError):
-        return str(exc)[:200]
-
-
 def _is_duplicate(exc: APIError) -> bool:
-    if exc.status_code != 422:
-        return False
-    try:
-        if exc.code == _DUPLICATE_CODE:
-            return True
-    except (ValueError, KeyError, TypeError):
-        pass
-    return "client_order_id" in str(exc).lower()
+    """Alpaca's 40010001 is shared by every validation refusal (unknown asset, bad qty, ...):
+    only its message says the client order id is taken."""
+    return exc.status_code == 422 and _DUPLICATE_MESSAGE in api_message(exc)

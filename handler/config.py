@@ -4,6 +4,9 @@ Every problem raises `ConfigError` naming the variable, and the handler lets it 
 misconfigured function should fail loudly (a Lambda error trips the alarm) rather than return a
 quiet status every morning. Live trading needs two settings on purpose (TRADING_MODE=live and
 LIVE_TRADING_CONFIRMED=yes) so that one edited variable cannot move real money.
+DATA_FEED defaults to sip, the consolidated closes the backtest decides on: the free plan may
+query historical SIP data except the last 15 minutes (Alpaca's Market Data FAQ), so yesterday's
+daily bars are allowed; `handler.market_data` falls back to iex for a morning Alpaca refuses it.
 Alpaca keys are either plain variables (a laptop) or the id of a Secrets Manager secret (AWS),
 never both; the secret itself is read by `handler.credentials` when the services are built.
 """
@@ -112,7 +115,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         keys=keys,
         trading_url=reader.url("ALPACA_TRADING_URL"),
         data_url=reader.url("ALPACA_DATA_URL"),
-        data_feed=reader.choice("DATA_FEED", _FEEDS, "iex"),
+        data_feed=reader.choice("DATA_FEED", _FEEDS, "sip"),
         journal_table=reader.text("JOURNAL_TABLE"),
         dynamodb_endpoint_url=reader.url("DYNAMODB_ENDPOINT_URL"),
         trading_enabled=reader.flag("TRADING_ENABLED", True),

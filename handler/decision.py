@@ -33,6 +33,8 @@ class MarketSnapshot:
     requested: int
     dropped: int  # bad bars removed while cleaning
     data_requests: int
+    data_feed: str  # the feed that answered
+    data_feed_refused: str | None  # Alpaca's refusal of the configured feed (then: iex)
     history_start: date
     history_end: date
 
@@ -53,6 +55,8 @@ class DecisionInputs:
     stale_symbols: int
     symbols_requested: int
     data_requests: int
+    data_feed: str  # the closes' feed: sip (consolidated), or iex when sip was refused
+    data_feed_refused: str | None  # why the configured feed was not used; None: it was
     history_start: date
     history_end: date
 
@@ -70,13 +74,15 @@ class DecisionInputs:
             "stale_symbols": self.stale_symbols,
             "symbols_requested": self.symbols_requested,
             "data_requests": self.data_requests,
+            "data_feed": self.data_feed,
+            "data_feed_refused": self.data_feed_refused,
             "history_start": self.history_start.isoformat(),
             "history_end": self.history_end.isoformat(),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DecisionInputs:
-        bench = data["benchmark_close"]
+        bench, refused = data["benchmark_close"], data["data_feed_refused"]
         return cls(
             cash=float(data["cash_before"]),
             equity=float(data["equity_before"]),
@@ -89,6 +95,8 @@ class DecisionInputs:
             stale_symbols=int(data["stale_symbols"]),
             symbols_requested=int(data["symbols_requested"]),
             data_requests=int(data["data_requests"]),
+            data_feed=str(data["data_feed"]),
+            data_feed_refused=None if refused is None else str(refused),
             history_start=date.fromisoformat(data["history_start"]),
             history_end=date.fromisoformat(data["history_end"]),
         )
@@ -118,6 +126,8 @@ def market_snapshot(
         requested=len(symbols),
         dropped=clean.dropped,
         data_requests=fetched.requests,
+        data_feed=fetched.feed,
+        data_feed_refused=fetched.refused,
         history_start=history[0],
         history_end=history[-1],
     )
@@ -146,6 +156,8 @@ def decide(
             stale_symbols=market.stale,
             symbols_requested=market.requested,
             data_requests=market.data_requests,
+            data_feed=market.data_feed,
+            data_feed_refused=market.data_feed_refused,
             history_start=market.history_start,
             history_end=market.history_end,
         ),

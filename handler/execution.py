@@ -2,9 +2,16 @@
 
 Every order carries a deterministic client_order_id `<prefix>-<run_date>-<symbol>-<side>`, so a
 second attempt at the same morning (a retry, a resume, a duplicate invocation) can never create a
-second order: the broker refuses the duplicate (422) and we look the first one up instead.
+second order: the broker refuses the duplicate (422) and we look the first one up instead. Any
+refusal of a send is checked the same way before it is recorded: Alpaca may answer a resend of an
+order that went through with another refusal (403 for the buying power the first one holds).
 Orders already terminal in the journal are not touched again. Waits poll with exponential backoff
-(50 ms doubling to 2 s) and end at `timeout`: whatever is still open is canceled and recorded.
+(50 ms doubling to 2 s) and end at `timeout`: whatever is still open is canceled. A cancel is
+only a request at Alpaca (the order shows `pending_cancel` and can still fill), so the same wait
+runs on, bounded by `cancel_wait`, until each canceled order is terminal; a fill that lands
+meanwhile is recorded like any other. An order still not terminal then is recorded as it stands
+and the invocation fails (`OrdersUnsettled`): the morning is not DONE while a fill may still
+come, and the retry resumes it from the journal.
 """
 
 from __future__ import annotations
@@ -26,6 +33,12 @@ from strategy import Order, Plan
 
 FIRST_POLL_SECONDS = 0.05
 MAX_POLL_SECONDS = 2.0
+CANCEL_WAIT_SECONDS = 5.0  # how long canceled orders are polled before the run gives up
+
+
+class OrdersUnsettled(RuntimeError):
+    """Orders canceled at the fill timeout were still not terminal `cancel_wait` seconds
+    later (their last state is in the journal)."""
 
 
 def client_order_id(prefix: str, run_date: date, order: Order) -> str:
@@ -38,7 +51,7 @@ class Execution:
 
     orders: list[OrderState] = field(default_factory=list)
     rejections: dict[str, str] = field(default_factory=dict)  # client_order_id -> reason
-    timed_out: list[str] = field(default_factory=list)  # canceled at the fill timeout
+    timed_out: list[str] = field(default_factory=list)  # cancel sent at the fill timeout
     submitted: int = 0  # new orders accepted by the broker in this invocation
     waited: float = 0.0  # seconds slept waiting for orders to become terminal
 
@@ -54,6 +67,7 @@ class Executor:
     record: Callable[[OrderState], None]  # journal write after each state change
     log: Any  # a logging.Logger-like object (Powertools Logger in the Lambda)
     timeout: float
+    cancel_wait: float = CANCEL_WAIT_SECONDS
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
 
@@ -86,13 +100,13 @@ class Executor:
         try:
             state = self.broker.submit_market_order(order.symbol, order.side, order.qty, cid)
             result.submitted += 1
-        except DuplicateClientOrderId:
-            found = self.broker.get_order_by_client_id(cid)
+        except (DuplicateClientOrderId, OrderRejected) as refused:
+            found = self.broker.get_order_by_client_id(cid)  # ours already, whatever the status
             if found is None:
-                return self._reject(order, cid, "duplicate client_order_id not found", result)
+                duplicate = isinstance(refused, DuplicateClientOrderId)
+                reason = "duplicate client_order_id not found" if duplicate else str(refused)
+                return self._reject(order, cid, reason, result)
             state = found
-        except OrderRejected as exc:
-            return self._reject(order, cid, str(exc), result)
         self.log.info(
             "order",
             extra={"client_order_id": cid, "symbol": order.symbol, "side": order.side,
@@ -120,32 +134,29 @@ class Executor:
 
     def _wait(self, states: Sequence[OrderState], result: Execution) -> None:
         final = {s.client_order_id: s for s in states}
-        pending = {cid: s for cid, s in final.items() if not s.terminal}
-        deadline = self.monotonic() + self.timeout
-        delay = FIRST_POLL_SECONDS
-        while pending:
-            left = deadline - self.monotonic()
-            if left <= 0:
-                for cid, state in pending.items():
-                    self.broker.cancel_order(state.order_id)
-                    final[cid] = self.broker.get_order(state.order_id)
-                    result.timed_out.append(cid)
-                    self.record(final[cid])
-                    self.log.warning(
-                        "order canceled at fill timeout",
-                        extra={"client_order_id": cid, "status": final[cid].status,
-                               "filled_qty": final[cid].filled_qty},
-                    )
-                break
-            self.sleep(min(delay, left))
-            result.waited += min(delay, left)
-            delay = min(delay * 2, MAX_POLL_SECONDS)
-            for cid, state in list(pending.items()):
-                fresh = self.broker.get_order(state.order_id)
-                if fresh.terminal:
-                    final[cid] = fresh
-                    del pending[cid]
-                    self.record(fresh)
+        late = self._poll(final, self.timeout, result)
+        for cid in late:
+            self.broker.cancel_order(final[cid].order_id)
+            result.timed_out.append(cid)
+        stuck = self._poll(final, self.cancel_wait, result) if late else []
+        for cid in late:
+            self.log.warning(
+                "order canceled at fill timeout",
+                extra={"client_order_id": cid, "status": final[cid].status,
+                       "filled_qty": final[cid].filled_qty},
+            )
+        if stuck:
+            for cid in stuck:
+                self.record(final[cid])
+            self.log.error(
+                "orders not terminal after their cancel",
+                extra={"orders": {cid: final[cid].status for cid in stuck},
+                       "waited_seconds": self.cancel_wait},
+            )
+            raise OrdersUnsettled(
+                f"orders still {', '.join(f'{cid} {final[cid].status}' for cid in stuck)} "
+                f"{self.cancel_wait:g} s after their cancel; the next invocation resumes them"
+            )
         for state in final.values():
             if state.filled_qty > 0:
                 self.log.info(
@@ -158,3 +169,26 @@ class Executor:
                   and state.client_order_id not in result.rejections):
                 result.rejections[state.client_order_id] = "rejected by the broker"
         result.orders.extend(final.values())
+
+    def _poll(self, final: dict[str, OrderState], seconds: float, result: Execution
+              ) -> list[str]:
+        """Poll the orders of `final` not terminal yet, with backoff, for up to `seconds`,
+        keeping each one's latest state in `final` and recording it once terminal. The client
+        order ids still not terminal at the end."""
+        pending = [cid for cid, state in final.items() if not state.terminal]
+        deadline = self.monotonic() + seconds
+        delay = FIRST_POLL_SECONDS
+        while pending:
+            left = deadline - self.monotonic()
+            if left <= 0:
+                break
+            pause = min(delay, left)
+            self.sleep(pause)
+            result.waited += pause
+            delay = min(delay * 2, MAX_POLL_SECONDS)
+            for cid in list(pending):
+                final[cid] = self.broker.get_order(final[cid].order_id)
+                if final[cid].terminal:
+                    pending.remove(cid)
+                    self.record(final[cid])
+        return pending

@@ -8,7 +8,8 @@ size is bounded by the position itself.
 
 Gross exposure is measured on the book a cash account would end with: the plan filled at the
 last closes by `strategy.fills.fill_plan`, the fill model of the backtest and the paper broker
-(buys that do not fit in the cash left are refused), so normal mornings never trip it and
+(a buy whose hold, qty * price * Alpaca's collar, does not fit the buying power left is
+refused), so normal mornings never trip it and
 parity with the backtest holds; it trips when the account is already levered (negative cash,
 e.g. a margin account used by something else) or the positions are garbage.
 On a real Alpaca margin account, also set its max_margin_multiplier to 1
@@ -152,7 +153,8 @@ def _exposure_after(
     plan: Plan, prices: Mapping[str, float], cash: float, positions: Mapping[str, int]
 ) -> float:
     """Value at `prices` of the book after `plan` filled at `prices` as a cash account fills it
-    (`strategy.fills.fill_plan`: a buy counts only while it fits in the cash left). A book already
-    bought on margin (negative cash) therefore shows through. Unpriced symbols count 0."""
+    (`strategy.fills.fill_plan`: a buy counts only while its hold fits the cash left). A book
+    already bought on margin (negative cash) therefore shows through. Unpriced symbols count
+    0."""
     book = fill_plan(plan, prices, cash, positions)
     return sum(qty * prices[s] for s, qty in book.positions.items() if qty > 0 and s in prices)

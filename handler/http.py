@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from alpaca.common.exceptions import APIError
 from alpaca.common.rest import RESTClient
 from requests.adapters import HTTPAdapter
 
@@ -43,3 +44,12 @@ def harden(
     client._retry_wait = retry_wait
     client._retry_codes = [429, 504]
     return adapter
+
+
+def api_message(exc: APIError) -> str:
+    """The `message` of Alpaca's error body, or the start of the raw text when the body is not
+    Alpaca's JSON (a proxy's HTML page)."""
+    try:
+        return str(exc.message)
+    except (ValueError, KeyError, TypeError):
+        return str(exc)[:200]

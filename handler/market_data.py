@@ -22,17 +22,19 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+from alpaca.common.exceptions import APIError
 from alpaca.data.enums import Adjustment, DataFeed
 from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.data.requests import StockBarsRequest
 from alpaca.data.timeframe import TimeFrame
 from aws_lambda_powertools import Tracer
 
-from handler.http import harden
+from handler.http import api_message, harden
 from handler.ports import BarsResult
 from strategy.fills import usable_price
 
 NEW_YORK = ZoneInfo("America/New_York")
+_NOT_PERMITTED = "subscription does not permit"
 tracer = Tracer()
 
 
@@ -58,18 +60,42 @@ class AlpacaBarSource:
 
     @tracer.capture_method(capture_response=False)
     def daily_bars(self, symbols: Sequence[str], start: date, end: date) -> BarsResult:
-        """Split-adjusted daily bars of `symbols` dated `start`..`end` (New York dates)."""
+        """Split-adjusted daily bars of `symbols` dated `start`..`end` (New York dates), from
+        the configured feed, or from iex when Alpaca's plan refuses that feed this morning."""
         before = self._http.requests
+        try:
+            raw = self._bars(symbols, start, end, self._feed)
+        except APIError as exc:
+            refused = subscription_refusal(exc.status_code, api_message(exc))
+            if refused is None or self._feed == DataFeed.IEX:
+                raise
+            raw = self._bars(symbols, start, end, DataFeed.IEX)
+            return BarsResult(bars=bars_frame(raw), requests=self._http.requests - before,
+                              feed=DataFeed.IEX.value, refused=refused)
+        return BarsResult(bars=bars_frame(raw), requests=self._http.requests - before,
+                          feed=self._feed.value)
+
+    def _bars(
+        self, symbols: Sequence[str], start: date, end: date, feed: DataFeed
+    ) -> dict[str, list[dict]]:
         request = StockBarsRequest(
             symbol_or_symbols=list(symbols),
             timeframe=TimeFrame.Day,
             start=datetime.combine(start, time(0, 0), NEW_YORK),
             end=datetime.combine(end, time(23, 59, 59), NEW_YORK),
             adjustment=Adjustment.ALL,
-            feed=self._feed,
+            feed=feed,
         )
-        raw = self._client.get_stock_bars(request)
-        return BarsResult(bars=bars_frame(raw), requests=self._http.requests - before)
+        return self._client.get_stock_bars(request)  # raw_data=True: the JSON, no models
+
+
+def subscription_refusal(status: int | None, message: str) -> str | None:
+    """Alpaca's message when a 403 says the data plan does not cover the feed ("subscription
+    does not permit querying recent SIP data"), else None: any other 403 is a key problem and
+    must fail the run (`handler.app` reports it), not be papered over by another feed."""
+    if status == 403 and _NOT_PERMITTED in message.lower():
+        return message
+    return None
 
 
 def bars_frame(raw: dict[str, list[dict]]) -> pd.DataFrame:

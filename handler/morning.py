@@ -1,5 +1,5 @@
-"""One morning, end to end, over the ports: calendar -> claim -> bars -> decision -> guards ->
-send -> DONE, ending in one typed `RunOutcome`.
+"""One morning, end to end, over the ports: calendar -> account -> claim -> bars -> decision ->
+guards -> send -> DONE, ending in one typed `RunOutcome`.
 
 The imperative shell: it reads the broker, the bars and the journal and writes orders and the
 journal; every decision in between is a pure step (`handler.decision`, `handler.guards`). No
@@ -24,7 +24,7 @@ from handler.execution import Executor
 from handler.guards import violations
 from handler.journal import journal_key
 from handler.outcome import RunOutcome, RunStatus, Skip, SkipCode, Traded
-from handler.ports import BarSource, Broker, ClaimOutcome, Journal, MarketClock
+from handler.ports import Account, BarSource, Broker, ClaimOutcome, Journal, MarketClock
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -108,7 +108,7 @@ def _rehearse(
 ) -> RunOutcome:
     """A dry run or a disabled morning: decide and guard as a trading morning would, send
     nothing, and say what the guards would have blocked."""
-    decision = _decide(services, history)
+    decision = _decide(services, history, log)
     found = violations(decision, services.config.guards, services.config.params.benchmark)
     problems = [v.message for v in found]
     log.info("plan (not sent)", extra={"status": status, "plan": decision.plan.to_dict(),
@@ -131,6 +131,9 @@ def _trade(
 ) -> RunOutcome:
     cfg, broker = services.config, services.broker
     account = broker.account()
+    blocked = _blocked(account, log)
+    if blocked is not None:
+        return RunOutcome(RunStatus.SKIPPED, run_date, skip=blocked)
     key = journal_key(account.account_id, run_date.isoformat())
     claim = journal.claim(key, owner)
     if claim.outcome == ClaimOutcome.DONE:
@@ -145,7 +148,7 @@ def _trade(
     if decision is not None:
         log.info("resuming stored plan", extra={"plan": decision.plan.to_dict()})
     else:
-        decision = _decide(services, history)
+        decision = _decide(services, history, log)
         found = violations(decision, cfg.guards, cfg.params.benchmark)
         if found:
             journal.release(key, owner)
@@ -174,12 +177,26 @@ def _trade(
     return outcome
 
 
-def _decide(services: Services, history: list[date]) -> Decision:
+def _blocked(account: Account, log: Any) -> Skip | None:
+    """Why the account may not trade this morning, or None. Read before the claim: a blocked
+    account would refuse every order, so nothing is claimed, journaled or sent."""
+    blocks = account.blocks()
+    if not blocks:
+        return None
+    log.error("account blocked", extra={"blocks": list(blocks)})
+    return Skip(SkipCode.ACCOUNT_BLOCKED, f"the account may not trade: {', '.join(blocks)}")
+
+
+def _decide(services: Services, history: list[date], log: Any) -> Decision:
     """Bars -> snapshot -> decision on the account as it is now."""
     cfg, broker = services.config, services.broker
     benchmark = cfg.params.benchmark
     symbols = sorted(set(cfg.universe) | {benchmark})
     fetched = services.bars.daily_bars(symbols, history[0], history[-1])
+    if fetched.refused is not None:
+        log.warning("data feed fallback", extra={"configured": cfg.data_feed,
+                                                 "used": fetched.feed,
+                                                 "refused": fetched.refused})
     market = market_snapshot(fetched, history, symbols, benchmark)
     return decide(market, broker.account(), broker.positions(), cfg.params)
 

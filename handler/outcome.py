@@ -1,11 +1,12 @@
 """How one invocation ended, as one typed value: what the metrics, the log and the journal read,
 and what `handler.summary.to_summary` turns into the Lambda's JSON answer.
 
-Statuses: skipped (not a session / market closed / not today / no history: `skip`), dry_run and
-disabled (TRADING_ENABLED=false): planned and guarded, nothing sent, `violations` = what would
-have been blocked; guard_blocked (`violations`); in_progress (another invocation holds the
-claim); done (`traded`); already_done (the first run's stored summary); rejected_event (a bad
-event, `error`; set by `handler.app`). Configuration errors raise instead (`handler.config`).
+Statuses: skipped (not a session / market closed / not today / no history / the account may not
+trade: `skip`), dry_run and disabled (TRADING_ENABLED=false): planned and guarded, nothing sent,
+`violations` = what would have been blocked; guard_blocked (`violations`); in_progress (another
+invocation holds the claim); done (`traded`); already_done (the first run's stored summary);
+rejected_event (a bad event, `error`; set by `handler.app`). Configuration errors raise instead
+(`handler.config`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class SkipCode(StrEnum):
     NOT_TODAY = "not_today"
     MARKET_CLOSED = "market_closed"
     NO_HISTORY = "no_history"
+    ACCOUNT_BLOCKED = "account_blocked"  # not ACTIVE, or a flag forbids orders: nothing claimed
 
 
 @dataclass(frozen=True)

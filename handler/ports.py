@@ -66,11 +66,33 @@ class MarketClock:
     is_open: bool
 
 
+ACTIVE = "ACTIVE"  # the one account status that trades (openapi/trading.yaml, AccountStatus)
+
+
 @dataclass(frozen=True)
 class Account:
+    """The account's money and whether it may trade. `status` is Alpaca's AccountStatus value;
+    the three flags are TradeAccount's (openapi/trading.yaml, Account: each "not allowed to
+    place orders" or "activity by user is prohibited")."""
+
     account_id: str
     cash: float
     equity: float
+    status: str = ACTIVE
+    trading_blocked: bool = False
+    account_blocked: bool = False
+    trade_suspended_by_user: bool = False
+
+    def blocks(self) -> tuple[str, ...]:
+        """What stops this account from trading (empty: nothing). Every order of a blocked
+        account would be refused, so the morning is skipped before it claims anything."""
+        flags = {
+            f"status {self.status}": self.status != ACTIVE,
+            "trading_blocked": self.trading_blocked,
+            "account_blocked": self.account_blocked,
+            "trade_suspended_by_user": self.trade_suspended_by_user,
+        }
+        return tuple(name for name, on in flags.items() if on)
 
 
 @dataclass(frozen=True)
@@ -157,10 +179,14 @@ class Broker(Protocol):
 
 @dataclass
 class BarsResult:
-    """Daily bars as a long frame (date, symbol, close) and how many requests it took."""
+    """Daily bars as a long frame (date, symbol, close), how many requests it took, and which
+    feed answered: `refused` is Alpaca's refusal of the configured feed when `feed` is the
+    fallback (never a silent switch: the run logs it, counts it and stores it)."""
 
     bars: pd.DataFrame
     requests: int
+    feed: str
+    refused: str | None = None
 
 
 class BarSource(Protocol):

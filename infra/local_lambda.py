@@ -38,13 +38,17 @@ def local_env(
     **settings: str,
 ) -> dict[str, str]:
     """The function's environment pointed at a paper broker and a journal table on DynamoDB
-    Local (with its dummy AWS keys), plus `settings` (more variables, e.g. FILL_TIMEOUT_SECONDS).
+    Local (with its dummy AWS keys) and at the sip feed, plus `settings` (more variables, e.g.
+    FILL_TIMEOUT_SECONDS, or DATA_FEED to try another feed).
     `benchmark` and `universe` default to the function's own defaults."""
     env = {
         "ALPACA_KEY_ID": key_id,
         "ALPACA_SECRET_KEY": secret_key,
         "ALPACA_TRADING_URL": broker_url,
         "ALPACA_DATA_URL": broker_url,
+        # the consolidated closes the backtest decides on; the paper broker's iex bars differ
+        # (infra/paperbroker/feeds.py), as Alpaca's do
+        "DATA_FEED": "sip",
         "JOURNAL_TABLE": table,
         "DYNAMODB_ENDPOINT_URL": dynamodb_url,
         "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],

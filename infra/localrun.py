@@ -78,7 +78,7 @@ def run_local(
     with (
         start_broker(
             market, sessions[0].date(), key_id=KEY_ID, secret_key=SECRET_KEY, cash=cash,
-            fill_delay=fill_delay,
+            fill_delay=fill_delay, cancel_delay=0.05,  # a cancel is pending a moment, as live
         ) as broker,
         DynamoDBLocal() as db,
     ):

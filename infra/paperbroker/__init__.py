@@ -5,8 +5,14 @@ network. Development tooling only: the Lambda never imports it.
 
 Python API:
     start_broker(market, start, *, key_id, secret_key, cash=500.0, fill_delay=0.0,
-                 rate_limit=None, faults=None, seed=0, snapshot=None, port=0,
+                 cancel_delay=0.0,
+                 rate_limit=200, faults=None, seed=0, snapshot=None, port=0,
                  max_page_size=10_000) -> RunningBroker
+    (rate_limit: requests a minute per API, Alpaca's free plan; None = off. See
+    infra.paperbroker.ratelimit for the window: a wall-clock minute within one simulated
+    instant.)
+    (cancel_delay: wall seconds a canceled order stays pending_cancel, and may still fill;
+    moving the clock lands every pending cancel.)
     (RuntimeError naming the cause when it is not serving within server.START_TIMEOUT, 10 s)
     RunningBroker: .base_url, .port, .broker (PaperBroker), .stop(), context manager.
     PaperBroker: .next_open(), .close(), .set_time(ts) (naive = New York), .reset(),

@@ -15,6 +15,7 @@ from infra.cli import Parser, iso_date, money
 from infra.market import Market, MarketDataError, load_csv, synthetic_market
 from infra.market.synthetic import DEFAULT_END
 from infra.paperbroker.faults import FaultConfig
+from infra.paperbroker.ratelimit import FREE_PLAN_PER_MINUTE
 from infra.paperbroker.server import make_server
 from infra.paperbroker.state import PaperBroker
 
@@ -39,8 +40,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--cash", type=money, default=500.0, help="starting cash (default 500)")
     p.add_argument("--fill-delay", type=float, default=0.0,
                    help="wall seconds before a fill becomes visible (default 0: next request)")
-    p.add_argument("--rate-limit", type=int, default=None,
-                   help="requests per minute before HTTP 429 (default: unlimited)")
+    p.add_argument("--cancel-delay", type=float, default=0.0,
+                   help="wall seconds an order stays pending_cancel after a cancel request, "
+                   "and may still fill (default 0: canceled on the next request)")
+    p.add_argument("--rate-limit", type=int, default=FREE_PLAN_PER_MINUTE,
+                   help="requests per minute per API before HTTP 429 (default "
+                   f"{FREE_PLAN_PER_MINUTE}, Alpaca's free plan; 0 = off)")
     p.add_argument("--faults", default=None,
                    help='fault config: JSON string or file, {"rules": [...]} (see faults.py)')
     p.add_argument("--fault-seed", type=int, default=0, help="seed of the fault RNG (default 0)")
@@ -59,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             market = synthetic_covering(args.start, args.seed, args.benchmark)
         broker = PaperBroker(
             market, args.start, key_id=args.key_id, secret_key=args.secret_key, cash=args.cash,
-            fill_delay=args.fill_delay, rate_limit=args.rate_limit, faults=faults,
-            seed=args.fault_seed,
+            fill_delay=args.fill_delay, cancel_delay=args.cancel_delay,
+            rate_limit=args.rate_limit or None, faults=faults, seed=args.fault_seed,
         )
         server, sock = make_server(broker, args.snapshot, args.port)
     except (MarketDataError, ValueError, OSError) as exc:

@@ -1,7 +1,8 @@
 """The HTTP face of a `PaperBroker`: its routes (`routes.build_app`) behind what sits in front
 of Alpaca's handlers. This outer ASGI layer counts requests per route, checks the
-APCA-API-KEY-ID / APCA-API-SECRET-KEY headers (401 when wrong or missing), applies the
-per-minute rate limit (429 with X-Ratelimit-* headers) and injects the configured faults.
+APCA-API-KEY-ID / APCA-API-SECRET-KEY headers (wrong or missing: the trading API's 401
+{"code": 40110000, ...}, the data API's 403 {"message": "forbidden."}), applies the per-minute
+rate limit of `ratelimit` (429 with X-Ratelimit-* headers) and injects the configured faults.
 /_sim routes need no keys and are never rate limited or faulted.
 """
 
@@ -9,37 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from collections.abc import Callable
 
 from starlette.routing import Match
 
 from infra.paperbroker import errors
+from infra.paperbroker.faults import FaultRule
+from infra.paperbroker.ratelimit import Api, RateLimiter, api_of
 from infra.paperbroker.routes import build_app, error_response
 from infra.paperbroker.state import PaperBroker
-
-
-class RateLimiter:
-    """A sliding one-minute window per API key id (Alpaca limits per account per minute)."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._hits: dict[str, deque[float]] = {}
-
-    def check(self, key: str, now: float) -> tuple[bool, dict[str, str]]:
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - 60.0:
-            hits.popleft()
-        allowed = len(hits) < self.per_minute
-        if allowed:
-            hits.append(now)
-        reset = int(time.time() + (hits[0] + 60.0 - now if hits else 60.0))
-        headers = {
-            "X-Ratelimit-Limit": str(self.per_minute),
-            "X-Ratelimit-Remaining": str(max(self.per_minute - len(hits), 0)),
-            "X-Ratelimit-Reset": str(reset),
-        }
-        return allowed, headers
 
 
 class BrokerASGI:
@@ -70,23 +49,26 @@ class BrokerASGI:
         if path.startswith("/_sim/"):
             await self._run(scope, receive, send)
             return
+        api = api_of(path)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         if (headers.get("apca-api-key-id") != broker.key_id
                 or headers.get("apca-api-secret-key") != broker.secret_key):
-            await error_response(errors.unauthorized())(scope, receive, send)
+            refusal = errors.unauthorized() if api is Api.TRADING else errors.data_forbidden()
+            await error_response(refusal)(scope, receive, send)
             return
         extra: dict[str, str] = {}
         if self.limiter is not None:
-            allowed, extra = self.limiter.check(broker.key_id, time.monotonic())
-            if not allowed:
-                await error_response(errors.rate_limited(), extra)(scope, receive, send)
+            verdict = self.limiter.check(broker.key_id, api, broker.now, time.monotonic(),
+                                         time.time())
+            extra = verdict.headers
+            if not verdict.allowed:
+                await error_response(_rate_limited(api), extra)(scope, receive, send)
                 return
         drop_after = False
-        for rule in broker.http_faults(method, path):
+        query = scope.get("query_string", b"").decode("latin-1")
+        for rule in broker.http_faults(method, path, query):
             if rule.kind == "status":
-                exc = (errors.rate_limited() if rule.status == 429 else
-                       errors.BrokerError(rule.status, rule.status * 100_000,
-                                          f"injected fault: HTTP {rule.status}"))
+                exc = _rate_limited(api) if rule.status == 429 else _injected(api, rule)
                 await error_response(exc, extra or None)(scope, receive, send)
                 return
             if rule.kind in ("delay", "stall"):
@@ -95,7 +77,10 @@ class BrokerASGI:
                 _drop(send)
                 return
             drop_after = drop_after or rule.kind == "drop_after"
-        broker.settle()
+        if (method, path) != ("POST", "/v2/orders"):
+            # Not on a submission: a burst of orders is checked against the buying power before
+            # any of them fills (STRATEGY.md, "Buying power"), however long the client takes.
+            broker.settle()
         if drop_after:
             await self._run(scope, receive, _discard)
             _drop(send)
@@ -104,6 +89,19 @@ class BrokerASGI:
 
     async def _run(self, scope: dict, receive: Callable, send: Callable) -> None:
         await self.app(scope, receive, send)
+
+
+def _rate_limited(api: Api) -> errors.BrokerError:
+    return errors.rate_limited() if api is Api.TRADING else errors.data_rate_limited()
+
+
+def _injected(api: Api, rule: FaultRule) -> errors.BrokerError:
+    """A `status` fault's answer in the body shape of the API it hits (the data API's has no
+    code: `errors.DataApiError`)."""
+    message = rule.message or f"injected fault: HTTP {rule.status}"
+    if api is Api.TRADING:
+        return errors.BrokerError(rule.status, rule.status * 100_000, message)
+    return errors.DataApiError(rule.status, message)
 
 
 async def _buffered(receive: Callable) -> Callable:

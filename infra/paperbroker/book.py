@@ -1,29 +1,32 @@
 """The account's order book: cash, long positions with their cost basis, orders and fills.
 
-Fills go through the one fill model, `strategy.fills.fill_order`: the price a market order fills
-at and whether a buy fits the cash left are decided there, exactly as the backtester decides
-them. The book adds what only a broker has: notional orders (qty = notional / price), partial
-fills injected as faults, sells capped at the shares held, and positions with cost basis. No
-usable open (`strategy.fills.usable_price`): a buy is canceled, a sell stays open (and expires
-at the close). Cash account: buying power = cash minus what open buys reserve; equity = cash +
-positions at the last close on or before the mark day.
+Fills go through the one fill model, `strategy.fills`: the price a market order fills at
+(`fill_order`) and what a buy holds while open (`buy_hold`, Alpaca's collar on the current
+price) are decided there, exactly as the backtester decides them. The book adds what only a
+broker has: notional orders (qty = notional / price), partial fills injected as faults, sells
+capped at the shares held, positions with cost basis, and Alpaca's buying power (`margin`: open
+buys hold theirs until they fill or are canceled; sells free nothing until they fill). No usable
+open (`strategy.fills.usable_price`): a buy is canceled, a sell stays open (and expires at the
+close). Equity = cash + positions at the last close on or before the mark day.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Container, Iterable
+from collections.abc import Callable, Container, Iterable
 
 import pandas as pd
 
 from handler.ports import OrderStatus
 from infra.paperbroker import errors
+from infra.paperbroker.account import AccountFlags
 from infra.paperbroker.faults import FaultRule
-from infra.paperbroker.orders import EPS, Order, OrderRequest, stable_id
+from infra.paperbroker.margin import Margin
+from infra.paperbroker.orders import EPS, Order, OrderRequest, TimeInForce, stable_id
 from infra.paperbroker.prices import Prices
 from infra.paperbroker.wire import AccountFigures, PositionFigures
 from strategy import Side
-from strategy.fills import fill_order, fill_price, usable_price
+from strategy.fills import affordable, buy_hold, fill_order, fill_price, usable_price
 from strategy.ledger import Fill
 
 
@@ -47,7 +50,7 @@ class OrderBook:
     # ---- orders --------------------------------------------------------------------------
     def place(
         self, req: OrderRequest, salt: str, session: int, now: pd.Timestamp, *,
-        accepted_in_session: bool, est: float, fault: FaultRule | None, ready_at: float,
+        accepted_in_session: bool, hold: float, fault: FaultRule | None, ready_at: float,
     ) -> Order:
         """Add the order `req` asks for (validated and funded), to fill in `session`. Its id is
         derived from `salt`, its arrival number and its client order id (reproducible runs)."""
@@ -57,7 +60,7 @@ class OrderBook:
             client_order_id=req.client_order_id, symbol=req.symbol, side=req.side, qty=req.qty,
             notional=req.notional, session=session, seq=seq,
             status=OrderStatus.NEW if accepted_in_session else OrderStatus.ACCEPTED,
-            created_at=now, est_price=est, ready_at=ready_at,
+            created_at=now, hold=hold, ready_at=ready_at, time_in_force=req.time_in_force,
         )
         if fault is not None:
             order.fault, order.fraction = fault.kind, fault.fraction
@@ -82,7 +85,7 @@ class OrderBook:
     def due(self, session: int, wall: float | None = None) -> list[Order]:
         """Open orders of `session` not tried yet (and, given `wall`, past their fill delay)."""
         return [o for o in self.orders if o.is_open and o.session == session and not o.attempted
-                and (wall is None or o.ready_at <= wall)]
+                and o.fill_ready(wall)]
 
     def select(self, status: str, limit: int, direction: str, symbols: set[str] | None,
                after: pd.Timestamp | None, until: pd.Timestamp | None,
@@ -100,17 +103,53 @@ class OrderBook:
         picked.sort(key=lambda o: o.seq, reverse=direction != "asc")
         return picked[:limit]
 
-    def cancel(self, order: Order, now: pd.Timestamp) -> None:
-        if not order.is_open:
-            raise errors.BrokerError(422, 42210000, f'order is already in "{order.status}" state')
-        order.set_status(OrderStatus.CANCELED, now)
+    # ---- the order lifecycle: cancels, the open, the close -------------------------------
+    def cancel(self, order: Order, now: pd.Timestamp, lands: float) -> None:
+        """Request the cancel of `order`: it is asynchronous at Alpaca (the venue must confirm
+        it), so the order shows `pending_cancel`, still holds its buying power or shares, and
+        can still fill until the cancel lands at wall clock `lands` (`land_cancels`). An order
+        no longer cancelable, or whose cancel is already pending, is Alpaca's 422."""
+        if not order.is_open or order.status == OrderStatus.PENDING_CANCEL:
+            raise errors.ORDER_NOT_CANCELABLE(status=order.status.value)
+        order.set_status(OrderStatus.PENDING_CANCEL, now)
+        order.cancel_due = lands
 
-    def cancel_open(self, now: pd.Timestamp) -> list[Order]:
-        """Cancel every open order; the ones canceled."""
-        canceled = [o for o in self.orders if o.is_open]
-        for order in canceled:
-            order.set_status(OrderStatus.CANCELED, now)
-        return canceled
+    def cancel_open(self, now: pd.Timestamp, lands: float) -> list[Order]:
+        """Request the cancel of every open order not already pending one; those orders."""
+        picked = [o for o in self.orders if o.is_open and o.status != OrderStatus.PENDING_CANCEL]
+        for order in picked:
+            self.cancel(order, now, lands)
+        return picked
+
+    def land_cancels(self, wall: float, now: pd.Timestamp, session: int | None,
+                     attempt: Callable[[Order, int], None]) -> int:
+        """Cancels due by wall clock `wall` land: the order is canceled, unless it filled
+        first. A `fill_on_cancel` fault fills it here, in `session` (the one open now) by
+        `attempt(order, session)`, just before its cancel arrives. The number landed."""
+        landing = [o for o in self.orders
+                   if o.status == OrderStatus.PENDING_CANCEL and o.cancel_due <= wall]
+        for order in landing:
+            if order.fault == "fill_on_cancel" and order.session == session:
+                attempt(order, session)
+            if order.is_open:
+                order.set_status(OrderStatus.CANCELED, now)
+        return len(landing)
+
+    def route(self, session: int, now: pd.Timestamp) -> None:
+        """The open of `session`: orders queued for it (`accepted` outside the session) are
+        routed to the venue, `new` (docs/trading-orders.md, "Order Lifecycle")."""
+        for order in self.orders:
+            if order.session == session and order.status == OrderStatus.ACCEPTED:
+                order.set_status(OrderStatus.NEW, now)
+
+    def end_auction(self, session: int, now: pd.Timestamp) -> None:
+        """After the opening auction of `session`: market-on-open orders still open are
+        canceled ("Any unfilled orders after the open will be cancelled", docs/trading-orders.md,
+        "Time in Force", opg)."""
+        for order in self.orders:
+            if (order.session == session and order.is_open
+                    and order.time_in_force == TimeInForce.OPG):
+                order.set_status(OrderStatus.CANCELED, now)
 
     def expire(self, session: int, now: pd.Timestamp) -> None:
         """The close of `session`: day orders of it (or earlier) still open expire."""
@@ -126,41 +165,58 @@ class OrderBook:
                       if o.is_open and o.side == Side.SELL and o.symbol == symbol)
         return max(held - selling, 0.0)
 
-    def buying_power(self) -> float:
-        reserved = sum(o.reserved_cash() for o in self.orders
-                       if o.is_open and o.side == Side.BUY)
-        return max(self.cash - reserved, 0.0)
+    def held(self, exclude: Order | None = None) -> float:
+        """Buying power the open buys hold (all but `exclude`), summed in arrival order as
+        `strategy.fills.accept_buys` sums a morning's holds."""
+        return sum(o.reserved_cash() for o in self.orders
+                   if o.is_open and o.side == Side.BUY and o is not exclude)
 
     def estimate(self, symbol: str, open_day: pd.Timestamp | None,
                  mark_day: pd.Timestamp | None) -> float:
-        """The price an order sent now is expected to fill at: the open of the session open now
-        (`open_day`), else the last close (0.0 when nothing is known)."""
+        """The current price of `symbol`: the open of the session open now (`open_day`), else
+        the last close (0.0 when nothing is known). Buys are checked, and notional sells sized,
+        at it."""
         if open_day is not None:
             opened = self.prices.open_on(symbol, open_day)
             if usable_price(opened):
-                return fill_price(opened, Side.BUY)
+                return opened
         return self.prices.last_close(symbol, mark_day) or 0.0
+
+    def hold(self, req: OrderRequest, est: float, open_day: pd.Timestamp | None) -> float:
+        """The buying power `req` holds while open: a buy's value at the current price `est`
+        and Alpaca's collar (`strategy.fills.buy_hold`), a notional buy its notional; nothing
+        for a sell, nor for a buy sent while its session is open that has no usable open to
+        fill at (STRATEGY.md: it is dropped and holds no buying power)."""
+        if req.side == Side.SELL:
+            return 0.0
+        if open_day is not None and not usable_price(self.prices.open_on(req.symbol, open_day)):
+            return 0.0
+        return req.notional if req.notional is not None else buy_hold(req.qty, est)
 
     def equity(self, mark_day: pd.Timestamp | None) -> float:
         """Cash plus positions at the last close on or before `mark_day` (at cost when no
         close is known yet)."""
-        return self.cash + sum(self._value(s, q, c, mark_day)
+        return self.cash + sum(self.value(s, q, c, mark_day)
                                for s, (q, c) in self.positions.items())
 
-    def _value(self, symbol: str, qty: float, cost: float, mark_day: pd.Timestamp | None
-               ) -> float:
+    def value(self, symbol: str, qty: float, cost: float, mark_day: pd.Timestamp | None
+              ) -> float:
+        """`qty` shares of `symbol` at the last close on or before `mark_day` (`cost` when no
+        close is known yet)."""
         price = self.prices.last_close(symbol, mark_day)
         return qty * price if price is not None else cost
 
-    def account(self, account_id: str, mark_day: pd.Timestamp | None, initial_cash: float,
-                created_at: pd.Timestamp) -> AccountFigures:
-        """The account marked at `mark_day`; its last equity is that of the last close seen
-        (`initial_cash` before the first)."""
+    def last_equity(self, initial_cash: float) -> float:
+        """The equity of the last close seen (`initial_cash` before the first)."""
         last = list(self.closing_equity.values())
-        return AccountFigures(
-            account_id, self.cash, self.equity(mark_day), self.buying_power(),
-            last[-1] if last else initial_cash, created_at,
-        )
+        return last[-1] if last else initial_cash
+
+    def account(self, account_id: str, mark_day: pd.Timestamp | None, initial_cash: float,
+                created_at: pd.Timestamp, account: AccountFlags, margin: Margin
+                ) -> AccountFigures:
+        """The account marked at `mark_day`, with its standing and buying power."""
+        return AccountFigures(account_id, self.cash, self.equity(mark_day), margin,
+                              self.last_equity(initial_cash), created_at, account)
 
     def position(self, symbol: str, mark_day: pd.Timestamp | None,
                  prev_day: pd.Timestamp | None) -> PositionFigures:
@@ -172,10 +228,13 @@ class OrderBook:
         )
 
     # ---- fills ---------------------------------------------------------------------------
-    def fill(self, order: Order, day: pd.Timestamp, now: pd.Timestamp) -> None:
-        """Try `order` at the open of session `day`; `now` stamps the outcome."""
+    def fill(self, order: Order, day: pd.Timestamp, now: pd.Timestamp, room: float) -> None:
+        """Try `order` at the open of session `day`; `now` stamps the outcome. `room`: the
+        buying power the account has for a buy besides the order's own hold; a buy costing more
+        (checked at another price than it fills at: sent before the open) is rejected."""
         order.attempted = True
-        if order.fault == "never_fill":
+        held_back = order.fault == "fill_on_cancel" and order.status != OrderStatus.PENDING_CANCEL
+        if order.fault == "never_fill" or held_back:
             return
         opened = self.prices.open_on(order.symbol, day)
         if not usable_price(opened):
@@ -196,8 +255,8 @@ class OrderBook:
                 return
             qty = min(qty, held)
         outcome = fill_order(order.side, qty, opened, self.cash)
-        if outcome.price is None:
-            order.set_status(OrderStatus.REJECTED, now)  # a buy the cash left cannot pay
+        if order.side == Side.BUY and not affordable(self.cash - outcome.cash, room):
+            order.set_status(OrderStatus.REJECTED, now)
             return
         self.cash = outcome.cash
         self._move_position(order.symbol, order.side, qty, outcome.price, held)
@@ -229,5 +288,5 @@ def _known(index: dict[str, Order], key: str) -> Order:
     """The order under `key`, or Alpaca's 404 40410000 "order not found"."""
     order = index.get(key)
     if order is None:
-        raise errors.not_found("order")
+        raise errors.ORDER_NOT_FOUND()
     return order

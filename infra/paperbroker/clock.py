@@ -6,8 +6,15 @@ never see it undone.
 
 Fill timing (STRATEGY.md): a market order fills at the open of the session it belongs to (the
 session open when it was sent, else the next one), whole qty, in arrival order. A fill becomes
-visible only on a request at least `fill_delay` wall seconds after the order was sent (clients
-must poll, `PaperBroker.settle`), or when the clock is moved past it (`SessionClock.advance`).
+visible only on a request (not an order submission: a burst of buys is checked against the
+buying power before any of them fills) at least `fill_delay` wall seconds after the order was
+sent (clients must poll, `PaperBroker.settle`), or when the clock is moved (market time
+passes, so every wall-clock delay is over: fills, then requested cancels, land before the
+clock moves on).
+
+At an open, the orders queued for it go from `accepted` to `new` (routed), are tried, and the
+market-on-open (`opg`) ones still open are canceled: they only take part in the opening auction
+(docs/trading-orders.md, "Time in Force"). At a close, day orders still open expire.
 """
 
 from __future__ import annotations
@@ -102,8 +109,12 @@ class SessionClock:
             )
         for instant, kind, i in self.calendar.crossings(self.now, new):
             self.now = instant
+            if kind == "open":
+                book.route(i, instant)
             for order in book.due(i):
                 attempt(order, i)
+            if kind == "open":
+                book.end_auction(i, instant)
             if kind == "close":
                 book.expire(i, instant)
                 day = self.calendar.sessions[i].strftime("%Y-%m-%d")

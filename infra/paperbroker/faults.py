@@ -5,10 +5,12 @@ A `FaultConfig` is a list of rules. Each rule matches requests by an fnmatch pat
 (drawn from the broker's seeded RNG), lets the first `skip` matches through and fires at most
 `count` times (null = unlimited). Kinds:
 
-- HTTP level, decided before the request is processed:
-  `status` (answer `status`, e.g. 429/500/503/504, with an Alpaca-shaped JSON body; nothing is
-  processed), `delay` (sleep `seconds`, then process normally: a slow but successful request,
-  longer than the client's timeout = the client gives up although the order exists), `stall`
+- HTTP level, decided before the request is processed; optional `query` ("feed=sip", pairs
+  joined by "&") narrows a rule to requests carrying every one of those query parameters:
+  `status` (answer `status`, e.g. 429/500/503/504, with an Alpaca-shaped JSON body whose
+  message is `message`, by default "injected fault: HTTP <status>"; nothing is processed),
+  `delay` (sleep `seconds`, then process normally: a slow but successful request, longer than
+  the client's timeout = the client gives up although the order exists), `stall`
   (sleep `seconds`, then drop the connection unprocessed: a hung server), `drop_before` (close
   the connection without a response, nothing processed), `drop_after` (process the request,
   then close the connection without a response: e.g. the order exists but the client never
@@ -16,10 +18,19 @@ A `FaultConfig` is a list of rules. Each rule matches requests by an fnmatch pat
 - Order level, for accepted orders (match "POST /v2/orders", optional `symbols`):
   `reject` (the order is created with status "rejected"), `partial` (fills
   floor(qty * `fraction`) shares, then stays "partially_filled" until canceled or expired),
-  `never_fill` (stays open until canceled or expired at the session close).
+  `never_fill` (stays open until canceled or expired at the session close), `fill_on_cancel`
+  (stays open until a cancel is requested, then fills while it is `pending_cancel`, before the
+  cancel lands: the race every client of an asynchronous cancel must survive).
+- Resend level (match "POST /v2/orders", optional `symbols`): `resend_forbidden` (a resend of
+  an order that went through, i.e. a client_order_id already taken, is answered 403 40310000
+  "insufficient buying power" instead of 422 "client_order_id must be unique": a client that
+  trusts the status instead of looking its client order id up records a refusal of an order
+  that exists).
 
 JSON: {"rules": [{"kind": "status", "match": "POST /v2/orders", "status": 500,
 "probability": 0.3, "count": 2}, {"kind": "partial", "fraction": 0.5, "symbols": ["AAPL"]}]}.
+A plan without SIP data: {"kind": "status", "match": "GET /v2/stocks/bars", "query": "feed=sip",
+"status": 403, "message": "subscription does not permit querying recent SIP data"}.
 """
 
 from __future__ import annotations
@@ -29,9 +40,12 @@ import random
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 HTTP_KINDS = ("status", "delay", "stall", "drop_before", "drop_after")
-ORDER_KINDS = ("reject", "partial", "never_fill")
+ORDER_KINDS = ("reject", "partial", "never_fill", "fill_on_cancel")
+RESEND_KINDS = ("resend_forbidden",)
+KINDS = HTTP_KINDS + ORDER_KINDS + RESEND_KINDS
 
 
 @dataclass(frozen=True)
@@ -45,11 +59,12 @@ class FaultRule:
     seconds: float = 0.0
     fraction: float = 0.5
     symbols: tuple[str, ...] = ()
+    query: str = ""
+    message: str = ""
 
     def __post_init__(self) -> None:
-        if self.kind not in HTTP_KINDS + ORDER_KINDS:
-            kinds = ", ".join(HTTP_KINDS + ORDER_KINDS)
-            raise ValueError(f"fault kind {self.kind!r} unknown; use one of {kinds}")
+        if self.kind not in KINDS:
+            raise ValueError(f"fault kind {self.kind!r} unknown; use one of {', '.join(KINDS)}")
         if not 0.0 <= self.probability <= 1.0:
             raise ValueError(f"fault probability must be in [0, 1], got {self.probability}")
         if self.kind == "status" and not 400 <= self.status <= 599:
@@ -61,7 +76,8 @@ class FaultRule:
 
     @property
     def order_level(self) -> bool:
-        return self.kind in ORDER_KINDS
+        """Decided while an order is processed (not before the request is)."""
+        return self.kind in ORDER_KINDS + RESEND_KINDS
 
 
 @dataclass(frozen=True)
@@ -127,18 +143,28 @@ class FaultInjector:
         self.fired[i] += 1
         return True
 
-    def http_faults(self, method: str, path: str) -> list[FaultRule]:
-        """HTTP-level rules firing for this request, in config order."""
+    def http_faults(self, method: str, path: str, query: str = "") -> list[FaultRule]:
+        """HTTP-level rules firing for this request (`query`: its raw query string), in config
+        order."""
         target = f"{method} {path}"
+        params = set(parse_qsl(query, keep_blank_values=True))
         return [
             r for i, r in enumerate(self.config.rules)
-            if not r.order_level and fnmatchcase(target, r.match) and self._fires(i, r)
+            if not r.order_level and fnmatchcase(target, r.match)
+            and set(parse_qsl(r.query, keep_blank_values=True)) <= params and self._fires(i, r)
         ]
 
     def order_fault(self, symbol: str) -> FaultRule | None:
         """The first order-level rule firing for an accepted order of `symbol`."""
+        return self._first(symbol, ORDER_KINDS)
+
+    def resend_fault(self, symbol: str) -> FaultRule | None:
+        """The first resend-level rule firing for a resend of an order of `symbol`."""
+        return self._first(symbol, RESEND_KINDS)
+
+    def _first(self, symbol: str, kinds: tuple[str, ...]) -> FaultRule | None:
         for i, r in enumerate(self.config.rules):
-            if not r.order_level or not fnmatchcase("POST /v2/orders", r.match):
+            if r.kind not in kinds or not fnmatchcase("POST /v2/orders", r.match):
                 continue
             if r.symbols and symbol not in r.symbols:
                 continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 
 import pandas as pd
 
@@ -27,6 +28,15 @@ STAMPS = {
 }
 
 
+class TimeInForce(StrEnum):
+    """The times in force the broker models (docs/trading-orders.md, "Time in Force"): `day`
+    (sent outside the session: queued for the next open) and `opg` (market on open: only the
+    opening auction; unfilled after the open = canceled). gtc, cls, ioc and fok are refused."""
+
+    DAY = "day"
+    OPG = "opg"
+
+
 def stable_id(kind: str, key: str) -> str:
     """A deterministic UUID (asset ids, account id, order ids) so runs are reproducible."""
     return str(uuid.uuid5(ID_NAMESPACE, f"{kind}:{key}"))
@@ -41,6 +51,7 @@ class OrderRequest:
     side: Side
     qty: float | None
     notional: float | None
+    time_in_force: TimeInForce = TimeInForce.DAY
 
 
 @dataclass
@@ -55,7 +66,7 @@ class Order:
     seq: int  # arrival order
     status: OrderStatus
     created_at: pd.Timestamp
-    est_price: float  # price used to reserve buying power / qty at submission
+    hold: float  # buying power a buy holds while open, set when it was sent (0 for a sell)
     fault: str | None = None
     fraction: float = 0.5
     attempted: bool = False  # a fill was tried (filled, partial, or found no usable open)
@@ -67,10 +78,20 @@ class Order:
     filled_qty: float = 0.0
     filled_avg_price: float | None = None
     ready_at: float = 0.0  # wall clock (time.monotonic) from which a fill may show; not saved
+    time_in_force: TimeInForce = TimeInForce.DAY
+    cancel_due: float = 0.0  # wall clock at which a requested cancel lands; not saved
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    def fill_ready(self, wall: float | None) -> bool:
+        """Whether its fill may show by `wall` (None: the clock moved past the wait). A fill
+        due before a pending cancel lands still comes (the cancel was too late); one due
+        after it does not."""
+        if self.status == OrderStatus.PENDING_CANCEL and self.cancel_due < self.ready_at:
+            return False
+        return wall is None or self.ready_at <= wall
 
     def remaining_qty(self) -> float:
         if self.qty is None:
@@ -78,10 +99,13 @@ class Order:
         return self.qty - self.filled_qty
 
     def reserved_cash(self) -> float:
-        """Buying power an open buy holds back."""
-        if self.notional is not None:
-            return self.notional if not self.filled_qty else 0.0
-        return self.remaining_qty() * self.est_price
+        """Buying power an open buy holds back: its hold, less the part of it already filled
+        (a partial fill; a notional buy holds nothing once it has filled at all)."""
+        if not self.filled_qty:
+            return self.hold
+        if self.notional is not None or not self.qty:
+            return 0.0
+        return self.hold * self.remaining_qty() / self.qty
 
     def set_status(self, status: OrderStatus, at: pd.Timestamp) -> None:
         self.status = status

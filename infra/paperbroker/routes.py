@@ -7,6 +7,7 @@ JSON {"code", "message"}, also for unknown routes and methods.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
 
@@ -16,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from infra.paperbroker import errors
+from infra.paperbroker import errors, history
 from infra.paperbroker.faults import FaultConfig
 from infra.paperbroker.state import PaperBroker
 
@@ -38,7 +39,7 @@ async def _body(request: Request) -> object:
     try:
         return json.loads(raw)
     except ValueError:
-        raise errors.unprocessable("request body is not valid JSON") from None
+        raise errors.BODY_INVALID() from None
 
 
 def _date_param(request: Request, name: str) -> date | None:
@@ -98,7 +99,7 @@ async def _orders(request: Request) -> Response:
 
 
 async def _cancel(request: Request) -> Response:
-    _broker(request).cancel_order(request.path_params["order_id"])
+    _broker(request).cancel_order(_order_id(request))
     return Response(status_code=204)
 
 
@@ -111,6 +112,15 @@ async def _sim_set_time(request: Request) -> Response:
     except ValueError:
         raise errors.unprocessable(f"time must be ISO 8601, got {body['time']!r}") from None
     return _json(_broker(request).set_time(when))
+
+
+async def _sim_account(request: Request) -> Response:
+    """POST /_sim/account {"status": "ACTIVE", "trading_blocked": false, ...}: set the account's
+    standing (any subset of `account.AccountFlags`' fields); answers GET /v2/account's body."""
+    body = await _body(request)
+    if not isinstance(body, dict):
+        raise errors.unprocessable("body must be a JSON object of account fields")
+    return _json(_broker(request).set_account(**body))
 
 
 def _reset(broker: PaperBroker) -> dict:
@@ -135,33 +145,59 @@ def _path(request: Request, name: str) -> str:
     return request.path_params[name]
 
 
+def _order_id(request: Request) -> str:
+    """The order id of the path; not a UUID: Alpaca's 422 (alpacahq/Alpaca-API#135)."""
+    text = _path(request, "order_id")
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        raise errors.ORDER_ID_INVALID() from None
+    return text
+
+
+def _close(broker: PaperBroker, request: Request) -> dict:
+    q = request.query_params
+    return broker.close_position(_path(request, "symbol"), q.get("qty"), q.get("percentage"))
+
+
+def _activities(broker: PaperBroker, request: Request) -> list[dict]:
+    kind = request.path_params.get("activity_type")
+    return broker.activities(history.activity_query(request.query_params, kind))
+
+
 GET, POST, DELETE = ["GET"], ["POST"], ["DELETE"]
 ROUTES = [
     Route("/v2/clock", _answer(lambda b, _: b.clock())),
     Route("/v2/calendar", _answer(lambda b, r: b.calendar_rows(_date_param(r, "start"),
                                                                _date_param(r, "end")))),
     Route("/v2/account", _answer(lambda b, _: b.account())),
-    Route("/v2/assets", _answer(lambda b, _: b.assets())),
-    Route("/v2/assets/{symbol}", _answer(lambda b, r: b.asset(_path(r, "symbol")))),
+    Route("/v2/account/activities", _answer(_activities)),
+    Route("/v2/account/activities/{activity_type}", _answer(_activities)),
+    Route("/v2/account/portfolio/history", _answer(
+        lambda b, r: b.portfolio_history(history.history_query(r.query_params)))),
+    Route("/v2/assets", _answer(lambda b, r: b.catalog.select(r.query_params))),
+    Route("/v2/assets/{symbol}", _answer(lambda b, r: b.catalog.asset(_path(r, "symbol")))),
     Route("/v2/orders", _submit, methods=POST),
     Route("/v2/orders", _orders, methods=GET),
     Route("/v2/orders", _answer(lambda b, _: b.cancel_all(), 207), methods=DELETE),
     Route("/v2/orders:by_client_order_id", _answer(
         lambda b, r: b.get_order_by_client_id(r.query_params.get("client_order_id", "")))),
-    Route("/v2/orders/{order_id}", _answer(lambda b, r: b.get_order(_path(r, "order_id"))),
+    Route("/v2/orders/{order_id}", _answer(lambda b, r: b.get_order(_order_id(r))),
           methods=GET),
     Route("/v2/orders/{order_id}", _cancel, methods=DELETE),
     Route("/v2/positions", _answer(lambda b, _: b.list_positions()), methods=GET),
     Route("/v2/positions", _answer(lambda b, _: b.close_all_positions(), 207), methods=DELETE),
     Route("/v2/positions/{symbol}", _answer(lambda b, r: b.get_position(_path(r, "symbol"))),
           methods=GET),
-    Route("/v2/positions/{symbol}", _answer(lambda b, r: b.close_position(_path(r, "symbol"))),
-          methods=DELETE),
+    Route("/v2/positions/{symbol}", _answer(_close), methods=DELETE),
     Route("/v2/stocks/bars", _answer(lambda b, r: b.get_bars(dict(r.query_params)))),
+    Route("/v2/stocks/{symbol}/bars", _answer(
+        lambda b, r: b.get_bars(dict(r.query_params), _path(r, "symbol")))),
     Route("/_sim/next_open", _answer(lambda b, _: b.next_open()), methods=POST),
     Route("/_sim/close", _answer(lambda b, _: b.close()), methods=POST),
     Route("/_sim/set_time", _sim_set_time, methods=POST),
     Route("/_sim/reset", _answer(lambda b, _: _reset(b)), methods=POST),
+    Route("/_sim/account", _sim_account, methods=POST),
     Route("/_sim/stats", _answer(lambda b, _: b.stats()), methods=GET),
     Route("/_sim/faults", _sim_faults, methods=["GET", "POST"]),
 ]

@@ -95,7 +95,8 @@ def start_broker(
 ) -> RunningBroker:
     """Serve a new `PaperBroker(market, start, **options)` on 127.0.0.1 in a background thread;
     return once it answers. `options` are PaperBroker's keywords (key_id, secret_key, cash,
-    fill_delay, rate_limit, faults, seed, max_page_size), named and defaulted there only.
+    fill_delay, cancel_delay, rate_limit, faults, seed, max_page_size), named and defaulted
+    there only.
     A server not started within START_TIMEOUT seconds, or stopped before it started, is a
     `RuntimeError` saying which (a caller never waits forever for a broker that hung)."""
     broker = PaperBroker(market, start, **options)

@@ -13,11 +13,12 @@ from enum import StrEnum
 import pandas as pd
 
 from handler.ports import OrderStatus
+from infra.paperbroker.account import AccountFlags
 from infra.paperbroker.book import OrderBook
 from infra.paperbroker.calendar import SimCalendar
 from infra.paperbroker.clock import SessionClock
 from infra.paperbroker.faults import FaultInjector
-from infra.paperbroker.orders import Order
+from infra.paperbroker.orders import Order, TimeInForce
 from infra.paperbroker.prices import Prices
 from infra.paperbroker.wire import iso
 from strategy import Side
@@ -27,13 +28,14 @@ from strategy.ledger import Fill
 @dataclass
 class BrokerState:
     """Everything that changes as the broker runs: the clock, the book, the fault injector's
-    draws, and the requests counted per route and per client order id."""
+    draws, the requests counted per route and per client order id, and the account's standing."""
 
     clock: SessionClock
     book: OrderBook
     faults: FaultInjector
     requests: Counter[str] = field(default_factory=Counter)
     orders_by_cid: Counter[str] = field(default_factory=Counter)
+    account: AccountFlags = field(default_factory=AccountFlags)
 
     def stats(self) -> dict:
         """GET /_sim/stats: what clients asked for and what came of it."""
@@ -62,6 +64,7 @@ def dump(state: BrokerState, market: str, start: pd.Timestamp) -> dict:
         "requests": dict(state.requests),
         "orders_by_client_order_id": dict(state.orders_by_cid),
         "faults": state.faults.to_dict(),
+        "account": state.account.to_dict(),
     }
 
 
@@ -84,12 +87,14 @@ def load(data: dict, market: str, start: pd.Timestamp, calendar: SimCalendar,
         closing_equity=dict(data["closing_equity"]),
     )
     return BrokerState(clock, book, FaultInjector.from_dict(data["faults"]),
-                       Counter(data["requests"]), Counter(data["orders_by_client_order_id"]))
+                       Counter(data["requests"]), Counter(data["orders_by_client_order_id"]),
+                       AccountFlags.from_dict(data["account"]))
 
 
 def order_to_dict(order: Order) -> dict:
     out = asdict(order)
-    out.pop("ready_at")  # a wall-clock instant of the process that is gone
+    out.pop("ready_at")  # wall-clock instants of the process that is gone
+    out.pop("cancel_due")
     for k, v in out.items():
         if isinstance(v, pd.Timestamp):
             out[k] = v.isoformat()
@@ -109,4 +114,5 @@ def order_from_dict(data: dict) -> Order:
         values[f.name] = v
     values["side"] = Side(values["side"])
     values["status"] = OrderStatus(values["status"])
+    values["time_in_force"] = TimeInForce(values.get("time_in_force", TimeInForce.DAY))
     return Order(**values)

@@ -12,6 +12,7 @@ every change (the server saves a snapshot when it moved; order ids are salted wi
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from datetime import date
@@ -19,23 +20,28 @@ from datetime import date
 import pandas as pd
 
 from infra.market import Market
-from infra.paperbroker import errors, snapshot, validation, wire
+from infra.paperbroker import errors, history, snapshot, validation, wire
+from infra.paperbroker.assets import Catalog
 from infra.paperbroker.bars import BarStore
 from infra.paperbroker.book import OrderBook
 from infra.paperbroker.calendar import SimCalendar, ny_date
 from infra.paperbroker.clock import SessionClock, check_sessions, utc_instant
 from infra.paperbroker.faults import FaultConfig, FaultInjector, FaultRule
 from infra.paperbroker.lock import StateLock, locked
+from infra.paperbroker.margin import Margin, book_margin
 from infra.paperbroker.orders import Order, stable_id
 from infra.paperbroker.prices import Prices
+from infra.paperbroker.ratelimit import FREE_PLAN_PER_MINUTE
 from infra.paperbroker.snapshot import BrokerState
+from strategy import Side
 from strategy.ledger import Fill
 
 
 class PaperBroker:
     def __init__(
         self, market: Market, start: date, *, key_id: str, secret_key: str,
-        cash: float = 500.0, fill_delay: float = 0.0, rate_limit: int | None = None,
+        cash: float = 500.0, fill_delay: float = 0.0, cancel_delay: float = 0.0,
+        rate_limit: int | None = FREE_PLAN_PER_MINUTE,
         faults: FaultConfig | None = None, seed: int = 0, max_page_size: int = 10_000,
     ) -> None:
         self.market = market
@@ -44,10 +50,12 @@ class PaperBroker:
         self.key_id, self.secret_key = key_id, secret_key
         self.initial_cash = float(cash)
         self.fill_delay = float(fill_delay)
+        self.cancel_delay = float(cancel_delay)
         self.rate_limit = rate_limit
         self.seed = seed
         self.prices = Prices(market)
         self.bars = BarStore(market, max_page_size)
+        self.catalog = Catalog([*market.symbols, market.benchmark])
         self.account_id = stable_id("account", f"{key_id}:{seed}")
         self._lock = StateLock(self)
         self.saver: Callable[[], None] | None = None  # called after each change (snapshot)
@@ -117,23 +125,31 @@ class PaperBroker:
         return self._advance(utc_instant(when))
 
     def _advance(self, new: pd.Timestamp) -> dict:
+        self._settle(math.inf)  # market time passes: every wall-clock delay is over
         self._state.clock.advance(new, self._state.book, self._attempt)
         self.version += 1
         return self.clock()
 
     def _attempt(self, order: Order, session: int) -> None:
         self.version += 1
-        self._state.book.fill(order, self.calendar.sessions[session], self._state.clock.now)
+        room = self._margin(exclude=order).buying_power if order.side == Side.BUY else 0.0
+        self._state.book.fill(order, self.calendar.sessions[session], self._state.clock.now,
+                              room)
 
     def settle(self, wall: float | None = None) -> None:
-        """Show the fills that are due: orders of the open session whose delay has passed."""
-        wall = time.monotonic() if wall is None else wall
+        """Show what is due by `wall` (default: now): fills of the open session's orders whose
+        `fill_delay` has passed, then the cancels whose `cancel_delay` has."""
         with self._lock:
-            i = self.calendar.open_session(self._state.clock.now)
-            if i is None:
-                return
-            for order in self._state.book.due(i, wall):
+            self._settle(time.monotonic() if wall is None else wall)
+
+    def _settle(self, wall: float) -> None:
+        book, now = self._state.book, self._state.clock.now
+        i = self.calendar.open_session(now)
+        if i is not None:
+            for order in book.due(i, wall):
                 self._attempt(order, i)
+        if book.land_cancels(wall, now, i, self._attempt):
+            self.version += 1
 
     # ---- orders --------------------------------------------------------------------------
     def submit_order(self, body: object, wall: float | None = None) -> dict:
@@ -143,14 +159,20 @@ class PaperBroker:
             fields, cid = validation.identify(body)
             state.orders_by_cid[cid] += 1
             self.version += 1
+            validation.refuse_suspended(state.account)
+            validation.refuse_faulted_resend(cid, book, state.faults,
+                                             lambda: self._margin().buying_power)
             req = validation.parse_order(
                 fields, cid, taken=book.client_order_ids, knows=self.prices.knows
             )
+            validation.refuse_outside_window(req, clock.now)
             est = book.estimate(req.symbol, clock.open_day(), clock.mark_day())
-            validation.refuse_unfunded(req, est, book.buying_power, book.available)
+            hold = book.hold(req, est, clock.open_day())
+            validation.refuse_unfunded(req, hold, est, self._margin().buying_power,
+                                       book.available, state.account)
             order = book.place(
                 req, f"{self.account_id}:{self.version}", clock.fill_session(), clock.now,
-                accepted_in_session=clock.open_day() is not None, est=est,
+                accepted_in_session=clock.open_day() is not None, hold=hold,
                 fault=state.faults.order_fault(req.symbol), ready_at=wall + self.fill_delay,
             )
             return wire.order_json(order)
@@ -171,17 +193,22 @@ class PaperBroker:
     def get_order_by_client_id(self, cid: str) -> dict:
         return wire.order_json(self._state.book.by_client_id(cid))
 
-    @locked
-    def cancel_order(self, order_id: str) -> None:
-        book = self._state.book
-        book.cancel(book.by_id(order_id), self._state.clock.now)
-        self.version += 1
+    def cancel_order(self, order_id: str, wall: float | None = None) -> None:
+        """DELETE /v2/orders/{id}: the order is `pending_cancel` until `cancel_delay` wall
+        seconds have passed (or the clock moves); it can still fill until then."""
+        wall = time.monotonic() if wall is None else wall
+        with self._lock:
+            book = self._state.book
+            book.cancel(book.by_id(order_id), self._state.clock.now, wall + self.cancel_delay)
+            self.version += 1
 
-    @locked
-    def cancel_all(self) -> list[dict]:
-        canceled = self._state.book.cancel_open(self._state.clock.now)
-        self.version += 1
-        return [{"id": o.id, "status": 200, "body": wire.order_json(o)} for o in canceled]
+    def cancel_all(self, wall: float | None = None) -> list[dict]:
+        wall = time.monotonic() if wall is None else wall
+        with self._lock:
+            pending = self._state.book.cancel_open(self._state.clock.now,
+                                                   wall + self.cancel_delay)
+            self.version += 1
+            return [{"id": o.id, "status": 200, "body": wire.order_json(o)} for o in pending]
 
     # ---- account and positions -----------------------------------------------------------
     @locked
@@ -193,7 +220,22 @@ class PaperBroker:
     def account(self) -> dict:
         clock = self._state.clock
         return wire.account_json(self._state.book.account(
-            self.account_id, clock.mark_day(), self.initial_cash, clock.started))
+            self.account_id, clock.mark_day(), self.initial_cash, clock.started,
+            self._state.account, self._margin()))
+
+    @locked
+    def set_account(self, **fields: object) -> dict:
+        """Set the account's standing (`account.AccountFlags`: status, trading_blocked,
+        account_blocked, trade_suspended_by_user, pattern_day_trader); 422 naming a field that
+        does not exist or has the wrong type. The account as GET /v2/account shows it."""
+        self._state.account = self._state.account.updated(fields)
+        self.version += 1
+        return self.account()
+
+    def _margin(self, exclude: Order | None = None) -> Margin:
+        """The account's buying power now, net of what the open buys but `exclude` hold."""
+        return book_margin(self._state.book, self._state.clock.mark_day(), self.initial_cash,
+                           self._state.account, exclude)
 
     def _position_json(self, symbol: str) -> dict:
         clock = self._state.clock
@@ -205,41 +247,52 @@ class PaperBroker:
         return [self._position_json(s) for s in sorted(self._state.book.positions)]
 
     @locked
-    def get_position(self, symbol: str) -> dict:
-        if symbol.upper() not in self._state.book.positions:
-            raise errors.not_found("position")
-        return self._position_json(symbol.upper())
+    def get_position(self, symbol_or_id: str) -> dict:
+        symbol = self.catalog.symbol_of(symbol_or_id)
+        if symbol not in self._state.book.positions:
+            raise errors.POSITION_NOT_FOUND()
+        return self._position_json(symbol)
 
     @locked
-    def close_position(self, symbol: str, wall: float | None = None) -> dict:
-        """DELETE /v2/positions/{symbol}: a market sell of what is available."""
-        return self.submit_order(validation.closing_sell(symbol, self._state.book), wall)
+    def close_position(self, symbol_or_id: str, qty: str | None = None,
+                       percentage: str | None = None, wall: float | None = None) -> dict:
+        """DELETE /v2/positions/{symbol_or_asset_id}[?qty=|percentage=]: a market sell."""
+        body = validation.closing_sell(self.catalog.symbol_of(symbol_or_id), self._state.book,
+                                       qty, percentage)
+        return self.submit_order(body, wall)
 
     @locked
     def close_all_positions(self, wall: float | None = None) -> list[dict]:
         out = []
         for symbol in sorted(self._state.book.positions):
             try:
-                order = self.close_position(symbol, wall)
+                order = self.close_position(symbol, wall=wall)
                 out.append({"symbol": symbol, "status": 200, "body": order})
             except errors.BrokerError as exc:
                 out.append({"symbol": symbol, "status": exc.status, "body": exc.body()})
         return out
 
-    # ---- assets and bars -----------------------------------------------------------------
-    def asset(self, symbol: str) -> dict:
-        symbol = symbol.upper()
-        if not self.prices.knows(symbol):
-            raise errors.not_found(f"asset {symbol}")
-        return wire.asset_json(symbol)
+    # ---- reconciliation: activities and portfolio history (`history`) --------------------
+    @locked
+    def activities(self, query: history.ActivityQuery) -> list[dict]:
+        return history.fill_activities(self._state.book.orders, self.account_id, query)
 
-    def assets(self) -> list[dict]:
-        return [self.asset(s) for s in sorted({*self.market.symbols, self.market.benchmark})]
+    @locked
+    def portfolio_history(self, query: history.HistoryQuery) -> dict:
+        clock, book = self._state.clock, self._state.book
+        today = clock.open_day()
+        points = history.equity_points(book.closing_equity, today and today.date(),
+                                       book.equity(clock.mark_day()))
+        return history.portfolio_history(points, query, self.initial_cash, ny_date(clock.now))
 
-    def get_bars(self, params: dict[str, str]) -> dict:
+    # ---- bars ----------------------------------------------------------------------------
+    def get_bars(self, params: dict[str, str], symbol: str | None = None) -> dict:
+        """GET /v2/stocks/bars, or GET /v2/stocks/{symbol}/bars when `symbol` is given."""
         with self._lock:
             today = ny_date(self._state.clock.now)
-        return self.bars.query(params, today)
+        if symbol is None:
+            return self.bars.query(params, today)
+        return self.bars.query_symbol(symbol, params, today)
 
     # ---- faults and stats ----------------------------------------------------------------
     @locked
@@ -248,8 +301,8 @@ class PaperBroker:
         self.version += 1
 
     @locked
-    def http_faults(self, method: str, path: str) -> list[FaultRule]:
-        fired = self._state.faults.http_faults(method, path)
+    def http_faults(self, method: str, path: str, query: str = "") -> list[FaultRule]:
+        fired = self._state.faults.http_faults(method, path, query)
         if fired:
             self.version += 1
         return fired

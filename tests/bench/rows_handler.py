@@ -83,7 +83,9 @@ def rows() -> list[Row]:
     at = datetime.combine(day, datetime.min.time().replace(hour=9, minute=35),
                           ZoneInfo("America/New_York"))
     with (
-        start_broker(market, day, key_id=KEY_ID, secret_key=SECRET_KEY, fill_delay=0.05) as rb,
+        # rate_limit=None: the per-symbol reference sends ~500 data requests in one instant
+        start_broker(market, day, key_id=KEY_ID, secret_key=SECRET_KEY, fill_delay=0.05,
+                     rate_limit=None) as rb,
         DynamoDBLocal() as db,
     ):
         create_journal_table(db.endpoint_url, TABLE)

@@ -122,3 +122,51 @@ def test_cancel_fails_at_the_timeout(world, clean):
     assert world.state()["positions"][sell["symbol"]] == sell["qty"]
     assert world.duplicates() == 0
     assert world.journal()["status"] == "DONE"
+
+
+def test_order_fills_while_its_cancel_is_pending(world, clean):
+    """The largest buy is still open at the fill timeout; the handler cancels it and it fills
+    while `pending_cancel` (Alpaca's cancel is a request): the fill counts like any other, in
+    the journal, the summary, the metrics and the broker's fills, and the morning ends exactly
+    where the clean one did."""
+    buy = largest(clean, "buy")
+    world.faults({"kind": "fill_on_cancel", "match": "POST /v2/orders",
+                  "symbols": [buy["symbol"]]})
+    outcome = run_and_rerun(world, **FAST_TIMEOUT)
+    summary = outcome.summary
+    order = by_symbol(summary, buy["symbol"], "buy")
+    assert (order["status"], order["filled_qty"]) == ("filled", buy["qty"])
+    assert summary["timed_out"] == [order["client_order_id"]]
+    assert summary["filled"] == len(clean["state"]["orders"])
+    assert metrics(outcome.stderr)["OrdersFilled"] == len(clean["state"]["orders"])
+    journal = world.journal()
+    assert journal["status"] == "DONE"
+    assert journal["orders"][order["client_order_id"]]["status"] == "filled"
+    assert journal["summary"]["fills"] == summary["fills"]
+    assert world.state() == clean["state"]
+    broker_fills = sorted((f.symbol, f.side.value, f.qty, f.price)
+                          for f in world.broker.fills if f.date == world.run_date)
+    assert broker_fills == sorted((f["symbol"], f["side"], f["qty"], f["price"])
+                                  for f in summary["fills"])
+    assert (buy["symbol"], "buy", buy["qty"]) in {f[:3] for f in broker_fills}
+
+
+def test_cancel_still_pending_past_the_wait_is_resumed(world_factory, clean):
+    """The never-filling sell's cancel stays pending longer than the handler waits for it: the
+    invocation records it `pending_cancel` and fails before any buy; the retry resumes it from
+    the journal, sees it canceled, sends the buys and ends DONE."""
+    world = world_factory(cancel_delay=8.0)
+    sell = largest(clean, "sell")
+    world.faults({"kind": "never_fill", "match": "POST /v2/orders", "symbols": [sell["symbol"]]})
+    outcomes = world.retry_until_done("lambda-request-1", **FAST_TIMEOUT)
+    assert [o.returncode for o in outcomes] == [1, 0]
+    assert any(line["message"] == "orders not terminal after their cancel"
+               for line in outcomes[0].logs)
+    summary = outcomes[-1].summary
+    assert summary["resumed"] is True
+    assert by_symbol(summary, sell["symbol"], "sell")["status"] == "canceled"
+    assert world.state()["positions"][sell["symbol"]] == sell["qty"]
+    bought = {o["symbol"] for o in summary["fills"] if o["side"] == "buy"}
+    assert bought == {o["symbol"] for o in clean["summary"]["plan"]["buys"]}
+    assert world.duplicates() == 0
+    assert world.journal()["status"] == "DONE"

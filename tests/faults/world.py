@@ -139,6 +139,7 @@ def make_world(
     dynamodb_url: str,
     *,
     fill_delay: float = 0.05,
+    cancel_delay: float = 0.05,
     cash: float = CASH,
     holdings: int = HOLDINGS,
     setup_day: date = SETUP_DAY,
@@ -155,7 +156,7 @@ def make_world(
     `symbols`, by default every fifth symbol of the market."""
     running = start_broker(
         market, setup_day, key_id=key_id, secret_key=secret_key, cash=cash,
-        fill_delay=fill_delay,
+        fill_delay=fill_delay, cancel_delay=cancel_delay,
     )
     symbols = symbols or universe(market)
     closes = market.wide("close")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
+import numpy as np
 import pandas as pd
 import pytest
 from alpaca.common.exceptions import APIError
@@ -166,6 +167,7 @@ def test_duplicate_client_order_id_is_422_also_after_cancel(trading_client, pape
     assert err.value.status_code == 422
     assert err.value.message == "client_order_id must be unique"
     trading_client.cancel_order_by_id(first.id)
+    paper_broker.broker.next_open()  # market time passes: the (asynchronous) cancel lands
     assert trading_client.get_order_by_id(first.id).status == OrderStatus.CANCELED
     with pytest.raises(APIError) as err:
         trading_client.submit_order(order("AAPL", 1, cid="dup"))
@@ -260,7 +262,7 @@ def test_no_usable_open_cancels_a_buy_and_leaves_a_sell(paper_broker_factory, sy
     sell = client.submit_order(order("KO", 1, side="sell"))
     running.broker.next_open()
     assert client.get_order_by_id(buy.id).status == OrderStatus.CANCELED
-    assert client.get_order_by_id(sell.id).status == OrderStatus.ACCEPTED
+    assert client.get_order_by_id(sell.id).status == OrderStatus.NEW  # routed at the open
     running.broker.close()
     assert client.get_order_by_id(sell.id).status == OrderStatus.EXPIRED
     assert [p.symbol for p in client.get_all_positions()] == ["KO"]
@@ -268,17 +270,18 @@ def test_no_usable_open_cancels_a_buy_and_leaves_a_sell(paper_broker_factory, sy
 
 def test_a_buy_costing_more_than_the_cash_at_fill_time_is_rejected(
         paper_broker_factory, synthetic):
-    running = paper_broker_factory(cash=100.0)
+    # Sent after the close, a buy is checked at the last close and its collar; the first day
+    # on which some symbol then opens more than the collar higher makes it cost more than the
+    # whole cash at the fill.
+    opens, closes = (synthetic.wide(f).drop(columns="SPY") for f in ("open", "close"))
+    qty = 100.0 // (closes * np.where(closes < 50, 1.04, 1.025))
+    over = ((qty * opens.shift(-1) > 100.0) & (qty >= 1)).stack()
+    day, symbol = over[over].index[0]
+    running = paper_broker_factory(cash=100.0, start=day.date())
     client = TradingClient(running.broker.key_id, running.broker.secret_key,
                            url_override=running.base_url)
     running.broker.close()
-    # sized on the last close; the next open is higher for some symbol: find one
-    opens, closes = synthetic.wide("open"), synthetic.wide("close")
-    gap = (opens.loc["2023-01-04"] / closes.loc["2023-01-03"]).drop("SPY")
-    symbol = gap[closes.loc["2023-01-03"] < 100].idxmax()
-    qty = int(100 // closes.loc["2023-01-03", symbol])
-    assert qty * opens.loc["2023-01-04", symbol] > 100
-    sent = client.submit_order(order(symbol, qty))
+    sent = client.submit_order(order(symbol, int(qty.loc[day, symbol])))
     running.broker.next_open()
     assert client.get_order_by_id(sent.id).status == OrderStatus.REJECTED
     assert float(client.get_account().cash) == 100.0

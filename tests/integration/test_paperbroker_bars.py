@@ -1,15 +1,18 @@
-"""Market data through the real alpaca-py StockHistoricalDataClient: Alpaca's shape and
-stamping, pagination, no look-ahead, dirty bars left out, and the real data set served."""
+"""Market data through the real alpaca-py StockHistoricalDataClient (and raw HTTP where alpaca-py
+cannot say it): Alpaca's shape and stamping, bare dates covering their day, the single-symbol
+route, pagination, no look-ahead, dirty bars left out, and the real data set served. Requests
+name feed=sip, the consolidated bars that equal the data (the iex feed: test_paperbroker_feed)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
 import requests
 from alpaca.common.exceptions import APIError
-from alpaca.data.enums import Adjustment
+from alpaca.data.enums import Adjustment, DataFeed
 from alpaca.data.historical import StockHistoricalDataClient
 from alpaca.data.requests import StockBarsRequest
 from alpaca.data.timeframe import TimeFrame
@@ -18,8 +21,22 @@ from infra.market import Market
 
 
 def bars_request(symbols, start, end=None, **kw) -> StockBarsRequest:
+    kw.setdefault("feed", DataFeed.SIP)  # Alpaca's default for the free plan is iex
     return StockBarsRequest(symbol_or_symbols=symbols, timeframe=TimeFrame.Day, start=start,
                             end=end, adjustment=Adjustment.SPLIT, **kw)
+
+
+def raw_bars(running, path: str = "/v2/stocks/bars", **params):
+    """GET `path` with the broker's keys and split-adjusted sip daily bars plus `params`."""
+    query = {"timeframe": "1Day", "adjustment": "split", "feed": "sip", **params}
+    return requests.get(f"{running.base_url}{path}", params=query, timeout=5, headers={
+        "APCA-API-KEY-ID": running.broker.key_id,
+        "APCA-API-SECRET-KEY": running.broker.secret_key})
+
+
+def days(bars) -> list[str]:
+    return [pd.Timestamp(b["t"]).tz_convert("America/New_York").date().isoformat()
+            for b in bars]
 
 
 def test_bars_match_the_market_stamped_at_midnight_new_york(data_client, synthetic):
@@ -123,17 +140,78 @@ def test_dirty_bars_keep_their_real_close_and_missing_closes_become_gaps(
     assert stand_in.open == stand_in.high == stand_in.low == real_close
 
 
-def test_wrong_keys_on_the_data_api(paper_broker):
+def test_wrong_keys_on_the_data_api_are_403_forbidden(paper_broker):
+    """The data API answers wrong or missing keys 403 {"message": "forbidden."}, not the
+    trading API's 401 (Alpaca's Market Data FAQ, "Why am I getting HTTP 403 (Forbidden)?")."""
     client = StockHistoricalDataClient("nope", "nope", url_override=paper_broker.base_url)
     with pytest.raises(APIError) as err:
         client.get_stock_bars(bars_request("AAPL", datetime(2022, 12, 1)))
-    assert err.value.status_code == 401
+    assert err.value.status_code == 403
+    assert err.value.message == "forbidden."
+    bare = requests.get(f"{paper_broker.base_url}/v2/stocks/AAPL/bars",
+                        params={"timeframe": "1Day"}, timeout=5)
+    assert bare.status_code == 403 and bare.json() == {"message": "forbidden."}
+
+
+def test_a_bare_date_covers_its_whole_day(paper_broker):
+    """end=2022-12-15 includes that day's bar (stamped 05:00Z, after the date's midnight) and
+    start=end=2022-12-15 answers exactly it, as Alpaca's own client documents with
+    get_bars("AAPL", TimeFrame.Hour, "2021-06-08", "2021-06-08")."""
+    one = raw_bars(paper_broker, symbols="AAPL", start="2022-12-15", end="2022-12-15").json()
+    assert days(one["bars"]["AAPL"]) == ["2022-12-15"]
+    upto = raw_bars(paper_broker, symbols="AAPL", start="2022-12-12", end="2022-12-15").json()
+    assert days(upto["bars"]["AAPL"]) == ["2022-12-12", "2022-12-13", "2022-12-14",
+                                          "2022-12-15"]
+    single = raw_bars(paper_broker, "/v2/stocks/AAPL/bars", start="2022-12-15",
+                      end="2022-12-16").json()
+    assert days(single["bars"]) == ["2022-12-15", "2022-12-16"]
+    # an instant is an instant: the day's midnight UTC comes before its bar's 05:00Z stamp
+    instant = raw_bars(paper_broker, symbols="AAPL", start="2022-12-12",
+                       end="2022-12-15T00:00:00Z").json()
+    assert days(instant["bars"]["AAPL"])[-1] == "2022-12-14"
+
+
+def test_alpaca_py_sends_dates_as_utc_midnight_instants(data_client):
+    """alpaca-py turns a `date` into that day's 00:00 UTC (RFC 3339) before it is sent, so
+    through alpaca-py start=end=date is an empty instant range, on Alpaca as here; the
+    handler asks for New York days (00:00 to 23:59:59), which hold the bars."""
+    same = data_client.get_stock_bars(bars_request("AAPL", date(2022, 12, 15), date(2022, 12, 15)))
+    assert same.data.get("AAPL", []) == []
+    next_day = data_client.get_stock_bars(bars_request("AAPL", date(2022, 12, 15),
+                                                       date(2022, 12, 16)))
+    assert [b.timestamp.date().isoformat() for b in next_day.data["AAPL"]] == ["2022-12-15"]
+    ny = ZoneInfo("America/New_York")
+    day = data_client.get_stock_bars(bars_request(
+        "AAPL", datetime(2022, 12, 15, tzinfo=ny), datetime(2022, 12, 15, 23, 59, 59, tzinfo=ny)))
+    assert [b.timestamp.date().isoformat() for b in day.data["AAPL"]] == ["2022-12-15"]
+
+
+def test_single_symbol_route_pages_like_the_multi_symbol_route(paper_broker_factory):
+    """GET /v2/stocks/{symbol}/bars answers {"bars": [...], "symbol", "next_page_token"}
+    (the reference README; alpaca-trade-api uses it for a plain-string symbol), pages with
+    the same tokens, and answers a symbol with no bars with "bars": null."""
+    running = paper_broker_factory(max_page_size=7)
+    multi = raw_bars(running, symbols="AAPL", start="2022-12-01", limit=7).json()
+    single = raw_bars(running, "/v2/stocks/aapl/bars", start="2022-12-01", limit=7).json()
+    assert set(single) == {"bars", "symbol", "next_page_token"}
+    assert single["symbol"] == "AAPL" and single["bars"] == multi["bars"]["AAPL"]
+    assert single["next_page_token"] == multi["next_page_token"] is not None
+    seen, token = [], None
+    while True:
+        page = raw_bars(running, "/v2/stocks/AAPL/bars", start="2022-12-01", limit=7,
+                        page_token=token).json()
+        seen += page["bars"]
+        token = page["next_page_token"]
+        if token is None:
+            break
+    assert days(seen) == [d.date().isoformat() for d in running.broker.market.sessions
+                          if "2022-12-01" <= d.date().isoformat() < "2023-01-03"]
+    empty = raw_bars(running, "/v2/stocks/NOPE/bars", start="2022-12-01", limit=7).json()
+    assert empty == {"bars": None, "symbol": "NOPE", "next_page_token": None}
 
 
 @pytest.mark.realdata
 def test_real_data_served_on_its_own_sessions(paper_broker_factory, real_market):
-    from datetime import date
-
     running = paper_broker_factory(market=real_market, start=date(2017, 11, 27))
     client = StockHistoricalDataClient(running.broker.key_id, running.broker.secret_key,
                                        url_override=running.base_url)

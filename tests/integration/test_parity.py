@@ -1,6 +1,9 @@
 """Parity: on the same data and window, `make run` (the Lambda handler against the paper broker
 and DynamoDB Local) and `make backtest` write byte-identical equity.csv and trades.csv.
-Real data: the first quarter of 2017 (62 mornings, ~20 s), in process on one loaded `Market`."""
+Real data: the first quarter of 2017 (62 mornings, ~20 s), in process on one loaded `Market`,
+and two windows where the buying-power rule of STRATEGY.md binds (a buy whose cost fits the
+cash but whose hold, qty * open * collar, does not is refused): there the broker's check at
+submission (the handler sends a morning's buys at once) must refuse exactly the backtest's."""
 
 from datetime import date
 
@@ -13,6 +16,7 @@ from backtest.engine import run_backtest
 from infra.localrun import main as localrun_main
 from infra.localrun import run_local
 from infra.market import synthetic_market
+from strategy.fills import Refusal
 from strategy.ledger import equity_csv, trades_csv
 
 SYNTHETIC_DAYS = 15
@@ -50,3 +54,28 @@ def test_real_data_2017_q1_make_run_equals_make_backtest(real_market):
     assert equity_csv(local.equity) == equity_csv(backtest.equity)
     assert trades_csv(local.fills) == trades_csv(backtest.fills)
     assert len(backtest.fills) > days
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+@pytest.mark.parametrize(("start", "end", "cash", "refused"), [
+    # VIAB, 2 at the open 40.03: costs 80.06 of the 80.82 left, holds 83.26.
+    (date(2015, 6, 1), date(2015, 8, 31), 500.0, (date(2015, 8, 21), "VIAB", 2)),
+    # KR (3 at 33.14) holds 103.40 of 204.06; CHK, 14 at 7.06, costs 98.84 but holds 102.79.
+    (date(2017, 1, 3), date(2017, 3, 31), 450.0, (date(2017, 1, 5), "CHK", 14)),
+])
+def test_real_data_where_buying_power_binds_make_run_equals_make_backtest(
+        real_market, start, end, cash, refused):
+    days = len(real_market.window(pd.Timestamp(start), pd.Timestamp(end)))
+    backtest = run_backtest(real_market, start, end, cash)
+    day, symbol, qty = refused
+    assert (day, symbol, qty, Refusal.BUYING_POWER) in [
+        (r.date, r.symbol, r.qty, r.reason) for r in backtest.rejections]
+    # ... although it costs no more than the cash left at the end of that day: the cash-only
+    # rule would have filled it.
+    cost = qty * float(real_market.wide("open").loc[pd.Timestamp(day), symbol])
+    assert cost <= backtest.cash[[e.date for e in backtest.equity].index(day)]
+    local = run_local(real_market, start, days, cash, universe=real_market.symbols)
+    assert [s["status"] for s in local.summaries] == ["done"] * days
+    assert equity_csv(local.equity) == equity_csv(backtest.equity)
+    assert trades_csv(local.fills) == trades_csv(backtest.fills)

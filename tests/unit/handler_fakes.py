@@ -36,7 +36,8 @@ def make_decision(plan: Plan, **inputs: Any) -> Decision:
     defaults: dict[str, Any] = {
         "cash": 500.0, "equity": 500.0, "positions": {}, "prices": {}, "previous_prices": {},
         "benchmark_close": 400.0, "scored": 6, "bars_dropped": 0, "stale_symbols": 0,
-        "symbols_requested": 7, "data_requests": 1, "history_start": date(2024, 1, 2),
+        "symbols_requested": 7, "data_requests": 1, "data_feed": "sip",
+        "data_feed_refused": None, "history_start": date(2024, 1, 2),
         "history_end": date(2024, 3, 5),
     }
     return Decision(plan, DecisionInputs(**{**defaults, **inputs}))
@@ -50,9 +51,17 @@ class FakeBroker:
     cash: float = 500.0
     equity: float = 500.0
     held: dict[str, int] = field(default_factory=dict)
+    account_status: str = "ACTIVE"
+    account_flags: frozenset[str] = frozenset()  # trading_blocked, account_blocked, ...
     fill_price: dict[str, float] = field(default_factory=dict)
     polls_to_fill: int = 1  # get_order calls before an order fills
     never_fill: set[str] = field(default_factory=set)
+    # A cancel is asynchronous (as at Alpaca): a canceled order shows pending_cancel for
+    # `polls_to_cancel` get_order calls (None: forever), then is canceled, or filled if its
+    # symbol is in `fill_on_cancel` (those never fill until a cancel is requested).
+    polls_to_cancel: int | None = 0
+    fill_on_cancel: set[str] = field(default_factory=set)
+    cancel_polls: dict[str, int] = field(default_factory=dict)
     refuse: set[str] = field(default_factory=set)
     orders: dict[str, OrderState] = field(default_factory=dict)  # by order id
     polls: dict[str, int] = field(default_factory=dict)
@@ -65,7 +74,9 @@ class FakeBroker:
         return [d for d in self.calendar if start <= d <= end]
 
     def account(self) -> Account:
-        return Account("acct-1", self.cash, self.equity)
+        flags = {flag: flag in self.account_flags for flag in
+                 ("trading_blocked", "account_blocked", "trade_suspended_by_user")}
+        return Account("acct-1", self.cash, self.equity, self.account_status, **flags)
 
     def positions(self) -> dict[str, int]:
         return dict(self.held)
@@ -86,13 +97,33 @@ class FakeBroker:
     def get_order(self, order_id: str) -> OrderState:
         order = self.orders[order_id]
         self.polls[order_id] = self.polls.get(order_id, 0) + 1
-        if (not order.terminal and order.symbol not in self.never_fill
+        if order.status == OrderStatus.PENDING_CANCEL:
+            return self._cancel_lands(order)
+        if (not order.terminal and order.symbol not in self.never_fill | self.fill_on_cancel
                 and self.polls[order_id] >= self.polls_to_fill):
-            price = self.fill_price.get(order.symbol, 10.0)
-            order = OrderState(order.order_id, order.client_order_id, order.symbol, order.side,
-                               order.qty, OrderStatus.FILLED, order.qty, price)
-            self.orders[order_id] = order
-            self.events.append(("filled", order.client_order_id))
+            return self._fill(order)
+        return order
+
+    def _fill(self, order: OrderState) -> OrderState:
+        price = self.fill_price.get(order.symbol, 10.0)
+        order = OrderState(order.order_id, order.client_order_id, order.symbol, order.side,
+                           order.qty, OrderStatus.FILLED, order.qty, price)
+        self.orders[order.order_id] = order
+        self.events.append(("filled", order.client_order_id))
+        return order
+
+    def _cancel_lands(self, order: OrderState) -> OrderState:
+        polls = self.cancel_polls[order.order_id] = self.cancel_polls.get(order.order_id, 0) + 1
+        if self.polls_to_cancel is None or polls < self.polls_to_cancel:
+            return order
+        if order.symbol in self.fill_on_cancel:
+            return self._fill(order)
+        return self._replace_status(order, OrderStatus.CANCELED)
+
+    def _replace_status(self, order: OrderState, status: OrderStatus) -> OrderState:
+        order = OrderState(order.order_id, order.client_order_id, order.symbol, order.side,
+                           order.qty, status)
+        self.orders[order.order_id] = order
         return order
 
     def get_order_by_client_id(self, client_order_id: str) -> OrderState | None:
@@ -102,10 +133,15 @@ class FakeBroker:
         )
 
     def cancel_order(self, order_id: str) -> None:
+        """A cancel request; on an order no longer cancelable (Alpaca's 422) nothing happens,
+        as `handler.broker.AlpacaBroker.cancel_order` swallows that 422."""
         order = self.orders[order_id]
-        self.orders[order_id] = OrderState(order.order_id, order.client_order_id, order.symbol,
-                                           order.side, order.qty, OrderStatus.CANCELED)
         self.events.append(("cancel", order.client_order_id))
+        if order.terminal or order.status == OrderStatus.PENDING_CANCEL:
+            return
+        pending = self.polls_to_cancel != 0 or order.symbol in self.fill_on_cancel
+        self._replace_status(order, OrderStatus.PENDING_CANCEL if pending else
+                             OrderStatus.CANCELED)
 
     def submitted(self) -> list[str]:
         return [cid for kind, cid in self.events if kind == "submit"]
@@ -113,14 +149,20 @@ class FakeBroker:
 
 @dataclass
 class FakeBars:
+    """Serves `frame` from `feed`; with `refused` set, as Alpaca does for a plan without SIP:
+    the configured feed was refused with that message and `feed` (iex) answered instead."""
+
     frame: pd.DataFrame
+    feed: str = "sip"
+    refused: str | None = None
     calls: list[tuple[tuple[str, ...], date, date]] = field(default_factory=list)
 
     def daily_bars(self, symbols, start, end) -> BarsResult:
         self.calls.append((tuple(symbols), start, end))
         days = self.frame["date"].dt.date
         served = self.frame[(days >= start) & (days <= end) & self.frame["symbol"].isin(symbols)]
-        return BarsResult(bars=served.reset_index(drop=True), requests=1)
+        return BarsResult(bars=served.reset_index(drop=True), requests=1, feed=self.feed,
+                          refused=self.refused)
 
 
 @dataclass

@@ -14,7 +14,7 @@ import pytest
 from backtest.engine import run_backtest
 from infra.market import Market, MarketDataError
 from strategy import Params
-from strategy.fills import Costs
+from strategy.fills import Costs, buy_hold
 from strategy.ledger import equity_csv
 
 P = Params(ema_span=2, lookback_bars=3, candidate_fraction=0.5, max_positions=1)
@@ -97,17 +97,28 @@ def test_buy_without_usable_open_is_dropped(bad_open):
     assert r.rejections[0].reason == "no usable open"
 
 
-@pytest.mark.parametrize("cash", [100.0, 76.0])  # 76: the buy of B costs exactly all the cash
-def test_buy_over_the_cash_left_is_rejected_and_later_buys_still_fill(cash):
+# 79.04 = 2 * 38 * 1.04: the hold of the buy of B is exactly all the cash.
+@pytest.mark.parametrize("cash", [100.0, buy_hold(2, 38.0)])
+def test_buy_over_the_buying_power_left_is_refused_and_later_buys_still_fill(cash):
     p = Params(ema_span=2, lookback_bars=3, candidate_fraction=1.0, max_positions=5)
-    # A ranks first (deeper fall), last close 50 <= cash 100: qty 2, but it gaps up to 60.
+    # A ranks first (deeper fall), last close 50: qty 2, but it gaps up to 60: it would hold
+    # 2 * 60 * 1.025 = 123 > cash. B: qty 2 at the open 38 holds 79.04 and costs 76.
     a = [(60.0, 60.0), (60.0, 60.0), (50.0, 50.0), (60.0, 55.0)]
     b = [(40.0, 40.0), (40.0, 40.0), (38.0, 38.0), (38.0, 39.0)]
     m = market({"A": a, "B": b, "SPY": SPY[:4]}, days=DAYS[:4])
     r = run_backtest(m, DAYS[3], DAYS[3], cash, p)
-    assert [(x.symbol, x.reason) for x in r.rejections] == [("A", "cash")]
+    assert [(x.symbol, x.reason) for x in r.rejections] == [("A", "insufficient buying power")]
     assert fills_of(r) == [(4, "B", "buy", 2, 38.0)]
     assert r.cash == [cash - 76.0]
+
+
+def test_a_buy_whose_cost_fits_but_whose_hold_does_not_is_refused():
+    p = Params(ema_span=2, lookback_bars=3, candidate_fraction=1.0, max_positions=5)
+    b = [(40.0, 40.0), (40.0, 40.0), (38.0, 38.0), (38.0, 39.0)]
+    m = market({"B": b, "SPY": SPY[:4]}, days=DAYS[:4])
+    r = run_backtest(m, DAYS[3], DAYS[3], 79.0, p)  # costs 76 <= 79 < its hold 79.04
+    assert r.fills == [] and r.cash == [79.0]
+    assert [(x.symbol, x.reason) for x in r.rejections] == [("B", "insufficient buying power")]
 
 
 def test_position_without_a_close_is_valued_at_its_last_known_close():
@@ -144,15 +155,16 @@ def test_slippage_moves_prices_against_the_trader_and_commission_is_paid_per_fil
     assert r.cash[-1] == pytest.approx(expected)
 
 
-def test_commission_counts_against_the_cash_a_buy_needs():
-    p = Params(ema_span=2, lookback_bars=3, candidate_fraction=0.5, position_size=500.0)
-    # qty = floor(500 / 8) = 62 at 8.0 = 496 <= 500, but 496 + 5 > 500.
+def test_commission_counts_against_the_buying_power_a_buy_holds():
+    p = Params(ema_span=2, lookback_bars=3, candidate_fraction=0.5, position_size=480.0)
+    # qty = floor(480 / 8) = 60 at the open 8.0 holds 60 * 8 * 1.04 = 499.2 <= 500, but
+    # 499.2 + a commission of 1 > 500.
     a = list(A)
     a[3] = (8.0, 12.0)
     m = market({"A": a, "B": B, "SPY": SPY})
-    assert fills_of(run_backtest(m, DAYS[3], DAYS[3], 500.0, p)) == [(4, "A", "buy", 62, 8.0)]
-    r = run_backtest(m, DAYS[3], DAYS[3], 500.0, p, Costs(commission=5.0))
-    assert r.fills == [] and r.rejections[0].reason == "cash"
+    assert fills_of(run_backtest(m, DAYS[3], DAYS[3], 500.0, p)) == [(4, "A", "buy", 60, 8.0)]
+    r = run_backtest(m, DAYS[3], DAYS[3], 500.0, p, Costs(commission=1.0))
+    assert r.fills == [] and r.rejections[0].reason == "insufficient buying power"
 
 
 def test_equity_csv_has_one_row_per_session_starting_with_day_one():

@@ -8,10 +8,11 @@ from strategy import Params, load_universe
 PLAIN = {"ALPACA_KEY_ID": "k", "ALPACA_SECRET_KEY": "sekret-value"}
 
 
-def test_defaults_are_paper_iex_enabled_and_the_strategy_defaults():
+def test_defaults_are_paper_sip_enabled_and_the_strategy_defaults():
     cfg = load_config(PLAIN)
     assert not cfg.live
-    assert (cfg.data_feed, cfg.trading_enabled, cfg.client_order_prefix) == ("iex", True, "mr")
+    # sip: the consolidated closes the backtest decides on (yesterday's bars are free on sip)
+    assert (cfg.data_feed, cfg.trading_enabled, cfg.client_order_prefix) == ("sip", True, "mr")
     assert cfg.params == Params()
     assert cfg.universe == load_universe()
     assert (cfg.fill_timeout_seconds, cfg.http_timeout_seconds, cfg.journal_ttl_days) == (
@@ -34,7 +35,7 @@ def test_settings_are_read():
     cfg = load_config({
         **PLAIN,
         "ALPACA_TRADING_URL": "http://127.0.0.1:9/",
-        "DATA_FEED": "SIP",
+        "DATA_FEED": "IEX",
         "TRADING_ENABLED": "false",
         "STRATEGY_EMA_SPAN": "5",
         "STRATEGY_LOOKBACK_BARS": "30",
@@ -45,7 +46,7 @@ def test_settings_are_read():
         "MAX_ORDERS_PER_RUN": "4",
     })
     assert cfg.trading_url == "http://127.0.0.1:9"
-    assert (cfg.data_feed, cfg.trading_enabled) == ("sip", False)
+    assert (cfg.data_feed, cfg.trading_enabled) == ("iex", False)
     assert (cfg.params.ema_span, cfg.params.lookback_bars, cfg.params.max_positions) == (5, 30, 3)
     assert cfg.params.benchmark == "QQQ"
     assert cfg.universe == ("AAPL", "MSFT")

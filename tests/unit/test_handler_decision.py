@@ -1,6 +1,7 @@
 """The pure steps of a morning: bars -> market snapshot -> decision (what the plan was
 decided on, as the journal stores it and the guards read it)."""
 
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -17,7 +18,8 @@ def bars(closes: dict[str, list[float | None]]) -> BarsResult:
     rows = [(pd.Timestamp(day), symbol, price)
             for symbol, prices in closes.items()
             for day, price in zip(SESSIONS, prices, strict=True) if price is not None]
-    return BarsResult(pd.DataFrame(rows, columns=["date", "symbol", "close"]), requests=3)
+    return BarsResult(pd.DataFrame(rows, columns=["date", "symbol", "close"]), requests=3,
+                      feed="iex", refused="subscription does not permit querying recent SIP data")
 
 
 MARKET = {
@@ -37,6 +39,8 @@ def test_the_snapshot_has_the_last_closes_the_one_before_and_how_complete_they_w
     assert snap.benchmark_close == 400.0
     assert list(snap.closes.columns) == ["AAA", "BBB", "CCC", "DDD"]  # the benchmark apart
     assert (snap.stale, snap.requested, snap.dropped, snap.data_requests) == (1, 5, 0, 3)
+    assert snap.data_feed == "iex"  # the fallback feed, and why: never silent
+    assert snap.data_feed_refused == "subscription does not permit querying recent SIP data"
     assert (snap.history_start, snap.history_end) == (SESSIONS[0], SESSIONS[-1])
 
 
@@ -62,6 +66,8 @@ def test_a_decision_is_the_strategys_plan_with_the_inputs_it_was_made_on():
                                       for o in want.buys}
     assert (inputs.benchmark_close, inputs.stale_symbols, inputs.symbols_requested) == (
         400.0, 1, 5)
+    assert (inputs.data_feed, inputs.data_feed_refused) == (
+        "iex", "subscription does not permit querying recent SIP data")
 
 
 def test_decision_inputs_read_back_from_their_json():
@@ -69,6 +75,9 @@ def test_decision_inputs_read_back_from_their_json():
         cash=131.22999999999996, equity=0.1 + 0.2, positions={"AAA": 3},
         prices={"AAA": 61.2345678}, previous_prices={}, benchmark_close=None, scored=4,
         bars_dropped=2, stale_symbols=1, symbols_requested=5, data_requests=1,
+        data_feed="iex", data_feed_refused="subscription does not permit querying recent SIP data",
         history_start=date(2024, 1, 2), history_end=date(2024, 1, 17),
     )
     assert DecisionInputs.from_dict(inputs.to_dict()) == inputs  # exact, float noise included
+    on_sip = replace(inputs, data_feed="sip", data_feed_refused=None)
+    assert DecisionInputs.from_dict(on_sip.to_dict()) == on_sip

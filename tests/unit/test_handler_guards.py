@@ -60,10 +60,11 @@ def test_buys_beyond_cash_are_refused_by_the_broker_not_counted_as_exposure():
 
 
 def test_a_buy_that_fits_the_cash_up_to_float_noise_counts_as_filled():
-    # 3 x 0.1 is 0.30000000000000004 > 0.3: the fill model's tolerance fills it, so the
-    # exposure estimate must count it (0.3 of equity 0.25 trips the 1.0 limit).
+    # Its hold 3 x 0.1 x 1.04 is 0.31200000000000006 > 0.312: the fill model's tolerance
+    # accepts it, so the exposure estimate must count it (0.3 of equity 0.25 trips the 1.0
+    # limit).
     plan = Plan(buys=(buy("AAA", 3),))
-    problems = check(plan, {"AAA": 0.1}, 0.25, cash=0.3, positions={})
+    problems = check(plan, {"AAA": 0.1}, 0.25, cash=0.312, positions={})
     assert problems == ["gross exposure 1.20 of equity exceeds MAX_GROSS_EXPOSURE=1"]
 
 

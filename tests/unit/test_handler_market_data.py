@@ -1,11 +1,13 @@
-"""Bar cleaning: completed sessions only, bad bars dropped and counted, stale symbols visible."""
+"""Bar cleaning: completed sessions only, bad bars dropped and counted, stale symbols visible;
+which refusals of the configured feed fall back to iex."""
 
 import math
 from datetime import date
 
 import pandas as pd
+import pytest
 
-from handler.market_data import bars_frame, closes_frame
+from handler.market_data import bars_frame, closes_frame, subscription_refusal
 
 SESSIONS = [date(2024, 3, 4), date(2024, 3, 5), date(2024, 3, 6)]
 
@@ -49,3 +51,17 @@ def test_alpaca_bar_stamps_are_new_york_midnight():
     assert frame["symbol"].tolist() == ["AAA", "AAA", "BBB"]
     assert frame["close"].tolist()[:2] == [10.5, 11.0]
     assert math.isnan(frame["close"].iloc[2])
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "falls_back"),
+    [
+        (403, "subscription does not permit querying recent SIP data", True),
+        (403, "Subscription does not permit querying SIP data", True),
+        (403, "forbidden", False),  # a key problem: the run must fail and say so
+        (401, "subscription does not permit querying recent SIP data", False),
+        (422, "invalid feed", False),
+    ],
+)
+def test_only_alpacas_subscription_refusal_falls_back(status, message, falls_back):
+    assert subscription_refusal(status, message) == (message if falls_back else None)

@@ -201,3 +201,48 @@ def test_trading_without_a_journal_table_is_a_configuration_error():
     with pytest.raises(ConfigError, match="JOURNAL_TABLE"):
         run_morning(scheduled(), services, "req-1", FakeLog())
     assert not broker.events
+
+
+@pytest.mark.parametrize(
+    ("account", "named"),
+    [
+        ({"account_status": "ACCOUNT_UPDATED"}, "status ACCOUNT_UPDATED"),
+        ({"account_flags": frozenset({"trading_blocked"})}, "trading_blocked"),
+        ({"account_flags": frozenset({"account_blocked"})}, "account_blocked"),
+        ({"account_flags": frozenset({"trade_suspended_by_user"})}, "trade_suspended_by_user"),
+    ],
+)
+def test_an_account_that_may_not_trade_is_skipped_before_the_claim(account, named):
+    services, broker, bars, journal = world(**account)
+    log = FakeLog()
+    summary = run_morning(scheduled(), services, "req-1", log)
+    assert (summary["status"], summary["code"]) == ("skipped", "account_blocked")
+    assert named in summary["reason"]
+    assert [(lvl, x) for lvl, m, x in log.lines if m == "account blocked"] == [
+        ("error", {"blocks": [named]})
+    ]
+    assert not journal.writes and not bars.calls and not broker.events
+
+
+def test_a_refused_sip_feed_decides_on_iex_and_says_so_everywhere():
+    services, broker, bars, journal = world()
+    refused = "subscription does not permit querying recent SIP data"
+    bars.feed, bars.refused = "iex", refused
+    log = FakeLog()
+    summary = run_morning(scheduled(), services, "req-1", log)
+    assert summary["status"] == "done" and broker.submitted()
+    assert (summary["data_feed"], summary["data_feed_refused"]) == ("iex", refused)
+    assert [(lvl, x) for lvl, m, x in log.lines if m == "data feed fallback"] == [
+        ("warning", {"configured": "sip", "used": "iex", "refused": refused})
+    ]
+    stored = journal.get(KEY).decision.inputs
+    assert (stored.data_feed, stored.data_feed_refused) == ("iex", refused)
+
+
+def test_the_configured_feed_answering_is_no_news():
+    services, _, _, journal = world()
+    log = FakeLog()
+    summary = run_morning(scheduled(), services, "req-1", log)
+    assert (summary["data_feed"], summary["data_feed_refused"]) == ("sip", None)
+    assert "data feed fallback" not in log.messages()
+    assert journal.get(KEY).decision.inputs.data_feed == "sip"

@@ -35,9 +35,9 @@ def test_a_done_summary_has_money_to_the_cent_and_prices_exact():
     assert list(summary) == [
         "status", "run_date", "account_id", "resumed", "plan", "cash_before", "equity_before",
         "positions_before", "prices", "previous_prices", "benchmark_close", "scored",
-        "bars_dropped", "stale_symbols", "symbols_requested", "data_requests", "history_start",
-        "history_end", "orders", "submitted", "filled", "rejected", "timed_out",
-        "fill_wait_seconds", "fills", "cash", "equity", "run_seconds",
+        "bars_dropped", "stale_symbols", "symbols_requested", "data_requests", "data_feed",
+        "data_feed_refused", "history_start", "history_end", "orders", "submitted", "filled",
+        "rejected", "timed_out", "fill_wait_seconds", "fills", "cash", "equity", "run_seconds",
     ]
     assert (summary["cash"], summary["equity"]) == (131.23, 612.0)
     assert (summary["cash_before"], summary["equity_before"]) == (500.0, 612.34)
@@ -46,6 +46,7 @@ def test_a_done_summary_has_money_to_the_cent_and_prices_exact():
     assert summary["orders"][1] == {**REFUSED.to_dict(), "reason": "insufficient buying power"}
     assert (summary["submitted"], summary["filled"], summary["rejected"]) == (1, 1, 1)
     assert summary["fill_wait_seconds"] == 0.15
+    assert (summary["data_feed"], summary["data_feed_refused"]) == ("sip", None)
 
 
 @pytest.mark.parametrize("status", [RunStatus.DRY_RUN, RunStatus.DISABLED])
@@ -106,18 +107,42 @@ def test_a_traded_morning_reports_orders_equity_and_completion(emitted):
          {"RunCompleted": 1, "OrdersSubmitted": 0}),
         (RunOutcome(RunStatus.SKIPPED, DAY, skip=Skip(SkipCode.MARKET_CLOSED, "late")),
          {"OrdersSubmitted": 0}),
+        (RunOutcome(RunStatus.SKIPPED, DAY,
+                    skip=Skip(SkipCode.ACCOUNT_BLOCKED, "the account may not trade")),
+         {"AccountBlocked": 1, "OrdersSubmitted": 0}),
         (RunOutcome(RunStatus.GUARD_BLOCKED, DAY, decision=DECISION, violations=(BLOCK,),
                     run_seconds=0.5),
-         {"OrdersSubmitted": 0, "BarsDropped": 0, "RunSeconds": 0.5}),
+         {"GuardBlocked": 1, "OrdersSubmitted": 0, "BarsDropped": 0, "RunSeconds": 0.5}),
         (RunOutcome(RunStatus.DRY_RUN, DAY, decision=DECISION, run_seconds=0.5),
+         {"OrdersSubmitted": 0, "BarsDropped": 0, "RunSeconds": 0.5}),
+        (RunOutcome(RunStatus.DISABLED, DAY, decision=DECISION, violations=(BLOCK,),
+                    run_seconds=0.5),
          {"OrdersSubmitted": 0, "BarsDropped": 0, "RunSeconds": 0.5}),
         (RunOutcome(RunStatus.ALREADY_DONE, DAY, stored_summary={"status": "done"}),
          {"OrdersSubmitted": 0}),
         (RunOutcome(RunStatus.IN_PROGRESS, DAY, journal_key="k"), {"OrdersSubmitted": 0}),
         (RunOutcome(RunStatus.REJECTED_EVENT, error="bad"), {"OrdersSubmitted": 0}),
     ],
-    ids=["holiday", "closed", "blocked", "dry_run", "already_done", "in_progress", "rejected"],
+    ids=["holiday", "closed", "account_blocked", "guard_blocked", "dry_run", "disabled",
+         "already_done", "in_progress", "rejected"],
 )
 def test_only_a_traded_morning_or_a_day_off_completes_the_run(emitted, outcome, want):
     app._emit_metrics(outcome)
     assert emitted == want
+
+
+def test_a_morning_on_the_fallback_feed_counts_it(emitted):
+    refused = "subscription does not permit querying recent SIP data"
+    fallback = make_decision(PLAN, data_feed="iex", data_feed_refused=refused)
+    app._emit_metrics(RunOutcome(RunStatus.DRY_RUN, DAY, decision=fallback, run_seconds=0.5))
+    assert emitted["DataFeedFallback"] == 1
+    summary = to_summary(RunOutcome(RunStatus.DRY_RUN, DAY, decision=fallback))
+    assert (summary["data_feed"], summary["data_feed_refused"]) == ("iex", refused)
+
+
+def test_an_account_that_may_not_trade_is_a_short_skip():
+    skip = Skip(SkipCode.ACCOUNT_BLOCKED, "the account may not trade: trading_blocked")
+    assert to_summary(RunOutcome(RunStatus.SKIPPED, DAY, skip=skip)) == {
+        "status": "skipped", "run_date": "2024-03-06", "code": "account_blocked",
+        "reason": "the account may not trade: trading_blocked",
+    }

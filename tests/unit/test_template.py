@@ -219,6 +219,12 @@ def test_template_defaults_load_as_a_paper_configuration(template, resources):
     assert len(config.universe) > 400
 
 
+def test_data_feed_defaults_to_consolidated_closes(template):
+    feed = template["Parameters"]["DataFeed"]
+    assert (feed["Default"], feed["AllowedValues"]) == ("sip", ["sip", "iex"])
+    assert "paid" not in feed["Description"]  # the free plan has yesterday's SIP bars
+
+
 def test_live_needs_two_parameters(template):
     params = template["Parameters"]
     assert params["TradingMode"]["Default"] == "paper"
@@ -316,9 +322,19 @@ def test_star_resources_only_where_nothing_can_be_named(resources):
 # ------------------------------------------------------------------ operations
 
 
+# The handler's metric behind each alarm on a morning that needs a look (handler/app.py).
+_MORNING_ALARMS = {
+    "OrdersRejectedAlarm": "OrdersRejected",
+    "AccountBlockedAlarm": "AccountBlocked",
+    "GuardBlockedAlarm": "GuardBlocked",
+    "DataFeedFallbackAlarm": "DataFeedFallback",
+}
+
+
 def test_alarms_on_errors_dead_letters_and_missed_runs_notify_the_topic(template, resources):
     alarms = _of_type(resources, "AWS::CloudWatch::Alarm")
-    assert set(alarms) == {"FunctionErrorsAlarm", "DeadLetterAlarm", "MissedRunAlarm"}
+    assert set(alarms) == {"FunctionErrorsAlarm", "DeadLetterAlarm", "MissedRunAlarm",
+                           *_MORNING_ALARMS}
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [{"Ref": "AlertTopic"}]
         assert alarm["Threshold"] == 1
@@ -336,6 +352,21 @@ def test_alarms_on_errors_dead_letters_and_missed_runs_notify_the_topic(template
     topic = _props(resources, "AlertTopic")
     assert topic["Subscription"] == [{"Protocol": "email", "Endpoint": {"Ref": "AlertEmail"}}]
     assert "Default" not in template["Parameters"]["AlertEmail"]
+
+
+@pytest.mark.parametrize(("alarm", "metric"), sorted(_MORNING_ALARMS.items()))
+def test_a_morning_that_needs_a_look_has_its_own_alarm_on_the_handlers_metric(
+    resources, alarm, metric
+):
+    props = _of_type(resources, "AWS::CloudWatch::Alarm")[alarm]
+    assert (props["Namespace"], props["MetricName"]) == ("AlpacaMeanRev", metric)
+    assert props["Dimensions"] == [{"Name": "service", "Value": "alpaca-meanrev"}]
+    # any count in the period fires; a morning without it sends nothing: not breaching
+    assert (props["Statistic"], props["Threshold"]) == ("Sum", 1)
+    assert props["TreatMissingData"] == "notBreaching"
+    assert props["AlarmActions"] == [{"Ref": "AlertTopic"}]
+    app = (ROOT / "handler" / "app.py").read_text(encoding="utf-8")
+    assert f'"{metric}", MetricUnit.Count' in app  # the name the handler emits
 
 
 def test_watchdog_runs_at_1030_new_york_on_weekdays(resources):
@@ -425,7 +456,8 @@ def test_dashboard_is_valid_json_with_equity_orders_fills_and_run_seconds(resour
         if w["type"] == "metric"
         for m in w["properties"]["metrics"]
     }
-    assert {"Equity", "OrdersSubmitted", "OrdersFilled", "RunSeconds", "RunCompleted"} <= metrics
+    assert {"Equity", "OrdersSubmitted", "OrdersFilled", "RunSeconds", "RunCompleted",
+            "RunMissed", *_MORNING_ALARMS.values()} <= metrics
 
 
 # ------------------------------------------------------------------ events and sam config

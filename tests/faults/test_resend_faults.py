@@ -1,0 +1,30 @@
+"""A resend answered with the wrong refusal. Alpaca tells a reused client_order_id by its message
+(422 40010001 "client_order_id must be unique"), but it checks other things first: a resend of
+an order that went through can come back 403 "insufficient buying power", the buying power
+being held by that very order. A client that trusts the status records a refusal of an order
+that exists; the handler looks its client order id up before recording any refusal.
+"""
+
+from __future__ import annotations
+
+from tests.faults.test_http_faults import assert_like_clean
+
+
+def test_resend_refused_for_buying_power_is_recognised_as_our_order(world, clean):
+    """The first buy (after three sells) is accepted but its answer is lost and the look-up
+    fails, so the invocation fails; Lambda's retry resends it and is answered 403 instead of
+    422."""
+    world.faults(
+        {"kind": "drop_after", "match": "POST /v2/orders", "count": 1, "skip": 3},
+        {"kind": "status", "match": "GET /v2/orders:by_client_order_id", "status": 500,
+         "count": 1},
+        {"kind": "resend_forbidden", "match": "POST /v2/orders"},
+    )
+    outcomes = world.retry_until_done("lambda-request-1")
+    assert [o.returncode != 0 for o in outcomes] == [True, False]
+    assert_like_clean(world, clean, outcomes)
+    resent = [c for c, n in world.stats()["orders_by_client_order_id"].items() if n == 2]
+    assert len(resent) == 1 and resent[0].endswith("-buy")
+    faults = world.broker.faults()
+    assert faults["fired"][2] == 1  # the resend was answered 403, not 422
+    assert outcomes[-1].summary["rejected"] == 0
