@@ -65,9 +65,11 @@ def run_local(
     on_day: Callable[[dict[str, Any]], None] | None = None,
     fill_delay: float = 0.02,
     invoker: Invoker | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> LocalRun:
     """Run `days` mornings from the first session >= `start`; stop everything it started.
-    `invoker` (default `in_process`) is how each morning's event reaches the function."""
+    `invoker` (default `in_process`) is how each morning's event reaches the function;
+    `settings`: more of the function's environment variables (e.g. a guard's limit)."""
     sessions = market.window(pd.Timestamp(start), None)[:days]
     if sessions.empty:
         raise MarketDataError(
@@ -84,7 +86,7 @@ def run_local(
     ):
         create_journal_table(db.endpoint_url, TABLE)
         env = local_env(broker.base_url, db.endpoint_url, TABLE, benchmark=market.benchmark,
-                        universe=universe, FILL_TIMEOUT_SECONDS="2")
+                        universe=universe, FILL_TIMEOUT_SECONDS="2", **(settings or {}))
         with (invoker or in_process)(env, log, broker) as invoke:
             for k, session in enumerate(sessions):
                 day = session.date()

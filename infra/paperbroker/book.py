@@ -7,7 +7,9 @@ broker has: notional orders (qty = notional / price), partial fills injected as 
 capped at the shares held, positions with cost basis, and Alpaca's buying power (`margin`: open
 buys hold theirs until they fill or are canceled; sells free nothing until they fill). No usable
 open (`strategy.fills.usable_price`): a buy is canceled, a sell stays open (and expires at the
-close). Equity = cash + positions at the last close on or before the mark day.
+close). Equity = cash + positions at the last close on or before the mark day. An order's
+lifecycle is Alpaca's: queued orders are routed at the open, market-on-open ones end with the
+auction, and a cancel is a request (`pending_cancel`) that lands later (`land_cancels`).
 """
 
 from __future__ import annotations

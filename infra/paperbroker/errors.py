@@ -66,6 +66,11 @@ TYPE_UNSUPPORTED = Refusal(
     422, 40010001, "order type {kind!r} not supported: the local broker takes market orders only",
     "the local broker's limit (Alpaca takes limit, stop, stop_limit, trailing_stop too)")
 TIF_INVALID = Refusal(422, 40010001, "invalid time_in_force", "alpacahq/alpaca-py#167")
+TIF_UNSUPPORTED = Refusal(
+    422, 40010001, "time_in_force {tif!r} not supported: the local broker takes day and opg "
+    "orders only",
+    'the local broker\'s limit (Alpaca takes gtc, cls, ioc, fok too: docs/trading-orders.md, '
+    '"Time in Force")')
 EXTENDED_HOURS_MARKET = Refusal(
     422, 40010001, 'only type="limit" is allowed for extended hours orders',
     "Petersoj/alpaca-java#77")

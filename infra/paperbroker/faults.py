@@ -23,9 +23,10 @@ A `FaultConfig` is a list of rules. Each rule matches requests by an fnmatch pat
   cancel lands: the race every client of an asynchronous cancel must survive).
 - Resend level (match "POST /v2/orders", optional `symbols`): `resend_forbidden` (a resend of
   an order that went through, i.e. a client_order_id already taken, is answered 403 40310000
-  "insufficient buying power" instead of 422 "client_order_id must be unique": a client that
-  trusts the status instead of looking its client order id up records a refusal of an order
-  that exists).
+  "insufficient buying power" instead of 422 "client_order_id must be unique", whatever the
+  buying power left; Alpaca answers so on its own when the first order still holds it, since it
+  checks buying power before the id: a client that trusts the status instead of looking its
+  client order id up records a refusal of an order that exists).
 
 JSON: {"rules": [{"kind": "status", "match": "POST /v2/orders", "status": 500,
 "probability": 0.3, "count": 2}, {"kind": "partial", "fraction": 0.5, "symbols": ["AAPL"]}]}.

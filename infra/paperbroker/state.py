@@ -162,14 +162,13 @@ class PaperBroker:
             validation.refuse_suspended(state.account)
             validation.refuse_faulted_resend(cid, book, state.faults,
                                              lambda: self._margin().buying_power)
-            req = validation.parse_order(
-                fields, cid, taken=book.client_order_ids, knows=self.prices.knows
-            )
+            req = validation.parse_order(fields, cid, knows=self.prices.knows)
             validation.refuse_outside_window(req, clock.now)
             est = book.estimate(req.symbol, clock.open_day(), clock.mark_day())
             hold = book.hold(req, est, clock.open_day())
             validation.refuse_unfunded(req, hold, est, self._margin().buying_power,
                                        book.available, state.account)
+            validation.refuse_taken(cid, book.client_order_ids)
             order = book.place(
                 req, f"{self.account_id}:{self.version}", clock.fill_session(), clock.now,
                 accepted_in_session=clock.open_day() is not None, hold=hold,
@@ -281,7 +280,8 @@ class PaperBroker:
     def portfolio_history(self, query: history.HistoryQuery) -> dict:
         clock, book = self._state.clock, self._state.book
         today = clock.open_day()
-        points = history.equity_points(book.closing_equity, today and today.date(),
+        points = history.equity_points(book.closing_equity,
+                                       None if today is None else today.date(),
                                        book.equity(clock.mark_day()))
         return history.portfolio_history(points, query, self.initial_cash, ny_date(clock.now))
 

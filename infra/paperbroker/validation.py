@@ -25,6 +25,7 @@ from strategy.fills import affordable
 MAX_CLIENT_ORDER_ID = 128
 # Order types Alpaca takes that the local broker does not model (refused by name, not "invalid").
 ALPACA_ORDER_TYPES = ("limit", "stop", "stop_limit", "trailing_stop")
+ALPACA_TIMES_IN_FORCE = ("gtc", "cls", "ioc", "fok")  # Alpaca's, beyond `TimeInForce`
 # New York times: opening-auction (opg) orders are refused from OPG_CUTOFF until OPG_REOPENS.
 OPG_CUTOFF = time(9, 28)
 OPG_REOPENS = time(19, 0)
@@ -41,15 +42,11 @@ def identify(body: object) -> tuple[dict, str]:
     return body, cid
 
 
-def parse_order(
-    body: dict, cid: str, *, taken: Container[str], knows: Callable[[str], bool]
-) -> OrderRequest:
-    """The order `body` asks for. `taken`: client order ids already used; `knows`: whether a
-    symbol is an asset of the market served."""
+def parse_order(body: dict, cid: str, *, knows: Callable[[str], bool]) -> OrderRequest:
+    """The order `body` asks for (`knows`: whether a symbol is an asset of the market served).
+    Whether `cid` is taken is checked last (`refuse_taken`)."""
     if len(cid) > MAX_CLIENT_ORDER_ID:
         raise errors.CLIENT_ORDER_ID_TOO_LONG()
-    if cid in taken:
-        raise errors.CLIENT_ORDER_ID_TAKEN()
     symbol = str(body.get("symbol") or "").upper()
     if not symbol:
         raise errors.SYMBOL_REQUIRED()
@@ -80,10 +77,8 @@ def _time_in_force(value: object) -> TimeInForce:
     """The times in force modelled (`TimeInForce`); Alpaca's others (gtc, cls, ioc, fok) are
     refused by name rather than run as something they are not."""
     if value not in tuple(TimeInForce):
-        raise errors.unprocessable(
-            f"time_in_force {value!r} not supported: the local broker takes day and opg "
-            "orders only"
-        )
+        unmodelled = value in ALPACA_TIMES_IN_FORCE
+        raise errors.TIF_UNSUPPORTED(tif=value) if unmodelled else errors.TIF_INVALID()
     return TimeInForce(value)
 
 
@@ -107,11 +102,21 @@ def refuse_suspended(account: AccountFlags) -> None:
         raise errors.TRADE_SUSPENDED_BY_USER()
 
 
+def refuse_taken(cid: str, taken: Container[str]) -> None:
+    """422 "client_order_id must be unique", after every other refusal, as Alpaca's broker
+    orders them (alpacahq/gobroker service/order/order.go, Create: verifyOrder's 403s for buying
+    power and shares come before the insert whose unique index answers it): a resend of an
+    order that went through and still holds the buying power or shares it needs is answered
+    403, not 422."""
+    if cid in taken:
+        raise errors.CLIENT_ORDER_ID_TAKEN()
+
+
 def refuse_faulted_resend(cid: str, book: OrderBook, faults: FaultInjector,
                           buying_power: Callable[[], float]) -> None:
     """The `resend_forbidden` fault: a resend of an order that went through (its client order
-    id taken) is refused 403 for buying power, as Alpaca may when the first order already holds
-    that buying power, instead of 422 "client_order_id must be unique"."""
+    id taken) is refused 403 for buying power whatever the buying power left, as Alpaca answers
+    when the first order still holds it (`refuse_taken`), instead of 422."""
     if cid not in book.client_order_ids:
         return
     first = book.by_client_id(cid)

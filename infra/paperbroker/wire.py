@@ -201,7 +201,7 @@ def position_json(p: PositionFigures) -> dict:
         "symbol": p.symbol,
         "exchange": "",
         "asset_class": "us_equity",
-        "asset_marginable": False,
+        "asset_marginable": True,  # S&P 500 stocks: the margin model (margin.py)
         "avg_entry_price": price(cost / qty),
         "qty": num(qty),
         "qty_available": num(p.available),
@@ -227,7 +227,7 @@ def asset_json(symbol: str) -> dict:
         "name": symbol,
         "status": "active",
         "tradable": True,
-        "marginable": False,
+        "marginable": True,  # S&P 500 stocks: the margin model (margin.py)
         "shortable": False,
         "easy_to_borrow": False,
         "fractionable": True,

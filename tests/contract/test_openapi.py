@@ -58,6 +58,7 @@ def test_every_route_answers_as_alpacas_openapi_files_say(broker):
     bars(client)
     buy_hold_and_close(client)
     after_the_close(client, broker)
+    reconciliation(client, broker)
     refusals(client)
     uncalled = broker_routes() - client.called
     assert not uncalled, f"routes never called by the contract walk: {sorted(uncalled)}"
@@ -114,6 +115,21 @@ def after_the_close(c: CheckedClient, running) -> None:
     c.call("DELETE", "/v2/orders", 207)
     c.call("DELETE", "/v2/positions", 207)
     c.call("GET", "/v2/orders", params={"status": "closed"})
+
+
+def reconciliation(c: CheckedClient, running) -> None:
+    """A session later the fills are activities, paged, and the closes a portfolio history."""
+    sim(running, "next_open")
+    first = c.call("GET", "/v2/account/activities", params={"activity_types": "FILL",
+                                                            "direction": "asc", "page_size": 2})
+    c.call("GET", "/v2/account/activities", params={
+        "activity_types": "FILL", "direction": "asc", "page_size": 2,
+        "page_token": first.json()[-1]["id"]})
+    c.call("GET", "/v2/account/activities/{activity_type}", activity_type="FILL")
+    c.call("GET", "/v2/account/activities/{activity_type}", activity_type="DIV")
+    c.call("GET", "/v2/account/portfolio/history", params={"timeframe": "1D", "period": "1W"})
+    c.call("GET", "/v2/account/portfolio/history", params={
+        "timeframe": "1D", "start": "2023-01-03", "end": "2023-01-04"})
 
 
 def refusals(c: CheckedClient) -> None:

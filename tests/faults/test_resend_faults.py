@@ -1,8 +1,10 @@
-"""A resend answered with the wrong refusal. Alpaca tells a reused client_order_id by its message
-(422 40010001 "client_order_id must be unique"), but it checks other things first: a resend of
-an order that went through can come back 403 "insufficient buying power", the buying power
-being held by that very order. A client that trusts the status records a refusal of an order
-that exists; the handler looks its client order id up before recording any refusal.
+"""A resend answered with another refusal than "already sent". Alpaca tells a reused
+client_order_id by its message (422 40010001 "client_order_id must be unique"), but only after
+its other checks (alpacahq/gobroker service/order/order.go, Create): a resend of an order that
+went through can come back 403 "insufficient buying power", the buying power being held by that
+very order. A client that trusts the status records a refusal of an order that exists; the
+handler looks its client order id up before recording any refusal. The `resend_forbidden` fault
+answers so whatever the buying power left.
 """
 
 from __future__ import annotations

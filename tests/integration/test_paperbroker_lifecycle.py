@@ -10,6 +10,7 @@ import time
 
 import pandas as pd
 import pytest
+import requests
 from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderStatus
@@ -132,6 +133,17 @@ def test_times_in_force_not_modelled_are_refused_by_name(trading_client, tif):
     assert err.value.status_code == 422
     assert repr(tif) in err.value.message
     assert trading_client.get_orders() == []
+
+
+def test_an_unknown_time_in_force_is_alpacas_invalid_time_in_force(paper_broker):
+    b = paper_broker.broker
+    answer = requests.post(
+        f"{paper_broker.base_url}/v2/orders", timeout=5,
+        headers={"APCA-API-KEY-ID": b.key_id, "APCA-API-SECRET-KEY": b.secret_key},
+        json={"symbol": "KO", "qty": "1", "side": "buy", "type": "market",
+              "time_in_force": "someday"})
+    assert answer.status_code == 422
+    assert answer.json() == {"code": 40010001, "message": "invalid time_in_force"}
 
 
 # ---- cancel is asynchronous ------------------------------------------------------------------
