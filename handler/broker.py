@@ -18,7 +18,8 @@ from typing import Any
 import requests
 from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
-from alpaca.trading.enums import OrderSide, TimeInForce
+from alpaca.trading.enums import OrderSide
+from alpaca.trading.enums import TimeInForce as AlpacaTimeInForce
 from alpaca.trading.requests import GetCalendarRequest, MarketOrderRequest
 from aws_lambda_powertools import Tracer
 
@@ -30,6 +31,7 @@ from handler.ports import (
     OrderRejected,
     OrderState,
     OrderStatus,
+    TimeInForce,
 )
 from strategy import Side
 
@@ -55,7 +57,8 @@ class AlpacaBroker:
     @tracer.capture_method(capture_response=False)
     def clock(self) -> MarketClock:
         clock = self._client.get_clock()
-        return MarketClock(timestamp=clock.timestamp, is_open=bool(clock.is_open))
+        return MarketClock(timestamp=clock.timestamp, is_open=bool(clock.is_open),
+                           next_open=clock.next_open)
 
     @tracer.capture_method(capture_response=False)
     def sessions(self, start: date, end: date) -> list[date]:
@@ -86,13 +89,14 @@ class AlpacaBroker:
 
     @tracer.capture_method(capture_response=False)
     def submit_market_order(
-        self, symbol: str, side: Side, qty: int, client_order_id: str
+        self, symbol: str, side: Side, qty: int, client_order_id: str,
+        time_in_force: TimeInForce = TimeInForce.DAY,
     ) -> OrderState:
         request = MarketOrderRequest(
             symbol=symbol,
             qty=qty,
             side=OrderSide(Side(side).value),
-            time_in_force=TimeInForce.DAY,
+            time_in_force=AlpacaTimeInForce(TimeInForce(time_in_force).value),
             client_order_id=client_order_id,
         )
         try:

@@ -9,6 +9,8 @@ query historical SIP data except the last 15 minutes (Alpaca's Market Data FAQ),
 daily bars are allowed; `handler.market_data` falls back to iex for a morning Alpaca refuses it.
 Alpaca keys are either plain variables (a laptop) or the id of a Secrets Manager secret (AWS),
 never both; the secret itself is read by `handler.credentials` when the services are built.
+EXECUTION_MODE defaults to opening_auction (sells as opg before 09:28, `handler.opening`);
+after_open sends them at market once the market is open.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from handler.ports import ExecutionMode
 from strategy import Params, load_universe
 
 _PREFIX = re.compile(r"^[A-Za-z0-9]{1,16}$")
@@ -72,6 +75,7 @@ class Config:
     params: Params
     universe: tuple[str, ...]
     client_order_prefix: str
+    execution_mode: ExecutionMode
     fill_timeout_seconds: float
     http_timeout_seconds: float
     http_retry_attempts: int
@@ -88,6 +92,7 @@ class Config:
             "trading_url": self.trading_url or "alpaca default",
             "data_url": self.data_url or "alpaca default",
             "data_feed": self.data_feed,
+            "execution_mode": self.execution_mode.value,
             "journal_table": self.journal_table,
             "credentials": "secrets manager" if self.secret_id else "environment",
             "params": self.params.to_dict(),
@@ -122,6 +127,8 @@ def load_config(env: Mapping[str, str]) -> Config:
         params=_params(reader),
         universe=universe,
         client_order_prefix=_prefix(reader),
+        execution_mode=ExecutionMode(reader.choice(
+            "EXECUTION_MODE", tuple(ExecutionMode), ExecutionMode.OPENING_AUCTION)),
         fill_timeout_seconds=reader.number("FILL_TIMEOUT_SECONDS", 60.0),
         http_timeout_seconds=reader.number("HTTP_TIMEOUT_SECONDS", 10.0),
         http_retry_attempts=reader.integer("HTTP_RETRY_ATTEMPTS", 2, minimum=0),

@@ -1,4 +1,7 @@
-"""Sending a plan: sells, wait until each is terminal, then buys, wait again (STRATEGY.md rule 8).
+"""Sending a plan: sells, wait for the open and until each sell is terminal, then buys, wait
+again (STRATEGY.md rule 8). How the sells go (opg into the opening auction, or at market after
+the open) and the wait for the open are `handler.opening`'s; each step reached is written to the
+journal as the morning's phase (SELLS_SENT, SELLS_DONE, BUYS_SENT), never twice.
 
 Every order carries a deterministic client_order_id `<prefix>-<run_date>-<symbol>-<side>`, so a
 second attempt at the same morning (a retry, a resume, a duplicate invocation) can never create a
@@ -22,12 +25,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from handler.opening import Opening, SellRoute
 from handler.ports import (
     Broker,
     DuplicateClientOrderId,
+    ExecutionMode,
+    JournalStatus,
     OrderRejected,
     OrderState,
     OrderStatus,
+    TimeInForce,
 )
 from strategy import Order, Plan
 
@@ -54,6 +61,7 @@ class Execution:
     timed_out: list[str] = field(default_factory=list)  # cancel sent at the fill timeout
     submitted: int = 0  # new orders accepted by the broker in this invocation
     waited: float = 0.0  # seconds slept waiting for orders to become terminal
+    route: SellRoute | None = None  # how this invocation sent sells (None: it sent none)
 
     @property
     def fills(self) -> list[OrderState]:
@@ -67,6 +75,9 @@ class Executor:
     record: Callable[[OrderState], None]  # journal write after each state change
     log: Any  # a logging.Logger-like object (Powertools Logger in the Lambda)
     timeout: float
+    opening: Opening
+    reach: Callable[[JournalStatus], None]  # journal write of a phase reached
+    phase: JournalStatus = JournalStatus.PLANNED  # the phase the journal holds
     cancel_wait: float = CANCEL_WAIT_SECONDS
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
@@ -74,15 +85,63 @@ class Executor:
     def run(
         self, plan: Plan, run_date: date, prefix: str, known: Mapping[str, OrderState]
     ) -> Execution:
-        """Send `plan`; `known` is the journal's record of this morning's orders (resume)."""
+        """Send `plan`; `known` is the journal's record of this morning's orders (resume).
+        The fill timeout of the sells counts from the open."""
         result = Execution()
-        for batch in (plan.sells, plan.buys):
-            states = [
-                self._send(order, client_order_id(prefix, run_date, order), known, result)
-                for order in batch
-            ]
-            self._wait(states, result)
+        sells = self._send_sells(plan.sells, run_date, prefix, known, result)
+        self._reach(JournalStatus.SELLS_SENT)
+        self.opening.wait()
+        self._wait(sells, result)
+        self._reach(JournalStatus.SELLS_DONE)
+        buys = [
+            self._send(order, client_order_id(prefix, run_date, order), known, result,
+                       TimeInForce.DAY)
+            for order in plan.buys
+        ]
+        self._reach(JournalStatus.BUYS_SENT)
+        self._wait(buys, result)
         return result
+
+    def _send_sells(
+        self,
+        sells: Sequence[Order],
+        run_date: date,
+        prefix: str,
+        known: Mapping[str, OrderState],
+        result: Execution,
+    ) -> list[OrderState]:
+        """Each sell not sent yet goes `opg` while the route's window before the cut-off
+        lasts, else at market once the market is open (`handler.opening.sell_route`)."""
+        cids = [client_order_id(prefix, run_date, order) for order in sells]
+        if all(cid in known for cid in cids):  # a resumed morning: nothing left to send
+            return [self._send(o, cid, known, result, TimeInForce.DAY)
+                    for o, cid in zip(sells, cids, strict=True)]
+        route = result.route = self.opening.sell_route()
+        closes = self.monotonic() + route.opg_seconds
+        self._log_route(route)
+        states = []
+        for order, cid in zip(sells, cids, strict=True):
+            tif = TimeInForce.OPG
+            if self.monotonic() >= closes:
+                if route.mode == ExecutionMode.OPENING_AUCTION:  # the cut-off came meanwhile
+                    route = result.route = SellRoute(
+                        ExecutionMode.AFTER_OPEN, "the 09:28 cut-off came while sending",
+                        fallback=True)
+                    self._log_route(route)
+                self.opening.wait()
+                tif = TimeInForce.DAY
+            states.append(self._send(order, cid, known, result, tif))
+        return states
+
+    def _log_route(self, route: SellRoute) -> None:
+        """`execution` (the mode) and its reason; a fallback from the opening auction warns."""
+        emit = self.log.warning if route.fallback else self.log.info
+        emit("execution", extra={"execution": route.mode.value, "reason": route.reason})
+
+    def _reach(self, phase: JournalStatus) -> None:
+        if not self.phase.reached(phase):
+            self.reach(phase)
+            self.phase = phase
 
     def _send(
         self,
@@ -90,6 +149,7 @@ class Executor:
         cid: str,
         known: Mapping[str, OrderState],
         result: Execution,
+        tif: TimeInForce,
     ) -> OrderState:
         previous = known.get(cid)
         if previous is not None:
@@ -98,7 +158,8 @@ class Executor:
             if previous.order_id:
                 return self._refresh(previous)
         try:
-            state = self.broker.submit_market_order(order.symbol, order.side, order.qty, cid)
+            state = self.broker.submit_market_order(order.symbol, order.side, order.qty, cid,
+                                                    tif)
             result.submitted += 1
         except (DuplicateClientOrderId, OrderRejected) as refused:
             found = self.broker.get_order_by_client_id(cid)  # ours already, whatever the status
@@ -110,7 +171,8 @@ class Executor:
         self.log.info(
             "order",
             extra={"client_order_id": cid, "symbol": order.symbol, "side": order.side,
-                   "qty": order.qty, "status": state.status, "order_id": state.order_id},
+                   "qty": order.qty, "time_in_force": tif, "status": state.status,
+                   "order_id": state.order_id},
         )
         self.record(state)
         return state

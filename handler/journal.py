@@ -1,7 +1,8 @@
 """The run journal: one DynamoDB item per account and session date, so a morning trades once.
 
 Item (partition key `pk` = "<account_id>#<run_date>"):
-  status CLAIMED | PLANNED | DONE, owner (the invocation's request id), claimed_at,
+  status, the phase the morning reached: CLAIMED -> PLANNED -> SELLS_SENT -> SELLS_DONE ->
+  BUYS_SENT -> DONE (`JournalStatus`), owner (the invocation's request id), claimed_at,
   lease_expires_at, attempts, plan + plan_context (stored before the first order), orders
   (client_order_id -> last known order state), summary (when DONE), expires_at (TTL, epoch s).
 
@@ -181,6 +182,12 @@ class DynamoJournal:
             {":order": order.to_dict()},
             {"#cid": order.client_order_id},
         )
+
+    @tracer.capture_method(capture_response=False)
+    def advance(self, key: str, owner: str, phase: JournalStatus) -> None:
+        """Record that the morning reached `phase` (between PLANNED and DONE)."""
+        self._fenced_update(key, owner, "SET #status = :phase", {":phase": phase},
+                            {"#status": "status"})
 
     @tracer.capture_method(capture_response=False)
     def done(self, key: str, owner: str, outcome: RunOutcome) -> None:

@@ -1,5 +1,6 @@
-"""One morning, end to end, over the ports: calendar -> account -> claim -> bars -> decision ->
-guards -> send -> DONE, ending in one typed `RunOutcome`.
+"""One morning, end to end, over the ports: clock and calendar -> account -> claim -> bars ->
+decision -> guards -> plan stored -> sells (opg before the 09:28 cut-off) -> the open -> sells
+terminal -> buys -> DONE, ending in one typed `RunOutcome` (docs/morning.md, minute by minute).
 
 The imperative shell: it reads the broker, the bars and the journal and writes orders and the
 journal; every decision in between is a pure step (`handler.decision`, `handler.guards`). No
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,8 +24,18 @@ from handler.event import RunRequest
 from handler.execution import Executor
 from handler.guards import violations
 from handler.journal import journal_key
+from handler.opening import MAX_OPEN_WAIT, Opening, RealTimeWaiter, open_in
 from handler.outcome import RunOutcome, RunStatus, Skip, SkipCode, Traded
-from handler.ports import Account, BarSource, Broker, ClaimOutcome, Journal, MarketClock
+from handler.ports import (
+    Account,
+    BarSource,
+    Broker,
+    ClaimOutcome,
+    Journal,
+    JournalStatus,
+    MarketClock,
+    Waiter,
+)
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -35,6 +46,7 @@ class Services:
     broker: Broker
     bars: BarSource
     journal: Journal | None  # None when JOURNAL_TABLE is unset (dry runs only)
+    waiter: Waiter = field(default_factory=RealTimeWaiter)  # time until the open passes
 
 
 def history_sessions(config: Config) -> int:
@@ -89,9 +101,14 @@ def _why_skip(
         if run_date != today:
             return Skip(SkipCode.NOT_TODAY,
                         f"run_date {run_date} is not today ({today}) by the broker")
-        if not clock.is_open:
+        wait = open_in(clock)
+        if wait is None:
             return Skip(SkipCode.MARKET_CLOSED,
-                        f"market is not open at {clock.timestamp.isoformat()}")
+                        f"market is closed at {clock.timestamp.isoformat()} (after the close)")
+        if wait > MAX_OPEN_WAIT:
+            return Skip(SkipCode.TOO_EARLY,
+                        f"the open is {wait} away at {clock.timestamp.isoformat()}, more than "
+                        f"the {MAX_OPEN_WAIT} a morning waits (the schedule fires at 09:20)")
     if not history:
         return Skip(SkipCode.NO_HISTORY,
                     f"no completed session before {run_date} to take bars from")
@@ -141,12 +158,15 @@ def _trade(
         return RunOutcome(RunStatus.ALREADY_DONE, run_date,
                           stored_summary=claim.entry.summary or {})
     if claim.outcome == ClaimOutcome.IN_PROGRESS:
-        log.warning("another invocation holds this morning", extra={"owner": claim.entry.owner})
-        return RunOutcome(RunStatus.IN_PROGRESS, run_date, journal_key=key)
+        log.warning("another invocation holds this morning",
+                    extra={"owner": claim.entry.owner, "phase": claim.entry.status})
+        return RunOutcome(RunStatus.IN_PROGRESS, run_date, journal_key=key,
+                          phase=claim.entry.status)
     decision = claim.entry.decision
-    resumed = decision is not None
+    resumed_from = claim.entry.status if decision is not None else None
     if decision is not None:
-        log.info("resuming stored plan", extra={"plan": decision.plan.to_dict()})
+        log.info("resuming stored plan", extra={"plan": decision.plan.to_dict(),
+                                                "phase": claim.entry.status})
     else:
         decision = _decide(services, history, log)
         found = violations(decision, cfg.guards, cfg.params.benchmark)
@@ -163,6 +183,9 @@ def _trade(
         record=lambda state: journal.record_order(key, owner, state),
         log=log,
         timeout=cfg.fill_timeout_seconds,
+        opening=Opening(broker, services.waiter, cfg.execution_mode),
+        reach=lambda phase: journal.advance(key, owner, phase),
+        phase=resumed_from or JournalStatus.PLANNED,
     )
     execution = executor.run(decision.plan, run_date, cfg.client_order_prefix,
                              claim.entry.orders)
@@ -170,7 +193,7 @@ def _trade(
         RunStatus.DONE,
         run_date,
         decision=decision,
-        traded=Traded(broker.account(), execution, resumed),
+        traded=Traded(broker.account(), execution, resumed_from),
         run_seconds=_since(started),
     )
     journal.done(key, owner, outcome)

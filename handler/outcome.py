@@ -1,10 +1,11 @@
 """How one invocation ended, as one typed value: what the metrics, the log and the journal read,
 and what `handler.summary.to_summary` turns into the Lambda's JSON answer.
 
-Statuses: skipped (not a session / market closed / not today / no history / the account may not
-trade: `skip`), dry_run and disabled (TRADING_ENABLED=false): planned and guarded, nothing sent,
-`violations` = what would have been blocked; guard_blocked (`violations`); in_progress (another
-invocation holds the claim); done (`traded`); already_done (the first run's stored summary);
+Statuses: skipped (not a session / market closed / too early / not today / no history / the
+account may not trade: `skip`), dry_run and disabled (TRADING_ENABLED=false): planned and
+guarded, nothing sent, `violations` = what would have been blocked; guard_blocked
+(`violations`); in_progress (another invocation holds the claim, `phase` it reached); done
+(`traded`); already_done (the first run's stored summary);
 rejected_event (a bad event, `error`; set by `handler.app`). Configuration errors raise instead
 (`handler.config`).
 """
@@ -20,7 +21,7 @@ from typing import Any
 from handler.decision import Decision
 from handler.execution import Execution
 from handler.guards import Violation
-from handler.ports import Account
+from handler.ports import Account, JournalStatus
 
 
 class RunStatus(StrEnum):
@@ -37,7 +38,8 @@ class RunStatus(StrEnum):
 class SkipCode(StrEnum):
     NOT_SESSION = "not_session"  # weekend or holiday: a normal, completed morning
     NOT_TODAY = "not_today"
-    MARKET_CLOSED = "market_closed"
+    MARKET_CLOSED = "market_closed"  # after today's close (a session day's open is waited for)
+    TOO_EARLY = "too_early"  # the open is further away than a morning waits
     NO_HISTORY = "no_history"
     ACCOUNT_BLOCKED = "account_blocked"  # not ACTIVE, or a flag forbids orders: nothing claimed
 
@@ -54,7 +56,12 @@ class Traded:
 
     account: Account
     execution: Execution
-    resumed: bool  # the plan was a stored one (a retry or a takeover), not decided now
+    resumed_from: JournalStatus | None  # the phase a stored plan was resumed from (a retry
+    # or a takeover); None: decided now
+
+    @property
+    def resumed(self) -> bool:
+        return self.resumed_from is not None
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class RunOutcome:
     violations: tuple[Violation, ...] = ()
     traded: Traded | None = None  # done
     journal_key: str | None = None  # in_progress
+    phase: JournalStatus | None = None  # in_progress: the phase the holder reached
     stored_summary: Mapping[str, Any] | None = None  # already_done
     error: str | None = None  # rejected_event
     run_seconds: float | None = None  # runs that read bars

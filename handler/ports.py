@@ -62,8 +62,35 @@ TERMINAL_STATUSES = frozenset(
 
 @dataclass(frozen=True)
 class MarketClock:
+    """The broker's clock (GET /v2/clock). `next_open` tells a morning before today's open from
+    one after the close: both read `is_open` false."""
+
     timestamp: datetime
     is_open: bool
+    next_open: datetime | None = None
+
+
+class TimeInForce(StrEnum):
+    """The two time-in-force values the run sends (docs/trading-orders.md, "Time in Force"):
+    `opg` executes only in the opening auction (accepted before 09:28 or after 19:00 New York,
+    canceled if unfilled after the open); `day` is live for the session."""
+
+    DAY = "day"
+    OPG = "opg"
+
+
+class ExecutionMode(StrEnum):
+    """How a morning's sells reach the market (EXECUTION_MODE, `handler.opening`)."""
+
+    OPENING_AUCTION = "opening_auction"  # opg before the 09:28 cut-off: filled at the open
+    AFTER_OPEN = "after_open"  # day market orders sent once the market is open
+
+
+class Waiter(Protocol):
+    """Time passing until an instant: real time in Lambda; locally the paper broker's
+    simulated clock is moved there instead (infra/sim_clock.py), so no run sleeps for real."""
+
+    def wait_until(self, instant: datetime) -> None: ...
 
 
 ACTIVE = "ACTIVE"  # the one account status that trades (openapi/trading.yaml, AccountStatus)
@@ -167,7 +194,8 @@ class Broker(Protocol):
     def positions(self) -> dict[str, int]: ...
 
     def submit_market_order(
-        self, symbol: str, side: Side, qty: int, client_order_id: str
+        self, symbol: str, side: Side, qty: int, client_order_id: str,
+        time_in_force: TimeInForce = TimeInForce.DAY,
     ) -> OrderState: ...
 
     def get_order(self, order_id: str) -> OrderState: ...
@@ -194,11 +222,22 @@ class BarSource(Protocol):
 
 
 class JournalStatus(StrEnum):
-    """Where a morning's journal item stands (see `handler.journal` for the item layout)."""
+    """The phase a morning reached, in order; stored as the journal item's `status` (see
+    `handler.journal` for the item layout). A resumed morning goes on from it: the orders
+    already in the journal are looked up, never sent again (`handler.execution`)."""
 
     CLAIMED = "CLAIMED"  # held by an invocation, nothing decided yet
     PLANNED = "PLANNED"  # plan stored: from here on the morning only resumes it
+    SELLS_SENT = "SELLS_SENT"  # every sell sent (or refused); the open may still be ahead
+    SELLS_DONE = "SELLS_DONE"  # the market is open and every sell is terminal
+    BUYS_SENT = "BUYS_SENT"  # every buy sent (or refused); their fills are awaited
     DONE = "DONE"  # final: the summary is stored
+
+    def reached(self, phase: JournalStatus) -> bool:
+        """This status is `phase` or a later one (the statuses are the morning's phases, in
+        order)."""
+        order = list(JournalStatus)
+        return order.index(self) >= order.index(phase)
 
 
 class ClaimOutcome(StrEnum):
@@ -230,6 +269,8 @@ class Journal(Protocol):
     def store_plan(self, key: str, owner: str, decision: Decision) -> None: ...
 
     def record_order(self, key: str, owner: str, order: OrderState) -> None: ...
+
+    def advance(self, key: str, owner: str, phase: JournalStatus) -> None: ...
 
     def done(self, key: str, owner: str, outcome: RunOutcome) -> None: ...
 

@@ -28,7 +28,8 @@ def to_summary(outcome: RunOutcome) -> dict[str, Any]:
     if outcome.skip is not None:
         return {**head, "code": outcome.skip.code.value, "reason": outcome.skip.reason}
     if outcome.decision is None:  # in_progress
-        return {**head, "journal_key": outcome.journal_key}
+        phase = outcome.phase.value if outcome.phase else None
+        return {**head, "journal_key": outcome.journal_key, "phase": phase}
     seconds = {"run_seconds": outcome.run_seconds}
     if outcome.traded is not None:
         return {**_traded(head, outcome.decision, outcome.traded), **seconds}
@@ -64,7 +65,10 @@ def _traded(head: dict[str, Any], decision: Decision, traded: Traded) -> dict[st
         **head,
         "account_id": account.account_id,
         "resumed": traded.resumed,
+        "resumed_from": traded.resumed_from.value if traded.resumed_from else None,
         **_decision(decision),
+        "execution": execution.route.mode.value if execution.route else None,
+        "execution_reason": execution.route.reason if execution.route else None,
         "orders": [_order(o, execution) for o in execution.orders],
         "submitted": execution.submitted,
         "filled": len(execution.fills),

@@ -80,7 +80,9 @@ def reference_backtest(
             buys.append((sym, qty))
             slots -= 1
 
-        # Fill model: sells first at the open, then buys in rank order while cash lasts.
+        # Fill model: sells first at the open; then, before any buy fills, each buy in rank order
+        # holds qty * open * collar (1.04 below $50, 1.025 from $50 up; with costs, at least
+        # what it will cost) of the cash left: one that does not fit is dropped; the rest fill.
         for sym in sells:
             open_price = opens[sym].get(t, math.nan)
             if not (math.isfinite(open_price) and open_price > 0):
@@ -89,13 +91,19 @@ def reference_backtest(
             qty = positions.pop(sym)
             cash += qty * price - commission
             fills.append(Fill(t.date(), sym, "sell", qty, price))
+        accepted, held = [], 0.0
         for sym, qty in buys:
             open_price = opens[sym].get(t, math.nan)
             if not (math.isfinite(open_price) and open_price > 0):
                 continue
             price = open_price * (1.0 + slippage_bps / 10_000.0)
-            if qty * price + commission > cash + 1e-9:  # float noise, as the paper broker
+            collar = 1.04 if open_price < 50.0 else 1.025
+            hold = max(qty * open_price * collar, qty * price) + commission
+            if hold > cash - held + 1e-9:  # float noise, as the paper broker
                 continue
+            held += hold
+            accepted.append((sym, qty, price))
+        for sym, qty, price in accepted:
             cash -= qty * price + commission
             positions[sym] = qty
             fills.append(Fill(t.date(), sym, "buy", qty, price))

@@ -263,7 +263,7 @@ class CheckedClient:
         key_id, secret = keys or (self.key_id, self.secret_key)
         response = self.session.request(
             method, self.base_url + route.format(**path), params=params, json=body,
-            headers={"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret})
+            headers={"APCA-API-KEY-ID": key_id, "APCA-API-SECRET-KEY": secret}, timeout=30)
         self.called.add((method, route))
         assert response.status_code == status, (
             f"{method} {response.url}: {response.status_code} {response.text[:300]}")

@@ -10,7 +10,7 @@ import pytest
 from handler.execution import Execution
 from handler.journal import DynamoJournal, JournalConflict
 from handler.outcome import RunOutcome, RunStatus, Traded
-from handler.ports import Account, OrderState
+from handler.ports import Account, JournalStatus, OrderState
 from handler.summary import to_summary
 from infra.dynamodb_local import DynamoDBLocal, client, create_journal_table, find_jar
 from strategy import Order, Plan
@@ -72,8 +72,13 @@ def test_an_abandoned_claim_is_taken_over_and_the_old_owner_fenced_out(endpoint)
     with pytest.raises(JournalConflict):
         j.record_order(KEY, "req-1", order)
     j.record_order(KEY, "req-2", order)
+    with pytest.raises(JournalConflict):
+        j.advance(KEY, "req-1", JournalStatus.SELLS_SENT)
+    j.advance(KEY, "req-2", JournalStatus.SELLS_SENT)
+    assert j.get(KEY).status == "SELLS_SENT"
     outcome = RunOutcome(RunStatus.DONE, date(2023, 1, 3), decision=decision,
-                         traded=Traded(Account("acct-1", 475.0, 499.5), Execution([order]), True))
+                         traded=Traded(Account("acct-1", 475.0, 499.5), Execution([order]),
+                                       JournalStatus.PLANNED))
     j.done(KEY, "req-2", outcome)
     final = j.claim(KEY, "req-3")
     assert final.outcome == "done" and final.entry.orders == {order.client_order_id: order}

@@ -19,6 +19,7 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderStatus
 from alpaca.trading.requests import MarketOrderRequest
 
+from infra.market import Market
 from strategy.fills import buy_hold
 
 DAY = "2023-01-03"  # the brokers' first session: the clock starts at its open
@@ -116,6 +117,26 @@ def test_a_sell_frees_buying_power_only_once_it_has_executed(paper_broker_factor
     running.broker.settle(math.inf)
     assert client.get_order_by_id(sell.id).status == OrderStatus.FILLED
     assert float(client.get_account().buying_power) == money(500.0)
+
+
+def test_a_buy_without_a_usable_open_holds_nothing_and_is_canceled(paper_broker_factory):
+    # A has no open on 2024-01-03 (STRATEGY.md: the buy is dropped and holds no buying power).
+    rows = [("2024-01-02", "A", 20.0, 20.0), ("2024-01-03", "A", math.nan, 21.0),
+            ("2024-01-02", "B", 96.0, 96.0), ("2024-01-03", "B", 96.0, 97.0),
+            ("2024-01-02", "SPY", 400.0, 400.0), ("2024-01-03", "SPY", 401.0, 402.0)]
+    bars = pd.DataFrame(
+        [{"date": pd.Timestamp(d), "symbol": s, "open": o, "high": c, "low": c, "close": c,
+          "volume": 1000.0} for d, s, o, c in rows]).sort_values(["symbol", "date"])
+    running = paper_broker_factory(market=Market(bars=bars.reset_index(drop=True)),
+                                   start=date(2024, 1, 3), cash=100.0, fill_delay=SLOW)
+    client = client_of(running)
+    dropped = client.submit_order(order("A", 5))  # at the last close 20 it would hold 104
+    kept = client.submit_order(order("B", 1))  # holds 96 * 1.025 = 98.40 of the 100
+    assert float(client.get_account().buying_power) == money(100.0 - buy_hold(1, 96.0))
+    running.broker.settle(math.inf)
+    assert client.get_order_by_id(dropped.id).status == OrderStatus.CANCELED
+    assert client.get_order_by_id(kept.id).status == OrderStatus.FILLED
+    assert float(client.get_account().cash) == money(4.0)
 
 
 # ---- the margin multiplier -----------------------------------------------------------------

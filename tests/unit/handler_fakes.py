@@ -1,12 +1,15 @@
 """In-memory stand-ins for the handler's ports (unit tests only; integration tests use the
-local paper broker and DynamoDB Local). Each records what it was asked, in order. Plus
-`make_decision`, a Decision with plausible inputs for tests that need one."""
+local paper broker and DynamoDB Local). Each records what it was asked, in order. The fake
+broker keeps a clock (`now`) that only `FakeWaiter` moves, as the local paper broker's only
+moves on admin calls. Plus `make_decision`, a Decision with plausible inputs for tests that
+need one."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -25,6 +28,7 @@ from handler.ports import (
     OrderRejected,
     OrderState,
     OrderStatus,
+    TimeInForce,
 )
 from handler.summary import to_summary
 from strategy import Plan, Side
@@ -43,11 +47,15 @@ def make_decision(plan: Plan, **inputs: Any) -> Decision:
     return Decision(plan, DecisionInputs(**{**defaults, **inputs}))
 
 
+NEW_YORK = ZoneInfo("America/New_York")
+OPEN, CLOSE, OPG_CUTOFF, OPG_REOPENS = time(9, 30), time(16), time(9, 28), time(19)
+
+
 @dataclass
 class FakeBroker:
     now: datetime
     calendar: list[date]
-    is_open: bool = True
+    is_open: bool | None = None  # None: by `now`, 09:30-16:00 New York on a calendar day
     cash: float = 500.0
     equity: float = 500.0
     held: dict[str, int] = field(default_factory=dict)
@@ -64,11 +72,20 @@ class FakeBroker:
     cancel_polls: dict[str, int] = field(default_factory=dict)
     refuse: set[str] = field(default_factory=set)
     orders: dict[str, OrderState] = field(default_factory=dict)  # by order id
+    time_in_force: dict[str, TimeInForce] = field(default_factory=dict)  # by client order id
     polls: dict[str, int] = field(default_factory=dict)
     events: list[tuple[str, str]] = field(default_factory=list)
 
+    def market_open(self) -> bool:
+        if self.is_open is not None:
+            return self.is_open
+        local = self.now.astimezone(NEW_YORK)
+        return local.date() in self.calendar and OPEN <= local.time() < CLOSE
+
     def clock(self) -> MarketClock:
-        return MarketClock(self.now, self.is_open)
+        opens = sorted(datetime.combine(d, OPEN, NEW_YORK) for d in self.calendar)
+        return MarketClock(self.now, self.market_open(),
+                           next((o for o in opens if o > self.now), None))
 
     def sessions(self, start: date, end: date) -> list[date]:
         return [d for d in self.calendar if start <= d <= end]
@@ -81,24 +98,39 @@ class FakeBroker:
     def positions(self) -> dict[str, int]:
         return dict(self.held)
 
-    def submit_market_order(self, symbol, side, qty, client_order_id) -> OrderState:
+    def submit_market_order(self, symbol, side, qty, client_order_id,
+                            time_in_force=TimeInForce.DAY) -> OrderState:
         if any(o.client_order_id == client_order_id for o in self.orders.values()):
             self.events.append(("duplicate", client_order_id))
             raise DuplicateClientOrderId(client_order_id)
         if symbol in self.refuse:
             self.events.append(("refused", client_order_id))
             raise OrderRejected(f"{client_order_id}: insufficient buying power")
+        if (time_in_force == TimeInForce.OPG
+                and OPG_CUTOFF <= self.now.astimezone(NEW_YORK).time() < OPG_REOPENS):
+            self.events.append(("refused", client_order_id))
+            raise OrderRejected(f"{client_order_id}: opg orders must be submitted after 7:00pm "
+                                "and before 9:28am")
+        status = OrderStatus.NEW if self.market_open() else OrderStatus.ACCEPTED
         order = OrderState(f"id-{len(self.orders)}", client_order_id, symbol, Side(side), qty,
-                           OrderStatus.NEW)
+                           status)
         self.orders[order.order_id] = order
+        self.time_in_force[client_order_id] = TimeInForce(time_in_force)
         self.events.append(("submit", client_order_id))
         return order
 
     def get_order(self, order_id: str) -> OrderState:
+        """Nothing fills before the open; an opg order the auction did not fill (`never_fill`)
+        is canceled at the open, as Alpaca does."""
         order = self.orders[order_id]
+        if not self.market_open():
+            return order
         self.polls[order_id] = self.polls.get(order_id, 0) + 1
         if order.status == OrderStatus.PENDING_CANCEL:
             return self._cancel_lands(order)
+        if (self.time_in_force.get(order.client_order_id) == TimeInForce.OPG
+                and order.symbol in self.never_fill and not order.terminal):
+            return self._replace_status(order, OrderStatus.CANCELED)
         if (not order.terminal and order.symbol not in self.never_fill | self.fill_on_cancel
                 and self.polls[order_id] >= self.polls_to_fill):
             return self._fill(order)
@@ -145,6 +177,18 @@ class FakeBroker:
 
     def submitted(self) -> list[str]:
         return [cid for kind, cid in self.events if kind == "submit"]
+
+
+@dataclass
+class FakeWaiter:
+    """Time passes at once: the broker's clock jumps to the instant waited for."""
+
+    broker: FakeBroker
+    waits: list[datetime] = field(default_factory=list)
+
+    def wait_until(self, instant: datetime) -> None:
+        self.waits.append(instant)
+        self.broker.now = max(self.broker.now, instant)
 
 
 @dataclass
@@ -198,6 +242,10 @@ class FakeJournal:
         entry = self._held(key, owner)
         entry.status, entry.decision = JournalStatus.PLANNED, decision
         self.writes.append(("plan", key))
+
+    def advance(self, key: str, owner: str, phase: JournalStatus) -> None:
+        self._held(key, owner).status = phase
+        self.writes.append(("phase", phase.value))
 
     def record_order(self, key: str, owner: str, order: OrderState) -> None:
         self._held(key, owner).orders[order.client_order_id] = order

@@ -72,7 +72,7 @@ def test_a_refused_buy_frees_nothing_and_holds_nothing():
 
 def test_the_sells_proceeds_count_and_a_buy_without_an_open_holds_nothing():
     # Cash 10 + the sell of 3 S at 30 = 100. N has no open: dropped, holds nothing. Then
-    # M: 1 at 96 holds 99.84 <= 100.
+    # M: 1 at 96 holds 98.40 <= 100.
     plan = Plan(sells=(sell("S", 3),), buys=(buy("N", 5), buy("M", 1)))
     book = fill_plan(plan, {"S": 30.0, "N": None, "M": 96.0}, 10.0, {"S": 3})
     assert book.filled == [(sell("S", 3), 30.0), (buy("M", 1), 96.0)]

@@ -1,14 +1,21 @@
 """Execution against a fake broker: order of sends, duplicates, refusals, the fill timeout and
-the asynchronous cancel after it."""
+the asynchronous cancel after it; the opening auction, the wait for the open and the phases."""
 
 from datetime import UTC, date, datetime
 
 import pytest
 
 from handler.execution import Executor, OrdersUnsettled, client_order_id
-from handler.ports import OrderRejected, OrderState, OrderStatus
+from handler.opening import Opening
+from handler.ports import (
+    ExecutionMode,
+    JournalStatus,
+    OrderRejected,
+    OrderState,
+    OrderStatus,
+)
 from strategy import Order, Plan
-from tests.unit.handler_fakes import FakeBroker, FakeLog
+from tests.unit.handler_fakes import FakeBroker, FakeLog, FakeWaiter
 
 DAY = date(2024, 3, 6)
 PLAN = Plan(
@@ -32,10 +39,15 @@ class Clock:
         return self.now
 
 
-def executor(broker, recorded, timeout=60.0, clock=None, log=None):
+def executor(broker, recorded, timeout=60.0, clock=None, log=None, *, phases=None,
+             phase=JournalStatus.PLANNED, mode=ExecutionMode.OPENING_AUCTION, waiter=None):
+    """An Executor on `broker`; `phases` collects the phases it writes to the journal."""
     clock = clock or Clock()
+    opening = Opening(broker, waiter or FakeWaiter(broker), mode)
     return Executor(broker=broker, record=recorded.append, log=log or FakeLog(),
-                    timeout=timeout, sleep=clock.sleep, monotonic=clock.monotonic)
+                    timeout=timeout, opening=opening,
+                    reach=(phases if phases is not None else []).append, phase=phase,
+                    sleep=clock.sleep, monotonic=clock.monotonic)
 
 
 def make_broker(**kwargs):
@@ -87,10 +99,10 @@ class RefusesResends(FakeBroker):
     """Answers a resend of an order it holds 403 for buying power, as Alpaca may (the first
     order holds that buying power), instead of as a duplicate."""
 
-    def submit_market_order(self, symbol, side, qty, client_order_id):
+    def submit_market_order(self, symbol, side, qty, client_order_id, *args):
         if any(o.client_order_id == client_order_id for o in self.orders.values()):
             raise OrderRejected(f"{client_order_id}: insufficient buying power")
-        return super().submit_market_order(symbol, side, qty, client_order_id)
+        return super().submit_market_order(symbol, side, qty, client_order_id, *args)
 
 
 def test_a_refused_resend_of_an_order_that_went_through_is_looked_up_not_rejected():
@@ -155,3 +167,143 @@ def test_orders_terminal_in_the_journal_are_not_touched_again():
     assert "mr-2024-03-06-AAA-sell" not in broker.submitted()
     assert result.orders[0] == done
     assert result.submitted == 3
+
+
+# ------------------------------------------------------------------ the opening auction
+
+NEW_YORK_OFFSET = 5  # 2024-03-06 is winter time: New York = UTC-5
+OPEN_AT = datetime(2024, 3, 6, 14, 30, tzinfo=UTC)  # 09:30 New York
+
+
+def pre_open(hour=9, minute=20, second=0, **kwargs):
+    """A broker whose clock reads `hour:minute:second` New York on the run date."""
+    now = datetime(2024, 3, 6, hour + NEW_YORK_OFFSET, minute, second, tzinfo=UTC)
+    return FakeBroker(now=now, calendar=[DAY], **kwargs)
+
+
+class RecordingWaiter(FakeWaiter):
+    """Also notes how many orders had been sent when each wait began."""
+
+    def __init__(self, broker):
+        super().__init__(broker)
+        self.sent_before: list[int] = []
+
+    def wait_until(self, instant):
+        self.sent_before.append(len(self.broker.submitted()))
+        super().wait_until(instant)
+
+
+def sent_with(broker) -> dict[str, str]:
+    return {cid.split("-")[4]: tif.value for cid, tif in broker.time_in_force.items()}
+
+
+def test_before_the_cut_off_sells_go_opg_then_the_open_then_buys_as_day_orders():
+    broker, recorded, phases, log = pre_open(), [], [], FakeLog()
+    waiter = RecordingWaiter(broker)
+    result = executor(broker, recorded, log=log, phases=phases, waiter=waiter).run(
+        PLAN, DAY, "mr", {})
+    assert sent_with(broker) == {"AAA": "opg", "BBB": "opg", "CCC": "day", "DDD": "day"}
+    assert waiter.waits == [OPEN_AT] and waiter.sent_before == [2]  # both sells, then the open
+    kinds = [(kind, cid.split("-")[4]) for kind, cid in broker.events]
+    assert kinds.index(("filled", "BBB")) < kinds.index(("submit", "CCC"))
+    assert [o.status for o in result.orders] == ["filled"] * 4
+    assert phases == [JournalStatus.SELLS_SENT, JournalStatus.SELLS_DONE,
+                      JournalStatus.BUYS_SENT]
+    assert (result.route.mode, result.route.fallback) == (ExecutionMode.OPENING_AUCTION, False)
+    assert [(lvl, x) for lvl, m, x in log.lines if m == "execution"] == [
+        ("info", {"execution": "opening_auction", "reason": "before the 09:28 cut-off"})
+    ]
+
+
+@pytest.mark.parametrize(("minute", "second"), [(29, 0), (28, 0), (27, 45)])
+def test_after_the_cut_off_sells_wait_for_the_open_and_go_at_market(minute, second):
+    """09:27:45 is inside the margin kept before the cut-off: an opg could land after it."""
+    broker, recorded, log = pre_open(minute=minute, second=second), [], FakeLog()
+    waiter = RecordingWaiter(broker)
+    result = executor(broker, recorded, log=log, waiter=waiter).run(PLAN, DAY, "mr", {})
+    assert waiter.sent_before[0] == 0 and waiter.waits[0] == OPEN_AT  # the open, then sends
+    assert set(sent_with(broker).values()) == {"day"}
+    assert [o.status for o in result.orders] == ["filled"] * 4
+    assert [(lvl, x) for lvl, m, x in log.lines if m == "execution"] == [
+        ("warning", {"execution": "after_open", "reason": "delivered after the 09:28 cut-off"})
+    ]
+
+
+def test_after_the_open_sells_go_at_market_at_once():
+    broker, recorded, log = make_broker(), [], FakeLog()
+    waiter = RecordingWaiter(broker)
+    executor(broker, recorded, log=log, waiter=waiter).run(PLAN, DAY, "mr", {})
+    assert not waiter.waits and set(sent_with(broker).values()) == {"day"}
+    assert [x["reason"] for _, m, x in log.lines if m == "execution"] == [
+        "delivered after the open"
+    ]
+
+
+def test_the_after_open_mode_waits_for_the_open_even_before_the_cut_off():
+    broker, recorded, log = pre_open(), [], FakeLog()
+    waiter = RecordingWaiter(broker)
+    result = executor(broker, recorded, log=log, waiter=waiter,
+                      mode=ExecutionMode.AFTER_OPEN).run(PLAN, DAY, "mr", {})
+    assert waiter.sent_before[0] == 0 and set(sent_with(broker).values()) == {"day"}
+    assert result.route.fallback is False
+    assert [(lvl, x["reason"]) for lvl, m, x in log.lines if m == "execution"] == [
+        ("info", "EXECUTION_MODE=after_open")
+    ]
+
+
+class SlowSubmits(FakeBroker):
+    """Each submit takes `seconds` of the test's clock (retries of a slow API)."""
+
+    clock_: Clock | None = None
+    seconds: float = 0.0
+
+    def submit_market_order(self, *args, **kwargs):
+        self.clock_.now += self.seconds
+        return super().submit_market_order(*args, **kwargs)
+
+
+def test_the_cut_off_coming_while_sending_moves_the_other_sells_after_the_open():
+    clock, log = Clock(), FakeLog()
+    broker = SlowSubmits(now=datetime(2024, 3, 6, 14, 27, tzinfo=UTC), calendar=[DAY])
+    broker.clock_, broker.seconds = clock, 40.0  # 09:27:00 + 40 s: past the 30 s margin
+    result = executor(broker, [], clock=clock, log=log).run(PLAN, DAY, "mr", {})
+    assert sent_with(broker) == {"AAA": "opg", "BBB": "day", "CCC": "day", "DDD": "day"}
+    assert [o.status for o in result.orders] == ["filled"] * 4
+    assert [(lvl, x["execution"]) for lvl, m, x in log.lines if m == "execution"] == [
+        ("info", "opening_auction"), ("warning", "after_open")
+    ]
+
+
+def test_an_opg_sell_the_auction_does_not_fill_is_canceled_at_the_open_and_buys_go():
+    broker, recorded = pre_open(never_fill={"BBB"}), []
+    result = executor(broker, recorded).run(PLAN, DAY, "mr", {})
+    assert [o.status for o in result.orders] == ["filled", "canceled", "filled", "filled"]
+    assert not result.timed_out  # Alpaca canceled it, not the fill timeout
+    assert ("cancel", "mr-2024-03-06-BBB-sell") not in broker.events
+
+
+def test_a_morning_resumed_after_its_sells_were_sent_waits_for_the_open_and_sends_the_buys():
+    broker, recorded, phases = pre_open(), [], []
+    sent = {}
+    for order in PLAN.sells:
+        cid = client_order_id("mr", DAY, order)
+        sent[cid] = broker.submit_market_order(order.symbol, order.side, order.qty, cid, "opg")
+    result = executor(broker, recorded, phases=phases, phase=JournalStatus.SELLS_SENT).run(
+        PLAN, DAY, "mr", sent)
+    assert broker.submitted() == [*sent, "mr-2024-03-06-CCC-buy", "mr-2024-03-06-DDD-buy"]
+    assert result.route is None and result.submitted == 2
+    assert [o.status for o in result.orders] == ["filled"] * 4
+    assert phases == [JournalStatus.SELLS_DONE, JournalStatus.BUYS_SENT]
+
+
+def test_a_morning_resumed_after_its_buys_were_sent_sends_nothing_and_writes_no_phase():
+    broker, phases = make_broker(), []
+    known = {}
+    for order in PLAN.orders:
+        cid = client_order_id("mr", DAY, order)
+        known[cid] = broker.submit_market_order(order.symbol, order.side, order.qty, cid)
+    submitted = list(broker.submitted())
+    result = executor(broker, [], phases=phases, phase=JournalStatus.BUYS_SENT).run(
+        PLAN, DAY, "mr", known)
+    assert broker.submitted() == submitted and result.submitted == 0
+    assert [o.status for o in result.orders] == ["filled"] * 4 and not phases

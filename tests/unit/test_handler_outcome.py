@@ -9,7 +9,7 @@ from handler import app
 from handler.execution import Execution
 from handler.guards import Violation, ViolationKind
 from handler.outcome import RunOutcome, RunStatus, Skip, SkipCode, Traded
-from handler.ports import Account, OrderState
+from handler.ports import Account, JournalStatus, OrderState
 from handler.summary import to_summary
 from strategy import Order, Plan
 from tests.unit.handler_fakes import make_decision
@@ -25,7 +25,7 @@ EXECUTION = Execution(orders=[FILLED, REFUSED],
                       submitted=1, waited=0.15000000000000002)
 DONE = RunOutcome(RunStatus.DONE, DAY, decision=DECISION,
                   traded=Traded(Account("acct-1", 131.22999999999996, 611.9999999), EXECUTION,
-                                False),
+                                None),
                   run_seconds=1.25)
 BLOCK = Violation(ViolationKind.ORDER_COUNT, "2 orders exceed MAX_ORDERS_PER_RUN=1")
 
@@ -33,12 +33,15 @@ BLOCK = Violation(ViolationKind.ORDER_COUNT, "2 orders exceed MAX_ORDERS_PER_RUN
 def test_a_done_summary_has_money_to_the_cent_and_prices_exact():
     summary = to_summary(DONE)
     assert list(summary) == [
-        "status", "run_date", "account_id", "resumed", "plan", "cash_before", "equity_before",
-        "positions_before", "prices", "previous_prices", "benchmark_close", "scored",
-        "bars_dropped", "stale_symbols", "symbols_requested", "data_requests", "data_feed",
-        "data_feed_refused", "history_start", "history_end", "orders", "submitted", "filled",
-        "rejected", "timed_out", "fill_wait_seconds", "fills", "cash", "equity", "run_seconds",
+        "status", "run_date", "account_id", "resumed", "resumed_from", "plan", "cash_before",
+        "equity_before", "positions_before", "prices", "previous_prices", "benchmark_close",
+        "scored", "bars_dropped", "stale_symbols", "symbols_requested", "data_requests",
+        "data_feed", "data_feed_refused", "history_start", "history_end", "execution",
+        "execution_reason", "orders", "submitted", "filled", "rejected", "timed_out",
+        "fill_wait_seconds", "fills", "cash", "equity", "run_seconds",
     ]
+    assert (summary["resumed"], summary["resumed_from"], summary["execution"]) == (
+        False, None, None)
     assert (summary["cash"], summary["equity"]) == (131.23, 612.0)
     assert (summary["cash_before"], summary["equity_before"]) == (500.0, 612.34)
     assert summary["prices"] == {"AAA": 61.123456, "BBB": 99.5}
@@ -71,8 +74,11 @@ def test_the_short_answers():
         "status": "skipped", "run_date": "2024-03-09", "code": "not_session",
         "reason": "2024-03-09 is not a trading session",
     }
-    assert to_summary(RunOutcome(RunStatus.IN_PROGRESS, DAY, journal_key="acct-1#2024")) == {
+    held = RunOutcome(RunStatus.IN_PROGRESS, DAY, journal_key="acct-1#2024",
+                      phase=JournalStatus.SELLS_SENT)
+    assert to_summary(held) == {
         "status": "in_progress", "run_date": "2024-03-06", "journal_key": "acct-1#2024",
+        "phase": "SELLS_SENT",
     }
     first = to_summary(DONE)
     again = to_summary(RunOutcome(RunStatus.ALREADY_DONE, DAY, stored_summary=first))
@@ -107,6 +113,8 @@ def test_a_traded_morning_reports_orders_equity_and_completion(emitted):
          {"RunCompleted": 1, "OrdersSubmitted": 0}),
         (RunOutcome(RunStatus.SKIPPED, DAY, skip=Skip(SkipCode.MARKET_CLOSED, "late")),
          {"OrdersSubmitted": 0}),
+        (RunOutcome(RunStatus.SKIPPED, DAY, skip=Skip(SkipCode.TOO_EARLY, "09:00")),
+         {"OrdersSubmitted": 0}),
         (RunOutcome(RunStatus.SKIPPED, DAY,
                     skip=Skip(SkipCode.ACCOUNT_BLOCKED, "the account may not trade")),
          {"AccountBlocked": 1, "OrdersSubmitted": 0}),
@@ -123,7 +131,7 @@ def test_a_traded_morning_reports_orders_equity_and_completion(emitted):
         (RunOutcome(RunStatus.IN_PROGRESS, DAY, journal_key="k"), {"OrdersSubmitted": 0}),
         (RunOutcome(RunStatus.REJECTED_EVENT, error="bad"), {"OrdersSubmitted": 0}),
     ],
-    ids=["holiday", "closed", "account_blocked", "guard_blocked", "dry_run", "disabled",
+    ids=["holiday", "closed", "too_early", "account_blocked", "guard_blocked", "dry_run", "disabled",
          "already_done", "in_progress", "rejected"],
 )
 def test_only_a_traded_morning_or_a_day_off_completes_the_run(emitted, outcome, want):
