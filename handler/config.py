@@ -134,7 +134,9 @@ def load_config(env: Mapping[str, str]) -> Config:
         http_retry_attempts=reader.integer("HTTP_RETRY_ATTEMPTS", 2, minimum=0),
         http_retry_wait_seconds=reader.number("HTTP_RETRY_WAIT_SECONDS", 1.0),
         journal_ttl_days=reader.integer("JOURNAL_TTL_DAYS", 400, minimum=1),
-        journal_lease_seconds=reader.integer("JOURNAL_LEASE_SECONDS", 900, minimum=1),
+        # outlasts the function's 900 s timeout: a live morning waiting for the open is never
+        # taken over by another invocation
+        journal_lease_seconds=reader.integer("JOURNAL_LEASE_SECONDS", 960, minimum=1),
         guards=GuardLimits(
             max_order_notional=reader.number("MAX_ORDER_NOTIONAL", 1000.0),
             max_run_notional=reader.number("MAX_RUN_NOTIONAL", 5000.0),

@@ -19,7 +19,9 @@ import yaml
 
 from handler.config import load_config
 from handler.event import parse_event
+from handler.execution import CANCEL_WAIT_SECONDS
 from handler.journal import DynamoJournal
+from handler.opening import MAX_OPEN_WAIT
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
@@ -78,9 +80,11 @@ def _statements(resources: dict[str, Any], role: str) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------ schedule and function
 
 
-def test_morning_schedule_is_0935_new_york_on_weekdays(resources):
+def test_morning_schedule_is_0920_new_york_on_weekdays(resources):
+    """Ten minutes before the open: Lambda retries a failed attempt about 1 and then 2 minutes
+    later, so even the second retry of a fast failure lands before the 09:28 opg cut-off."""
     schedule = _schedule(resources, "TradingFunction")
-    assert schedule["ScheduleExpression"] == "cron(35 9 ? * MON-FRI *)"
+    assert schedule["ScheduleExpression"] == "cron(20 9 ? * MON-FRI *)"
     assert schedule["ScheduleExpressionTimezone"] == "America/New_York"
     assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
     assert schedule["State"] == {"Fn::If": ["ScheduleOn", "ENABLED", "DISABLED"]}
@@ -89,8 +93,8 @@ def test_morning_schedule_is_0935_new_york_on_weekdays(resources):
 def test_scheduler_input_is_an_event_the_handler_accepts(resources):
     text = _schedule(resources, "TradingFunction")["Input"]
     assert SCHEDULED_TIME in text
-    # 14:35Z on 2026-07-15 is 10:35 EDT; the run_date is the New York date.
-    event = json.loads(text.replace(SCHEDULED_TIME, "2026-07-15T14:35:00Z"))
+    # 13:20Z on 2026-07-15 is 09:20 EDT; the run_date is the New York date.
+    event = json.loads(text.replace(SCHEDULED_TIME, "2026-07-15T13:20:00Z"))
     request = parse_event(event)
     assert event["trigger"] == "schedule"
     assert request.run_date.isoformat() == "2026-07-15"
@@ -121,12 +125,23 @@ def test_function_runtime_sizing_and_concurrency(template, resources):
     assert fn["ReservedConcurrentExecutions"] == 1
     assert fn["Handler"] == "handler.app.lambda_handler"
     assert resources["TradingFunction"]["Metadata"] == {"BuildMethod": "makefile"}
-    # Both fill waits at their largest allowed value, plus a minute for clock, bars, plan and
-    # journal, must fit in the timeout; the journal's lease (900 s) must outlast it.
+    # The longest wait for the open (bars, plan and journal happen inside it), then both fill
+    # waits at their largest allowed value with the cancel wait after each, plus 30 s of HTTP,
+    # must fit in the timeout (Lambda's maximum is 900 s); the journal's lease must outlast it.
     longest_fill = template["Parameters"]["FillTimeoutSeconds"]["MaxValue"]
-    assert fn["Timeout"] >= 2 * longest_fill + 60
-    assert fn["Timeout"] < 900
+    worst = MAX_OPEN_WAIT.total_seconds() + 2 * (longest_fill + CANCEL_WAIT_SECONDS) + 30
+    assert worst <= fn["Timeout"] <= 900
+    assert load_config({"ALPACA_SECRET_ID": "s"}).journal_lease_seconds > fn["Timeout"]
     assert fn["MemorySize"] >= 512
+
+
+def test_execution_mode_defaults_to_the_opening_auction(template, resources):
+    mode = template["Parameters"]["ExecutionMode"]
+    assert (mode["Default"], mode["AllowedValues"]) == (
+        "opening_auction", ["opening_auction", "after_open"])
+    env = _props(resources, "TradingFunction")["Environment"]["Variables"]
+    assert env["EXECUTION_MODE"] == {"Ref": "ExecutionMode"}
+    assert load_config({"ALPACA_SECRET_ID": "s"}).execution_mode == mode["Default"]
 
 
 def test_log_groups_have_retention_and_the_functions_names(resources):
