@@ -2,6 +2,10 @@
 a Lambda-like context, configured by this process's environment exactly as a Lambda container
 is by its own (the handler's cold-start path, `handler.app.container_services`).
 
+With PAPERBROKER_SIM_CLOCK set (infra-only, `infra.sim_clock`: `make chaos`, `make invoke`,
+the fault tests) the morning's wait for the open moves that paper broker's clock instead of
+sleeping.
+
 stdout carries the summary alone, one JSON document (`python -m handler ... | jq` works); the
 function's JSON logs and EMF metrics go to stderr, with every error as one line. Exits 1 when
 the event is rejected or cannot be read, 2 when the configuration is wrong, 3 when Alpaca
@@ -15,12 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
 from infra.local_lambda import LocalContext, handler_output
+from infra.sim_clock import SIM_CLOCK_ENV, with_sim_clock
 
 
 class EventFileError(ValueError):
@@ -54,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     except EventFileError as exc:
         print(exc, file=sys.stderr)
         return 1
-    from handler.app import lambda_handler
+    from handler.app import build_services, lambda_handler
     from handler.config import ConfigError
     from handler.ports import CredentialsRefused
 
@@ -64,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
             # A failed invocation publishes no metric; Powertools' warning about that would
             # only bury the one line that says what failed.
             warnings.filterwarnings("ignore", "No application metrics to publish")
-            summary = lambda_handler(event, context)
+            services = None  # the container's, as in Lambda
+            if os.environ.get(SIM_CLOCK_ENV):
+                services = with_sim_clock(build_services(os.environ), os.environ)
+            summary = lambda_handler(event, context, services=services)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

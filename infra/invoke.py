@@ -9,8 +9,11 @@ event goes through `python -m handler`, whose whole environment is that file's b
 the stand-ins' free ports (`infra.local_lambda.local_env`). The summary alone goes to stdout.
 
 The broker serves the seeded synthetic market up to the event's day, its clock set to the
-event's moment: a schedule event's `scheduled_time`, 09:35 New York on a `run_date`, or, for an
-event with neither (a dry run means "today"), 09:35 of the latest session up to today.
+event's moment: a schedule event's `scheduled_time`, 09:20 New York on a `run_date`, or, for an
+event with neither (a dry run means "today"), 09:20 of the latest session up to today. The
+function's wait for the open moves that clock (PAPERBROKER_SIM_CLOCK, `infra.sim_clock`). The
+built artifact under `sam local invoke` waits in real time and cannot move it: with `--sam`, a
+moment before the open is the open (the morning sends at market at once).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -32,11 +35,13 @@ from infra.localrun import NEW_YORK, RUN_TIME
 from infra.market import synthetic_market
 from infra.market.xnys import xnys_sessions
 from infra.paperbroker import start_broker
+from infra.sim_clock import SIM_CLOCK_ENV, session_before
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV_FILE = ROOT / "events" / "env.json"
 FUNCTION = "TradingFunction"
 HISTORY_DAYS = 500  # calendar days of synthetic bars before the event: lookback plus slack
+OPEN = time(9, 30)  # New York
 
 
 def event_moment(event: dict, today: date) -> datetime:
@@ -63,14 +68,16 @@ def run(event_path: Path, use_sam: bool, seed: int = 7) -> int:
         seed=seed, start=moment.date() - timedelta(days=HISTORY_DAYS), end=moment.date()
     )
     opening = market.sessions[market.sessions.date <= moment.date()][-1].date()
+    if use_sam and opening == moment.date():
+        moment = max(moment, datetime.combine(opening, OPEN, NEW_YORK))
     broker_port = urlparse(env["ALPACA_TRADING_URL"]).port if use_sam else 0
     db_port = urlparse(env["DYNAMODB_ENDPOINT_URL"]).port if use_sam else 0
     print(f"{market.name} up to {moment.date()}, broker clock at {moment.isoformat()}",
           file=sys.stderr, flush=True)
     with (
-        start_broker(
-            market, opening, key_id=env["ALPACA_KEY_ID"], secret_key=env["ALPACA_SECRET_KEY"],
-            port=broker_port or 0,
+        start_broker(  # a session early: its clock starts at an open and only moves forward
+            market, session_before(opening), key_id=env["ALPACA_KEY_ID"],
+            secret_key=env["ALPACA_SECRET_KEY"], port=broker_port or 0,
         ) as broker,
         DynamoDBLocal(port=db_port or 0) as db,
     ):
@@ -87,6 +94,7 @@ def run(event_path: Path, use_sam: bool, seed: int = 7) -> int:
             stand_ins = local_env(
                 broker.base_url, db.endpoint_url, env["JOURNAL_TABLE"],
                 key_id=env["ALPACA_KEY_ID"], secret_key=env["ALPACA_SECRET_KEY"],
+                **{SIM_CLOCK_ENV: broker.base_url},
             )
             command = [sys.executable, "-m", "handler", "--event", str(event_path)]
             child_env = process_env({**env, **stand_ins})

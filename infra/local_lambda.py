@@ -110,14 +110,16 @@ def in_process(
     env: Mapping[str, str], log: TextIO | None, broker: RunningBroker
 ) -> Iterator[Callable[[dict], dict]]:
     """`lambda_handler` in this process on services built from `env` once (one warm container),
-    its logs and metrics sent to `log` (or dropped). `broker` is unused: the invoker protocol
-    of `infra.localrun.run_local` offers it to invokers that fault it."""
+    waiting on the paper broker's clock when `env` names it (`infra.sim_clock`), its logs and
+    metrics sent to `log` (or dropped). `broker` is unused: the invoker protocol of
+    `infra.localrun.run_local` offers it to invokers that fault it."""
     from handler import app
+    from infra.sim_clock import with_sim_clock
 
     with contextlib.ExitStack() as stack:
         sink = log if log is not None else stack.enter_context(open(os.devnull, "w"))
         with handler_output(sink):
-            services = app.build_services(env)
+            services = with_sim_clock(app.build_services(env), env)
 
         def invoke(event: dict) -> dict:
             with handler_output(sink):

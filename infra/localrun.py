@@ -1,11 +1,14 @@
 """`make run`: DAYS mornings through the real `lambda_handler`, against the local paper broker
 and DynamoDB Local, with the clock advanced one session at a time.
 
-Each morning: the broker's clock goes to 09:35 New York of the session, the handler gets the
-scheduler's event (and only the environment variables it would get in AWS, pointed at the local
-stand-ins), then the clock goes to the close and the account's equity is read, exactly what a
-backtest computes for that day. `equity.csv` and `trades.csv` are written through
-`strategy.ledger`, so on the same data and window they equal the backtest's byte for byte.
+Each morning: the broker's clock goes to 09:20 New York of the session (the schedule's time),
+the handler gets the scheduler's event (and only the environment variables it would get in AWS,
+pointed at the local stand-ins, plus PAPERBROKER_SIM_CLOCK: its wait for the open moves the
+broker's clock to 09:30 instead of sleeping, `infra.sim_clock`), sends its sells into the
+opening auction, its buys after the open; then the clock goes to the close and the account's
+equity is read, exactly what a backtest computes for that day. `equity.csv` and `trades.csv`
+are written through `strategy.ledger`, so on the same data and window they equal the
+backtest's byte for byte.
 Handler logs and EMF metrics go to OUT/handler.log; stdout shows one row per morning.
 """
 
@@ -31,10 +34,11 @@ from infra.dynamodb_local import DynamoDBLocal, create_journal_table
 from infra.local_lambda import KEY_ID, SECRET_KEY, in_process, local_env
 from infra.market import Market, MarketDataError, load_csv, synthetic_market
 from infra.paperbroker import RunningBroker, start_broker
+from infra.sim_clock import SIM_CLOCK_ENV, session_before
 from strategy.ledger import EquityRow, Fill, equity_csv, trades_csv
 
 NEW_YORK = ZoneInfo("America/New_York")
-RUN_TIME = time(9, 35)
+RUN_TIME = time(9, 20)  # the schedule's time (template.yaml), ten minutes before the open
 TABLE = "alpaca-meanrev-journal"
 
 
@@ -78,20 +82,20 @@ def run_local(
     bench = market.benchmark_close
     result = LocalRun()
     with (
-        start_broker(
-            market, sessions[0].date(), key_id=KEY_ID, secret_key=SECRET_KEY, cash=cash,
-            fill_delay=fill_delay, cancel_delay=0.05,  # a cancel is pending a moment, as live
+        start_broker(  # a session early: its clock starts at an open and only moves forward
+            market, session_before(sessions[0].date()), key_id=KEY_ID, secret_key=SECRET_KEY,
+            cash=cash, fill_delay=fill_delay,
+            cancel_delay=0.05,  # a cancel is pending a moment, as live
         ) as broker,
         DynamoDBLocal() as db,
     ):
         create_journal_table(db.endpoint_url, TABLE)
         env = local_env(broker.base_url, db.endpoint_url, TABLE, benchmark=market.benchmark,
-                        universe=universe, FILL_TIMEOUT_SECONDS="2", **(settings or {}))
+                        universe=universe, FILL_TIMEOUT_SECONDS="2",
+                        **{SIM_CLOCK_ENV: broker.base_url, **(settings or {})})
         with (invoker or in_process)(env, log, broker) as invoke:
-            for k, session in enumerate(sessions):
+            for session in sessions:
                 day = session.date()
-                if k:
-                    _admin(broker.base_url, "next_open")
                 morning = datetime.combine(day, RUN_TIME, NEW_YORK)
                 _admin(broker.base_url, "set_time", {"time": morning.isoformat()})
                 summary = invoke(

@@ -1,7 +1,8 @@
-"""The calendar and the clock as faults: a holiday or weekend, a run before the open, a run that
-fires late after the close (clock skew, a delayed delivery), an early-close day, a schedule
-event delivered a day late. The broker's clock decides (never the machine's), each case ends
-with a named `skipped` code, and nothing is sent or journaled.
+"""The calendar and the clock as faults: a holiday or weekend, a run further before the open
+than a morning waits, a run that fires late after the close (clock skew, a delayed delivery),
+an early-close day, a schedule event delivered a day late. The broker's clock decides (never
+the machine's), each case ends with a named `skipped` code, and nothing is sent or journaled.
+(A delivery after the 09:28 cut-off or after the open still trades: test_opening_auction.py.)
 """
 
 from __future__ import annotations
@@ -34,13 +35,17 @@ def test_not_a_session(world, day, what):
     assert str(day) in outcome.summary["reason"]
 
 
-def test_before_the_open(world_factory):
+def test_too_long_before_the_open(world_factory):
+    """09:00: the open is 30 minutes away, more than the 11 a morning waits (it would outlive
+    the function's timeout); the 09:20 schedule is the morning's delivery."""
     world = world_factory(at=time(9, 0))
-    assert_skipped(world, world.run(), "market_closed")
+    outcome = world.run()
+    assert_skipped(world, outcome, "too_early")
+    assert world.broker.now.tz_convert("America/New_York").strftime("%H:%M") == "09:00"
 
 
 def test_fires_late_after_the_close(world_factory):
-    """The 09:35 event arrives at 16:30 (scheduler backlog, clock skew): too late to trade at
+    """The 09:20 event arrives at 16:30 (scheduler backlog, clock skew): too late to trade at
     the open the strategy assumes."""
     world = world_factory(at=time(16, 30))
     assert_skipped(world, world.run(), "market_closed")

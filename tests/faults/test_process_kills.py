@@ -139,9 +139,9 @@ def test_kill_before_done(world, clean):
     total = len(clean["state"]["orders"])
     kill_when(world, process, lambda: requested(world, "GET /v2/account") == 3
               and messages(process.logs(), "fill") == total)
-    assert world.journal()["status"] == "PLANNED"
+    assert world.journal()["status"] == "BUYS_SENT"  # the phase reached: only DONE is left
     summary = rerun_matches_clean(world, clean)
-    assert summary["submitted"] == 0
+    assert summary["submitted"] == 0 and summary["resumed_from"] == "BUYS_SENT"
 
 
 def test_rerun_after_done_returns_stored_summary(world, clean):

@@ -3,11 +3,14 @@ be read directly), a fresh journal table on DynamoDB Local, and the handler as a
 `python -m handler` process configured only by its environment (`infra.local_lambda.local_env`,
 made the child's whole environment), as in AWS.
 
-The morning is the second session of the synthetic market's 2023 (2023-01-04), on an account
-that bought the three most overbought symbols of a 100-symbol universe the day before: its plan
-sells those three and buys five, so every fault can land among sells, between sells and buys,
-and among buys. `state()` is what a clean run must equal (cash, positions, orders filled),
-`duplicates()` counts accepted orders sharing a client_order_id or a (session, symbol, side).
+The morning is the second session of the synthetic market's 2023 (2023-01-04) at 09:20 New
+York, the schedule's time (`infra.localrun.RUN_TIME`), on an account that bought the three most
+overbought symbols of a 100-symbol universe the day before: its plan sells those three (opg, in
+the opening auction) and buys five after the open, so every fault can land among sells, between
+the auction and the buys, and among buys. The handler's wait for the open moves the broker's
+clock (PAPERBROKER_SIM_CLOCK, `infra.sim_clock`). `state()` is what a clean run must equal
+(cash, positions, orders filled), `duplicates()` counts accepted orders sharing a
+client_order_id or a (session, symbol, side).
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from infra.dynamodb_local import client as dynamodb_client
 from infra.dynamodb_local import create_journal_table
 from infra.handler_process import HandlerProcess, Outcome
 from infra.local_lambda import KEY_ID, SECRET_KEY, local_env
+from infra.localrun import RUN_TIME
 from infra.market import Market
 from infra.paperbroker import FaultConfig, PaperBroker, RunningBroker, start_broker
+from infra.sim_clock import SIM_CLOCK_ENV
 from strategy import Params, scores
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -46,11 +51,11 @@ def universe(market: Market) -> tuple[str, ...]:
     return market.symbols[::5]
 
 
-def morning(day: date, at: time = time(9, 35)) -> datetime:
+def morning(day: date, at: time = RUN_TIME) -> datetime:
     return datetime.combine(day, at, NEW_YORK)
 
 
-def scheduled(day: date, at: time = time(9, 35)) -> dict[str, str]:
+def scheduled(day: date, at: time = RUN_TIME) -> dict[str, str]:
     return {"trigger": "schedule", "scheduled_time": morning(day, at).isoformat()}
 
 
@@ -144,7 +149,7 @@ def make_world(
     holdings: int = HOLDINGS,
     setup_day: date = SETUP_DAY,
     run_day: date = RUN_DAY,
-    at: time = time(9, 35),
+    at: time = RUN_TIME,
     key_id: str = KEY_ID,
     secret_key: str = SECRET_KEY,
     symbols: tuple[str, ...] | None = None,
@@ -171,6 +176,7 @@ def make_world(
     create_journal_table(dynamodb_url, table)
     handler_env = local_env(
         running.base_url, dynamodb_url, table, key_id=key_id, secret_key=secret_key,
-        benchmark=market.benchmark, universe=symbols, **{**FAST, **env},
+        benchmark=market.benchmark, universe=symbols,
+        **{**FAST, SIM_CLOCK_ENV: running.base_url, **env},
     )
     return World(running, handler_env, dynamodb_url, run_day)

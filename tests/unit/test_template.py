@@ -13,6 +13,7 @@ import types
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -483,6 +484,8 @@ def test_event_files_are_what_the_handler_accepts():
     scheduled_event = json.loads((events / "scheduled.json").read_text())
     scheduled = parse_event(scheduled_event)
     assert scheduled_event["trigger"] == "schedule" and not scheduled.dry_run
+    fired = datetime.fromisoformat(scheduled_event["scheduled_time"].replace("Z", "+00:00"))
+    assert fired.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M") == "09:20"
     assert parse_event(json.loads((events / "dry-run.json").read_text())).dry_run is True
     holiday_event = json.loads((events / "holiday.json").read_text())
     holiday = parse_event(holiday_event)
