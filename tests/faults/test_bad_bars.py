@@ -186,8 +186,10 @@ def test_real_dirty_close_is_not_bought(real_market, dynamodb_url, setup_day, ru
 def test_real_sell_without_open_does_not_fill(real_market, dynamodb_url, held, setup_day,
                                               run_day):
     """A holding (outside the universe, so the plan sells it) with no usable open that morning
-    (an empty open, a gap in its bars): the sell cannot fill; it is canceled at the fill
-    timeout and recorded, the position stays, the rest of the plan goes through."""
+    (an empty open, a gap in its bars): the opg sell cannot fill in the opening auction, so the
+    broker cancels it at the open (docs/trading-orders.md, "Time in Force": unfilled opg orders
+    are canceled after the open), before any fill timeout; it is recorded, the position stays,
+    the rest of the plan goes through."""
     from tests.faults.world import make_world
 
     market, symbols = real_window(real_market, run_day, real_symbols(real_market, held))
@@ -199,7 +201,7 @@ def test_real_sell_without_open_does_not_fill(real_market, dynamodb_url, held, s
         assert summary["status"] == "done"
         order = next(o for o in summary["orders"] if o["symbol"] == held)
         assert (order["side"], order["status"], order["filled_qty"]) == ("sell", "canceled", 0)
-        assert order["client_order_id"] in summary["timed_out"]
+        assert order["client_order_id"] not in summary["timed_out"]  # the auction's cancel
         assert world.state()["positions"][held] >= 1
         assert summary["filled"] == len(summary["orders"]) - 1
         assert world.duplicates() == 0

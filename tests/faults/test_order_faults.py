@@ -9,6 +9,10 @@ from __future__ import annotations
 import json
 
 FAST_TIMEOUT = {"FILL_TIMEOUT_SECONDS": "1.5"}
+# A sell that never fills is sent as a day order here (EXECUTION_MODE=after_open), so the fill
+# timeout and the cancel after it are what end it: an opg sell the opening auction does not
+# fill is canceled by the broker at the open instead (test_opening_auction.py).
+NEVER_FILLING_SELL = {**FAST_TIMEOUT, "EXECUTION_MODE": "after_open"}
 
 
 def metrics(output: str) -> dict[str, float]:
@@ -95,7 +99,7 @@ def test_partial_sell_keeps_the_rest_then_buys_go(world, clean):
 def test_order_never_fills(world, clean):
     sell = largest(clean, "sell")
     world.faults({"kind": "never_fill", "match": "POST /v2/orders", "symbols": [sell["symbol"]]})
-    outcome = run_and_rerun(world, **FAST_TIMEOUT)
+    outcome = run_and_rerun(world, **NEVER_FILLING_SELL)
     summary = outcome.summary
     order = by_symbol(summary, sell["symbol"], "sell")
     assert (order["status"], order["filled_qty"]) == ("canceled", 0)
@@ -113,7 +117,7 @@ def test_cancel_fails_at_the_timeout(world, clean):
         {"kind": "never_fill", "match": "POST /v2/orders", "symbols": [sell["symbol"]]},
         {"kind": "status", "match": "DELETE /v2/orders/*", "status": 500, "count": 1},
     )
-    outcomes = world.retry_until_done("lambda-request-1", **FAST_TIMEOUT)
+    outcomes = world.retry_until_done("lambda-request-1", **NEVER_FILLING_SELL)
     assert [o.returncode for o in outcomes] == [1, 0]
     summary = outcomes[-1].summary
     assert summary["resumed"] is True
@@ -158,7 +162,7 @@ def test_cancel_still_pending_past_the_wait_is_resumed(world_factory, clean):
     world = world_factory(cancel_delay=8.0)
     sell = largest(clean, "sell")
     world.faults({"kind": "never_fill", "match": "POST /v2/orders", "symbols": [sell["symbol"]]})
-    outcomes = world.retry_until_done("lambda-request-1", **FAST_TIMEOUT)
+    outcomes = world.retry_until_done("lambda-request-1", **NEVER_FILLING_SELL)
     assert [o.returncode for o in outcomes] == [1, 0]
     assert any(line["message"] == "orders not terminal after their cancel"
                for line in outcomes[0].logs)
