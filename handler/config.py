@@ -25,7 +25,8 @@ from handler.ports import ExecutionMode
 from strategy import Params, load_universe
 
 _PREFIX = re.compile(r"^[A-Za-z0-9]{1,16}$")
-_FEEDS = ("iex", "sip", "delayed_sip", "boats", "overnight", "otc")
+# The feeds Alpaca's bars endpoint takes (not alpaca-py's delayed_sip: 400 "invalid feed").
+_FEEDS = ("iex", "sip", "boats", "overnight", "otc")
 _T = TypeVar("_T")
 _PARAM_VARS = {
     "ema_span": "STRATEGY_EMA_SPAN",

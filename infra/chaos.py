@@ -13,8 +13,9 @@ when the files differ or a duplicate exists.
 The loop (clock to 09:20, event, clock to the close, equity) is `infra.localrun.run_local`'s;
 only the `invoker` differs. Each process's wait for the open moves the broker's clock to 09:30
 (PAPERBROKER_SIM_CLOCK in the environment run_local gives it), so a kill can land before or
-after the opening auction and the retry finds the clock where the killed attempt left it. Faults are armed only while a handler process runs, so the run's own
-bookkeeping requests are never faulted.
+after the opening auction and the retry finds the clock where the killed attempt left it.
+Faults are armed only while a handler process runs, so the run's own bookkeeping requests are
+never faulted.
 """
 
 from __future__ import annotations

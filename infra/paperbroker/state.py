@@ -3,7 +3,8 @@
 The parts each do one job: `clock` (the session clock and what opens and closes do),
 `book` (orders, fills through `strategy.fills`, cash and positions), `validation` (order
 bodies and Alpaca's refusals), `wire` (Alpaca's JSON) and `snapshot` (the state saved and
-resumed). This front only takes the lock, hands each call to the parts, and counts changes.
+resumed). This front only takes the lock, hands each call to the parts, and counts changes; what
+it shows (the account, positions, activities, portfolio history) is `views.AccountViews`.
 
 Every method that reads or changes the state runs under the lock (`@locked`), so the server
 thread and a test calling methods directly never see half a change. `version` grows with
@@ -20,7 +21,7 @@ from datetime import date
 import pandas as pd
 
 from infra.market import Market
-from infra.paperbroker import errors, history, snapshot, validation, wire
+from infra.paperbroker import errors, snapshot, validation, wire
 from infra.paperbroker.assets import Catalog
 from infra.paperbroker.bars import BarStore
 from infra.paperbroker.book import OrderBook
@@ -28,16 +29,15 @@ from infra.paperbroker.calendar import SimCalendar, ny_date
 from infra.paperbroker.clock import SessionClock, check_sessions, utc_instant
 from infra.paperbroker.faults import FaultConfig, FaultInjector, FaultRule
 from infra.paperbroker.lock import StateLock, locked
-from infra.paperbroker.margin import Margin, book_margin
 from infra.paperbroker.orders import Order, stable_id
 from infra.paperbroker.prices import Prices
 from infra.paperbroker.ratelimit import FREE_PLAN_PER_MINUTE
 from infra.paperbroker.snapshot import BrokerState
+from infra.paperbroker.views import AccountViews
 from strategy import Side
-from strategy.ledger import Fill
 
 
-class PaperBroker:
+class PaperBroker(AccountViews):
     def __init__(
         self, market: Market, start: date, *, key_id: str, secret_key: str,
         cash: float = 500.0, fill_delay: float = 0.0, cancel_delay: float = 0.0,
@@ -61,31 +61,6 @@ class PaperBroker:
         self.saver: Callable[[], None] | None = None  # called after each change (snapshot)
         self.version = 0
         self._restart(faults or FaultConfig())
-
-    # ---- the state, read-only for callers ------------------------------------------------
-    @property
-    def now(self) -> pd.Timestamp:
-        return self._state.clock.now
-
-    @property
-    def cash(self) -> float:
-        return self._state.book.cash
-
-    @property
-    def positions(self) -> dict[str, list[float]]:
-        return self._state.book.positions
-
-    @property
-    def orders(self) -> list[Order]:
-        return self._state.book.orders
-
-    @property
-    def fills(self) -> list[Fill]:
-        return self._state.book.fills
-
-    @property
-    def closing_equity(self) -> dict[str, float]:
-        return self._state.book.closing_equity
 
     def _restart(self, faults: FaultConfig) -> None:
         self._state = BrokerState(
@@ -209,19 +184,7 @@ class PaperBroker:
             self.version += 1
             return [{"id": o.id, "status": 200, "body": wire.order_json(o)} for o in pending]
 
-    # ---- account and positions -----------------------------------------------------------
-    @locked
-    def equity(self) -> float:
-        """Cash plus positions at the last close at or before the clock."""
-        return self._state.book.equity(self._state.clock.mark_day())
-
-    @locked
-    def account(self) -> dict:
-        clock = self._state.clock
-        return wire.account_json(self._state.book.account(
-            self.account_id, clock.mark_day(), self.initial_cash, clock.started,
-            self._state.account, self._margin()))
-
+    # ---- account standing and positions (reads: `views.AccountViews`) ------------------
     @locked
     def set_account(self, **fields: object) -> dict:
         """Set the account's standing (`account.AccountFlags`: status, trading_blocked,
@@ -230,27 +193,6 @@ class PaperBroker:
         self._state.account = self._state.account.updated(fields)
         self.version += 1
         return self.account()
-
-    def _margin(self, exclude: Order | None = None) -> Margin:
-        """The account's buying power now, net of what the open buys but `exclude` hold."""
-        return book_margin(self._state.book, self._state.clock.mark_day(), self.initial_cash,
-                           self._state.account, exclude)
-
-    def _position_json(self, symbol: str) -> dict:
-        clock = self._state.clock
-        return wire.position_json(self._state.book.position(
-            symbol, clock.mark_day(), clock.prev_mark_day()))
-
-    @locked
-    def list_positions(self) -> list[dict]:
-        return [self._position_json(s) for s in sorted(self._state.book.positions)]
-
-    @locked
-    def get_position(self, symbol_or_id: str) -> dict:
-        symbol = self.catalog.symbol_of(symbol_or_id)
-        if symbol not in self._state.book.positions:
-            raise errors.POSITION_NOT_FOUND()
-        return self._position_json(symbol)
 
     @locked
     def close_position(self, symbol_or_id: str, qty: str | None = None,
@@ -270,20 +212,6 @@ class PaperBroker:
             except errors.BrokerError as exc:
                 out.append({"symbol": symbol, "status": exc.status, "body": exc.body()})
         return out
-
-    # ---- reconciliation: activities and portfolio history (`history`) --------------------
-    @locked
-    def activities(self, query: history.ActivityQuery) -> list[dict]:
-        return history.fill_activities(self._state.book.orders, self.account_id, query)
-
-    @locked
-    def portfolio_history(self, query: history.HistoryQuery) -> dict:
-        clock, book = self._state.clock, self._state.book
-        today = clock.open_day()
-        points = history.equity_points(book.closing_equity,
-                                       None if today is None else today.date(),
-                                       book.equity(clock.mark_day()))
-        return history.portfolio_history(points, query, self.initial_cash, ny_date(clock.now))
 
     # ---- bars ----------------------------------------------------------------------------
     def get_bars(self, params: dict[str, str], symbol: str | None = None) -> dict:

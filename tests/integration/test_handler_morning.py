@@ -1,5 +1,6 @@
 """Mornings through `lambda_handler` against the local paper broker (real alpaca-py over
-loopback) and DynamoDB Local: what is sent, what the journal holds, and what is never sent."""
+loopback) and DynamoDB Local: what is sent, what the journal holds, and what is never sent. A
+morning starts at the schedule's 09:20 New York; its wait for the open moves the broker's clock."""
 
 import json
 import subprocess
@@ -15,7 +16,6 @@ from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.requests import MarketOrderRequest
 from aws_lambda_powertools import Logger
 
-from handler import app
 from handler.decision import Decision, DecisionInputs
 from handler.event import RunRequest
 from handler.journal import DynamoJournal, journal_key
@@ -23,8 +23,9 @@ from handler.morning import run_morning
 from handler.summary import to_summary
 from infra.dynamodb_local import DynamoDBLocal, client
 from infra.local_lambda import process_env
+from infra.sim_clock import session_before
 from strategy import Plan
-from tests.integration.handler_env import env_for, morning, scheduled, wire
+from tests.integration.handler_env import env_for, morning, scheduled, services_for, wire
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2023, 1, 3)
@@ -37,9 +38,12 @@ def dynamodb():
 
 
 @pytest.fixture
-def at_open(paper_broker):
-    paper_broker.broker.set_time(pd.Timestamp(morning(DAY)))
-    return paper_broker
+def before_open(paper_broker_factory):
+    """A broker at 09:20 New York on DAY, before its open (started the session before: a
+    broker's clock starts at its first session's open and only moves forward)."""
+    broker = paper_broker_factory(start=session_before(DAY))
+    broker.broker.set_time(pd.Timestamp(morning(DAY)))
+    return broker
 
 
 def orders_sent(broker) -> int:
@@ -50,8 +54,8 @@ def journal(endpoint, table):
     return DynamoJournal(client(endpoint), table, lease_seconds=900, ttl_days=400)
 
 
-def test_a_morning_trades_its_plan_once_and_a_rerun_sends_nothing(at_open, dynamodb):
-    invoke, table = wire(at_open, dynamodb)
+def test_a_morning_trades_its_plan_once_and_a_rerun_sends_nothing(before_open, dynamodb):
+    invoke, table = wire(before_open, dynamodb)
     summary = invoke(scheduled(DAY))
     plan = Plan.from_dict(summary["plan"])
     assert summary["status"] == "done" and plan.buys and not plan.sells
@@ -59,7 +63,7 @@ def test_a_morning_trades_its_plan_once_and_a_rerun_sends_nothing(at_open, dynam
     assert [o["client_order_id"] for o in summary["orders"]] == [
         f"mr-2023-01-03-{o.symbol}-buy" for o in plan.buys
     ]
-    held = {s: int(float(p[0])) for s, p in at_open.broker.positions.items()}
+    held = {s: int(float(p[0])) for s, p in before_open.broker.positions.items()}
     assert held == {o.symbol: o.qty for o in plan.buys if o.symbol in held}
     assert summary["filled"] == len(held) and summary["equity"] > 0
     entry = journal(dynamodb, table).get(journal_key(summary["account_id"], "2023-01-03"))
@@ -68,9 +72,9 @@ def test_a_morning_trades_its_plan_once_and_a_rerun_sends_nothing(at_open, dynam
         o["client_order_id"]: o["status"] for o in summary["orders"]
     }
 
-    before = at_open.broker.stats()
+    before = before_open.broker.stats()
     again = invoke(scheduled(DAY))
-    after = at_open.broker.stats()
+    after = before_open.broker.stats()
     assert again["status"] == "already_done" and again["orders"] == summary["orders"]
     assert after["orders"] == before["orders"]
     assert after["orders_by_client_order_id"] == before["orders_by_client_order_id"]
@@ -79,13 +83,13 @@ def test_a_morning_trades_its_plan_once_and_a_rerun_sends_nothing(at_open, dynam
     }
 
 
-def test_a_retry_of_a_crashed_morning_resumes_its_plan_without_duplicates(at_open, dynamodb):
-    invoke, table = wire(at_open, dynamodb, TRADING_ENABLED="false")
+def test_a_retry_of_a_crashed_morning_resumes_its_plan_without_duplicates(before_open, dynamodb):
+    invoke, table = wire(before_open, dynamodb, TRADING_ENABLED="false")
     decided = invoke(scheduled(DAY))  # what the morning decides, and on what
     plan = Plan.from_dict(decided["plan"])
     # The crashed attempt: claimed, stored its plan, sent the first buy, then died.
-    b = at_open.broker
-    account = TradingClient(b.key_id, b.secret_key, url_override=at_open.base_url)
+    b = before_open.broker
+    account = TradingClient(b.key_id, b.secret_key, url_override=before_open.base_url)
     key = journal_key(b.account_id, "2023-01-03")
     j = journal(dynamodb, table)
     j.claim(key, "req-crashed")
@@ -96,7 +100,7 @@ def test_a_retry_of_a_crashed_morning_resumes_its_plan_without_duplicates(at_ope
         client_order_id=f"mr-2023-01-03-{first.symbol}-buy",
     ))
 
-    invoke, _ = wire(at_open, dynamodb, table)  # a fresh container, trading enabled
+    invoke, _ = wire(before_open, dynamodb, table)  # a fresh container, trading enabled
     summary = invoke(scheduled(DAY), request_id="req-crashed")  # Lambda's retry: same id
     assert summary["status"] == "done" and summary["resumed"] is True
     assert Plan.from_dict(summary["plan"]) == plan
@@ -105,17 +109,18 @@ def test_a_retry_of_a_crashed_morning_resumes_its_plan_without_duplicates(at_ope
     assert sorted(b.positions) == sorted(o.symbol for o in plan.buys)
 
 
-def test_a_live_claim_elsewhere_means_no_orders(at_open, dynamodb):
-    invoke, table = wire(at_open, dynamodb)
-    journal(dynamodb, table).claim(journal_key(at_open.broker.account_id, "2023-01-03"), "other")
+def test_a_live_claim_elsewhere_means_no_orders(before_open, dynamodb):
+    invoke, table = wire(before_open, dynamodb)
+    key = journal_key(before_open.broker.account_id, "2023-01-03")
+    journal(dynamodb, table).claim(key, "other")
     assert invoke(scheduled(DAY))["status"] == "in_progress"
-    assert orders_sent(at_open) == 0
+    assert orders_sent(before_open) == 0
 
 
-def test_concurrent_invocations_trade_once(at_open, dynamodb):
-    env = env_for(at_open, dynamodb)
+def test_concurrent_invocations_trade_once(before_open, dynamodb):
+    env = env_for(before_open, dynamodb)
     # Three warm containers (each its own clients) hit by the same morning at once.
-    containers = [app.build_services(env) for _ in range(3)]
+    containers = [services_for(env) for _ in range(3)]
     results: list[dict] = []
 
     def container(i: int) -> None:
@@ -132,7 +137,7 @@ def test_concurrent_invocations_trade_once(at_open, dynamodb):
     assert statuses.count("done") == 1
     assert set(statuses) <= {"done", "in_progress", "already_done"}
     done = next(r for r in results if r["status"] == "done")
-    assert orders_sent(at_open) == len(done["orders"])
+    assert orders_sent(before_open) == len(done["orders"])
 
 
 @pytest.mark.parametrize(
@@ -146,12 +151,12 @@ def test_concurrent_invocations_trade_once(at_open, dynamodb):
         ({}, {"run_date": "2023-01-04", "dry_run": False}, "skipped"),  # not today
     ],
 )
-def test_runs_that_must_not_send_orders_send_none(at_open, dynamodb, extra, event, status):
-    invoke, table = wire(at_open, dynamodb, **extra)
+def test_runs_that_must_not_send_orders_send_none(before_open, dynamodb, extra, event, status):
+    invoke, table = wire(before_open, dynamodb, **extra)
     summary = invoke(event)
     assert summary["status"] == status
-    assert orders_sent(at_open) == 0
-    assert journal(dynamodb, table).get(journal_key(at_open.broker.account_id,
+    assert orders_sent(before_open) == 0
+    assert journal(dynamodb, table).get(journal_key(before_open.broker.account_id,
                                                     "2023-01-03")) is None
 
 
@@ -163,15 +168,35 @@ def test_after_the_close_a_late_morning_is_skipped(paper_broker, dynamodb):
     assert orders_sent(paper_broker) == 0
 
 
-def test_python_m_handler_dry_run_prints_only_the_summary_on_stdout(at_open, dynamodb):
+def test_python_m_handler_dry_run_prints_only_the_summary_on_stdout(before_open, dynamodb):
     done = subprocess.run(
         [sys.executable, "-m", "handler", "--event", "events/dry-run.json"],
-        cwd=ROOT, env=process_env(env_for(at_open, dynamodb)), capture_output=True, text=True,
+        cwd=ROOT, env=process_env(env_for(before_open, dynamodb)), capture_output=True, text=True,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)  # one JSON document: `python -m handler ... | jq` works
     assert summary["status"] == "dry_run" and summary["run_date"] == "2023-01-03"
-    assert summary["plan"]["buys"] and orders_sent(at_open) == 0
+    assert summary["plan"]["buys"] and orders_sent(before_open) == 0
     logs = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     assert {"cold start", "run finished"} <= {line.get("message") for line in logs}
+
+
+def test_a_0920_morning_buys_after_the_open_and_records_its_phases(before_open, dynamodb):
+    invoke, table = wire(before_open, dynamodb)
+    summary = invoke(scheduled(DAY))
+    assert summary["status"] == "done" and summary["filled"] == len(summary["plan"]["buys"]) > 0
+    opened = pd.Timestamp(morning(DAY, time(9, 30)))
+    assert before_open.broker.now == opened  # the wait for the open moved the clock, no further
+    orders = before_open.broker.orders
+    assert all(o.created_at >= opened and o.time_in_force == "day" for o in orders)
+    entry = journal(dynamodb, table).get(journal_key(summary["account_id"], "2023-01-03"))
+    assert entry.status == "DONE"
+
+
+def test_a_morning_delivered_after_the_open_trades_at_once(paper_broker, dynamodb):
+    paper_broker.broker.set_time(pd.Timestamp(morning(DAY, time(9, 35))))
+    invoke, _ = wire(paper_broker, dynamodb)
+    summary = invoke(scheduled(DAY))
+    assert summary["status"] == "done" and summary["filled"] > 0
+    assert paper_broker.broker.now == pd.Timestamp(morning(DAY, time(9, 35)))

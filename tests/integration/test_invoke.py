@@ -28,10 +28,10 @@ def _invoke(event: str) -> dict:
 @pytest.mark.parametrize(
     ("event", "expected"),
     [
-        ({"trigger": "schedule", "scheduled_time": "2026-07-15T13:35:00Z"},
-         "2026-07-15T09:35:00-04:00"),
-        ({"run_date": "2026-01-14", "dry_run": False}, "2026-01-14T09:35:00-05:00"),
-        ({"dry_run": True}, "2026-11-27T09:35:00-05:00"),  # "today" a Sunday: Friday
+        ({"trigger": "schedule", "scheduled_time": "2026-07-15T13:20:00Z"},
+         "2026-07-15T09:20:00-04:00"),
+        ({"run_date": "2026-01-14", "dry_run": False}, "2026-01-14T09:20:00-05:00"),
+        ({"dry_run": True}, "2026-11-27T09:20:00-05:00"),  # "today" a Sunday: Friday
     ],
 )
 def test_event_moment(event, expected):

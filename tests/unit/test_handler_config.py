@@ -73,6 +73,7 @@ def test_live_needs_the_second_setting_and_a_secret():
         ({**PLAIN, "ALPACA_SECRET_ID": "arn"}, "ALPACA_KEY_ID/ALPACA_SECRET_KEY"),
         ({**PLAIN, "TRADING_MODE": "real"}, "TRADING_MODE"),
         ({**PLAIN, "DATA_FEED": "bats"}, "DATA_FEED"),
+        ({**PLAIN, "DATA_FEED": "delayed_sip"}, "DATA_FEED"),  # the bars endpoint refuses it
         ({**PLAIN, "TRADING_ENABLED": "maybe"}, "TRADING_ENABLED"),
         ({**PLAIN, "ALPACA_DATA_URL": "localhost:8000"}, "ALPACA_DATA_URL"),
         ({**PLAIN, "STRATEGY_EMA_SPAN": "ten"}, "STRATEGY_EMA_SPAN"),

@@ -131,8 +131,8 @@ def test_a_traded_morning_reports_orders_equity_and_completion(emitted):
         (RunOutcome(RunStatus.IN_PROGRESS, DAY, journal_key="k"), {"OrdersSubmitted": 0}),
         (RunOutcome(RunStatus.REJECTED_EVENT, error="bad"), {"OrdersSubmitted": 0}),
     ],
-    ids=["holiday", "closed", "too_early", "account_blocked", "guard_blocked", "dry_run", "disabled",
-         "already_done", "in_progress", "rejected"],
+    ids=["holiday", "closed", "too_early", "account_blocked", "guard_blocked", "dry_run",
+         "disabled", "already_done", "in_progress", "rejected"],
 )
 def test_only_a_traded_morning_or_a_day_off_completes_the_run(emitted, outcome, want):
     app._emit_metrics(outcome)
