@@ -12,15 +12,17 @@ and everything else (raised: the run stops and a retry resumes it).
 from __future__ import annotations
 
 import math
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 import requests
+from alpaca.common.enums import Sort
 from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
-from alpaca.trading.enums import OrderSide
+from alpaca.trading.enums import OrderSide, QueryOrderStatus
 from alpaca.trading.enums import TimeInForce as AlpacaTimeInForce
-from alpaca.trading.requests import GetCalendarRequest, MarketOrderRequest
+from alpaca.trading.requests import GetCalendarRequest, GetOrdersRequest, MarketOrderRequest
 from aws_lambda_powertools import Tracer
 
 from handler.http import TimeoutAdapter, api_message, harden
@@ -37,6 +39,7 @@ from strategy import Side
 
 tracer = Tracer()
 _DUPLICATE_MESSAGE = "client_order_id must be unique"
+MAX_ORDERS_LISTED = 500  # GET /v2/orders `limit`: "Defaults to 50 and max is 500"
 
 
 class AlpacaBroker:
@@ -126,6 +129,14 @@ class AlpacaBroker:
             if exc.status_code == 404:
                 return None
             raise
+
+    @tracer.capture_method(capture_response=False)
+    def list_orders(self, symbols: Sequence[str], after: datetime) -> list[OrderState]:
+        """GET /v2/orders?status=all&symbols=...&after=...: every order of `symbols` submitted
+        after `after`, oldest first, up to Alpaca's 500 a page (a morning sends far fewer)."""
+        request = GetOrdersRequest(status=QueryOrderStatus.ALL, symbols=sorted(set(symbols)),
+                                   after=after, direction=Sort.ASC, limit=MAX_ORDERS_LISTED)
+        return [_state(order) for order in self._client.get_orders(request)]
 
     @tracer.capture_method(capture_response=False)
     def cancel_order(self, order_id: str) -> None:

@@ -11,13 +11,18 @@ date), drops and counts bad bars (a close `strategy.fills.usable_price` refuses,
 an off-calendar date), and reindexes to the session calendar so the last row is the previous
 session. A symbol with no bar there is stale: its column ends in NaN and `strategy.scores`
 leaves it out.
+
+`latest_trades` asks for the latest trade of every buy of the morning in one request
+(StockLatestTradeRequest): the prices `handler.buying_power` checks the buys at before they are
+sent. Both fall back to iex when Alpaca's plan refuses the configured feed, and say so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -25,15 +30,16 @@ import pandas as pd
 from alpaca.common.exceptions import APIError
 from alpaca.data.enums import Adjustment, DataFeed
 from alpaca.data.historical.stock import StockHistoricalDataClient
-from alpaca.data.requests import StockBarsRequest
+from alpaca.data.requests import StockBarsRequest, StockLatestTradeRequest
 from alpaca.data.timeframe import TimeFrame
 from aws_lambda_powertools import Tracer
 
 from handler.http import api_message, harden
-from handler.ports import BarsResult
+from handler.ports import BarsResult, LatestTrades
 from strategy.fills import usable_price
 
 NEW_YORK = ZoneInfo("America/New_York")
+_T = TypeVar("_T")
 _NOT_PERMITTED = "subscription does not permit"
 tracer = Tracer()
 
@@ -63,17 +69,28 @@ class AlpacaBarSource:
         """Split-adjusted daily bars of `symbols` dated `start`..`end` (New York dates), from
         the configured feed, or from iex when Alpaca's plan refuses that feed this morning."""
         before = self._http.requests
+        raw, feed, refused = self._from_a_feed(lambda f: self._bars(symbols, start, end, f))
+        return BarsResult(bars=bars_frame(raw), requests=self._http.requests - before,
+                          feed=feed.value, refused=refused)
+
+    @tracer.capture_method(capture_response=False)
+    def latest_trades(self, symbols: Sequence[str]) -> LatestTrades:
+        """The latest trade of each of `symbols` (one request), from the configured feed or,
+        when Alpaca's plan refuses it, from iex."""
+        raw, feed, refused = self._from_a_feed(lambda f: self._client.get_stock_latest_trade(
+            StockLatestTradeRequest(symbol_or_symbols=list(symbols), feed=f)))
+        return LatestTrades(trade_prices(raw), feed.value, refused)
+
+    def _from_a_feed(self, fetch: Callable[[DataFeed], _T]) -> tuple[_T, DataFeed, str | None]:
+        """`fetch(feed)` on the configured feed, else on iex when Alpaca's plan refuses that
+        feed: the answer, the feed that gave it and the refusal (None: the configured one)."""
         try:
-            raw = self._bars(symbols, start, end, self._feed)
+            return fetch(self._feed), self._feed, None
         except APIError as exc:
             refused = subscription_refusal(exc.status_code, api_message(exc))
             if refused is None or self._feed == DataFeed.IEX:
                 raise
-            raw = self._bars(symbols, start, end, DataFeed.IEX)
-            return BarsResult(bars=bars_frame(raw), requests=self._http.requests - before,
-                              feed=DataFeed.IEX.value, refused=refused)
-        return BarsResult(bars=bars_frame(raw), requests=self._http.requests - before,
-                          feed=self._feed.value)
+            return fetch(DataFeed.IEX), DataFeed.IEX, refused
 
     def _bars(
         self, symbols: Sequence[str], start: date, end: date, feed: DataFeed
@@ -96,6 +113,14 @@ def subscription_refusal(status: int | None, message: str) -> str | None:
     if status == 403 and _NOT_PERMITTED in message.lower():
         return message
     return None
+
+
+def trade_prices(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
+    """alpaca-py raw latest trades {symbol: {"p", "t", ...}} -> {symbol: price}, keeping the
+    prices a buy can be valued at (`strategy.fills.usable_price`)."""
+    prices = {symbol: trade.get("p") for symbol, trade in raw.items()}
+    return {s: float(p) for s, p in prices.items() if isinstance(p, int | float)
+            and usable_price(float(p))}
 
 
 def bars_frame(raw: dict[str, list[dict]]) -> pd.DataFrame:

@@ -202,6 +202,11 @@ class Broker(Protocol):
 
     def get_order_by_client_id(self, client_order_id: str) -> OrderState | None: ...
 
+    def list_orders(self, symbols: Sequence[str], after: datetime) -> list[OrderState]:
+        """Every order of `symbols` submitted after `after`, whatever its status, in one
+        request: a poll of a morning's orders costs one request, not one per order."""
+        ...
+
     def cancel_order(self, order_id: str) -> None: ...
 
 
@@ -217,8 +222,24 @@ class BarsResult:
     refused: str | None = None
 
 
+@dataclass(frozen=True)
+class LatestTrades:
+    """The price of each symbol's latest trade (a symbol without one is left out), and which
+    feed answered; `refused` as in `BarsResult` (a free plan's sip covers all but the last 15
+    minutes, so its latest trade comes from iex)."""
+
+    prices: dict[str, float]
+    feed: str
+    refused: str | None = None
+
+
 class BarSource(Protocol):
+    """Alpaca's market data: the daily bars a morning decides on, and the latest trades its
+    buys are checked at before they are sent (`handler.buying_power`)."""
+
     def daily_bars(self, symbols: Sequence[str], start: date, end: date) -> BarsResult: ...
+
+    def latest_trades(self, symbols: Sequence[str]) -> LatestTrades: ...
 
 
 class JournalStatus(StrEnum):

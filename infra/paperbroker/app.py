@@ -9,6 +9,7 @@ rate limit of `ratelimit` (429 with X-Ratelimit-* headers) and injects the confi
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable
 
@@ -68,8 +69,11 @@ class BrokerASGI:
         query = scope.get("query_string", b"").decode("latin-1")
         for rule in broker.http_faults(method, path, query):
             if rule.kind == "status":
-                exc = _rate_limited(api) if rule.status == 429 else _injected(api, rule)
-                await error_response(exc, extra or None)(scope, receive, send)
+                if rule.status == 429:
+                    await error_response(_rate_limited(api), {**extra, **_storm(rule)})(
+                        scope, receive, send)
+                    return
+                await error_response(_injected(api, rule), extra or None)(scope, receive, send)
                 return
             if rule.kind in ("delay", "stall"):
                 await asyncio.sleep(rule.seconds)
@@ -93,6 +97,13 @@ class BrokerASGI:
 
 def _rate_limited(api: Api) -> errors.BrokerError:
     return errors.rate_limited() if api is Api.TRADING else errors.data_rate_limited()
+
+
+def _storm(rule: FaultRule) -> dict[str, str]:
+    """The rate limit headers of an injected 429: none left, the counter resetting `seconds`
+    from now (epoch seconds, rounded up as the limiter's), whatever the real window says."""
+    return {"X-Ratelimit-Remaining": "0",
+            "X-Ratelimit-Reset": str(math.ceil(time.time() + rule.seconds))}
 
 
 def _injected(api: Api, rule: FaultRule) -> errors.BrokerError:

@@ -8,7 +8,8 @@ A `FaultConfig` is a list of rules. Each rule matches requests by an fnmatch pat
 - HTTP level, decided before the request is processed; optional `query` ("feed=sip", pairs
   joined by "&") narrows a rule to requests carrying every one of those query parameters:
   `status` (answer `status`, e.g. 429/500/503/504, with an Alpaca-shaped JSON body whose
-  message is `message`, by default "injected fault: HTTP <status>"; nothing is processed),
+  message is `message`, by default "injected fault: HTTP <status>"; nothing is processed; a
+  429 says X-Ratelimit-Remaining 0 and X-Ratelimit-Reset `seconds` from now, in epoch seconds),
   `delay` (sleep `seconds`, then process normally: a slow but successful request, longer than
   the client's timeout = the client gives up although the order exists), `stall`
   (sleep `seconds`, then drop the connection unprocessed: a hung server), `drop_before` (close

@@ -193,6 +193,9 @@ ROUTES = [
     Route("/v2/stocks/bars", _answer(lambda b, r: b.get_bars(dict(r.query_params)))),
     Route("/v2/stocks/{symbol}/bars", _answer(
         lambda b, r: b.get_bars(dict(r.query_params), _path(r, "symbol")))),
+    Route("/v2/stocks/trades/latest", _answer(lambda b, r: b.latest_trades(dict(r.query_params)))),
+    Route("/v2/stocks/{symbol}/trades/latest", _answer(
+        lambda b, r: b.latest_trades(dict(r.query_params), _path(r, "symbol")))),
     Route("/_sim/next_open", _answer(lambda b, _: b.next_open()), methods=POST),
     Route("/_sim/close", _answer(lambda b, _: b.close()), methods=POST),
     Route("/_sim/set_time", _sim_set_time, methods=POST),

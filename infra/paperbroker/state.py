@@ -21,7 +21,7 @@ from datetime import date
 import pandas as pd
 
 from infra.market import Market
-from infra.paperbroker import errors, snapshot, validation, wire
+from infra.paperbroker import errors, snapshot, trades, validation, wire
 from infra.paperbroker.assets import Catalog
 from infra.paperbroker.bars import BarStore
 from infra.paperbroker.book import OrderBook
@@ -221,6 +221,24 @@ class PaperBroker(AccountViews):
         if symbol is None:
             return self.bars.query(params, today)
         return self.bars.query_symbol(symbol, params, today)
+
+    def latest_trades(self, params: dict[str, str], symbol: str | None = None) -> dict:
+        """GET /v2/stocks/trades/latest, or GET /v2/stocks/{symbol}/trades/latest when `symbol`
+        is given (`trades`: the price a buy sent now is checked at)."""
+        with self._lock:
+            now = self._state.clock.now
+        if symbol is None:
+            trades.checked_feed(params, trades.MULTI_PARAMETERS)
+            found = {s: trades.last_print(self.prices, self.calendar, now, s)
+                     for s in trades.requested_symbols(params)}
+            return {"trades": {s: trades.trade_json(s, last) for s, last in found.items()
+                               if last is not None}}
+        trades.checked_feed(params, trades.SYMBOL_PARAMETERS)
+        sym = symbol.strip().upper()
+        last = trades.last_print(self.prices, self.calendar, now, sym)
+        if last is None:
+            raise trades.no_trade(sym)
+        return {"symbol": sym, "trade": trades.trade_json(sym, last)}
 
     # ---- faults and stats ----------------------------------------------------------------
     @locked

@@ -55,6 +55,7 @@ def test_every_route_answers_as_alpacas_openapi_files_say(broker):
     clock_calendar_account(client)
     assets(client)
     bars(client)
+    latest_trades(client)
     buy_hold_and_close(client)
     after_the_close(client, broker)
     reconciliation(client, broker)
@@ -85,6 +86,14 @@ def bars(c: CheckedClient) -> None:
     c.call("GET", "/v2/stocks/{symbol}/bars", symbol="AAPL",
            params={**DAY_BARS, "limit": 5, "feed": "iex",
                    "page_token": paged.json()["next_page_token"]})
+
+
+def latest_trades(c: CheckedClient) -> None:
+    """The session is open: each symbol's latest trade is its opening print."""
+    c.call("GET", "/v2/stocks/trades/latest", params={"symbols": "AAPL,SPY,NOPE", "feed": "sip"})
+    c.call("GET", "/v2/stocks/{symbol}/trades/latest", params={"feed": "iex"}, symbol="AAPL")
+    c.call("GET", "/v2/stocks/{symbol}/trades/latest", 404, symbol="NOPE")
+    c.call("GET", "/v2/stocks/trades/latest", 400, params={"symbols": "AAPL", "limit": "1"})
 
 
 def buy_hold_and_close(c: CheckedClient) -> None:

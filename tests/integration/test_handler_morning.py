@@ -200,3 +200,26 @@ def test_a_morning_delivered_after_the_open_trades_at_once(paper_broker, dynamod
     summary = invoke(scheduled(DAY))
     assert summary["status"] == "done" and summary["filled"] > 0
     assert paper_broker.broker.now == pd.Timestamp(morning(DAY, time(9, 35)))
+
+
+def test_the_adapter_sends_opg_before_the_cut_off_and_reads_the_refusal_after_it(
+        paper_broker_factory):
+    """Through alpaca-py: an opg sell at 09:20 is queued for the auction; one at 09:29 is
+    refused 403 ("opg orders must be submitted after 7:00pm and before 9:28am"), which the
+    adapter reports as a refusal, not as a failure of the run."""
+    from handler.broker import AlpacaBroker
+    from handler.ports import OrderRejected, TimeInForce
+
+    running = paper_broker_factory(start=session_before(DAY))
+    running.broker.set_time(pd.Timestamp(morning(DAY)))
+    b = running.broker
+    adapter = AlpacaBroker(b.key_id, b.secret_key, paper=True, url=running.base_url, timeout=10,
+                           retry_attempts=0, retry_wait=1)
+    clock = adapter.clock()
+    assert not clock.is_open and clock.next_open == pd.Timestamp(morning(DAY, time(9, 30)))
+    symbol = b.market.symbols[0]
+    queued = adapter.submit_market_order(symbol, "buy", 1, "t-opg-1", TimeInForce.OPG)
+    assert queued.status == "accepted" and b.orders[-1].time_in_force == "opg"
+    b.set_time(pd.Timestamp(morning(DAY, time(9, 29))))
+    with pytest.raises(OrderRejected, match="opg orders must be submitted"):
+        adapter.submit_market_order(symbol, "buy", 1, "t-opg-2", TimeInForce.OPG)

@@ -24,6 +24,7 @@ from handler.ports import (
     DuplicateClientOrderId,
     JournalEntry,
     JournalStatus,
+    LatestTrades,
     MarketClock,
     OrderRejected,
     OrderState,
@@ -164,6 +165,13 @@ class FakeBroker:
             (o for o in self.orders.values() if o.client_order_id == client_order_id), None
         )
 
+    def list_orders(self, symbols, after) -> list[OrderState]:
+        """One request for the orders of `symbols` (this fake holds one morning, so `after`
+        selects nothing away); each advances as a `get_order` of it would."""
+        self.events.append(("list", ",".join(sorted(symbols))))
+        return [self.get_order(oid) for oid, o in list(self.orders.items())
+                if o.symbol in symbols]
+
     def cancel_order(self, order_id: str) -> None:
         """A cancel request; on an order no longer cancelable (Alpaca's 422) nothing happens,
         as `handler.broker.AlpacaBroker.cancel_order` swallows that 422."""
@@ -200,6 +208,15 @@ class FakeBars:
     feed: str = "sip"
     refused: str | None = None
     calls: list[tuple[tuple[str, ...], date, date]] = field(default_factory=list)
+    # latest trade prices; None: every symbol at FakeBroker's default fill price, 10.0
+    latest: dict[str, float] | None = None
+    trade_calls: list[tuple[str, ...]] = field(default_factory=list)
+
+    def latest_trades(self, symbols) -> LatestTrades:
+        self.trade_calls.append(tuple(symbols))
+        prices = self.latest if self.latest is not None else dict.fromkeys(symbols, 10.0)
+        return LatestTrades({s: p for s, p in prices.items() if s in symbols}, self.feed,
+                            self.refused)
 
     def daily_bars(self, symbols, start, end) -> BarsResult:
         self.calls.append((tuple(symbols), start, end))

@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from handler.market_data import bars_frame, closes_frame, subscription_refusal
+from handler.market_data import bars_frame, closes_frame, subscription_refusal, trade_prices
 
 SESSIONS = [date(2024, 3, 4), date(2024, 3, 5), date(2024, 3, 6)]
 
@@ -65,3 +65,9 @@ def test_alpaca_bar_stamps_are_new_york_midnight():
 )
 def test_only_alpacas_subscription_refusal_falls_back(status, message, falls_back):
     assert subscription_refusal(status, message) == (message if falls_back else None)
+
+
+def test_latest_trade_prices_keep_only_prices_a_buy_can_be_valued_at():
+    raw = {"AAA": {"t": "2024-03-05T14:30:00Z", "p": 10.5}, "BBB": {"p": 0},
+           "CCC": {"p": None}, "DDD": {"p": 7}}
+    assert trade_prices(raw) == {"AAA": 10.5, "DDD": 7.0}

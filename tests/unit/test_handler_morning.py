@@ -10,7 +10,6 @@ from handler.config import ConfigError, load_config
 from handler.event import RunRequest
 from handler.morning import Services
 from handler.morning import run_morning as run_outcome
-from handler.ports import JournalStatus
 from handler.summary import to_summary
 from strategy import Order, Plan, plan, scores
 from tests.unit.handler_fakes import (
@@ -260,78 +259,3 @@ def test_the_configured_feed_answering_is_no_news():
     assert "data feed fallback" not in log.messages()
     assert journal.get(KEY).decision.inputs.data_feed == "sip"
 
-
-# ------------------------------------------------------------------ before the open
-
-PRE_OPEN = datetime(2024, 3, 6, 14, 20, tzinfo=UTC)  # 09:20 New York, the schedule's time
-HELD = {"AAA": 1}  # not a candidate: the plan sells it, then buys
-
-
-def test_a_0920_morning_sells_in_the_auction_and_records_each_phase():
-    services, broker, _, journal = world(now=PRE_OPEN, held=HELD)
-    log = FakeLog()
-    summary = run_morning(scheduled(), services, "req-1", log)
-    want = expected_plan(services.config, positions=HELD)
-    assert summary["status"] == "done" and want.sells and want.buys
-    assert (summary["execution"], summary["execution_reason"]) == (
-        "opening_auction", "before the 09:28 cut-off")
-    assert {cid: tif.value for cid, tif in broker.time_in_force.items()} == {
-        f"mr-2024-03-06-{o.symbol}-{o.side}": "opg" if o.side == "sell" else "day"
-        for o in want.orders
-    }
-    assert services.waiter.waits == [datetime(2024, 3, 6, 14, 30, tzinfo=UTC)]
-    phases = [w[1] for w in journal.writes if w[0] == "phase"]
-    assert phases == ["SELLS_SENT", "SELLS_DONE", "BUYS_SENT"]
-    assert journal.get(KEY).status == "DONE"
-    assert summary["filled"] == len(want.orders)
-
-
-@pytest.mark.parametrize(
-    ("now", "code"),
-    [
-        (datetime(2024, 3, 6, 14, 0, tzinfo=UTC), "too_early"),  # 09:00: the open 30 min away
-        (datetime(2024, 3, 6, 21, 30, tzinfo=UTC), "market_closed"),  # 16:30: after the close
-    ],
-)
-def test_a_trading_run_too_early_or_after_the_close_is_skipped_untouched(now, code):
-    services, broker, bars, journal = world(now=now)
-    summary = run_morning(scheduled(), services, "req-1", FakeLog())
-    assert (summary["status"], summary["code"]) == ("skipped", code)
-    assert not bars.calls and not journal.writes and not broker.events
-    assert not services.waiter.waits
-
-
-def test_a_dry_run_before_the_open_does_not_wait():
-    services, *_ = world(now=PRE_OPEN)
-    summary = run_morning(RunRequest(None, True), services, "req-1", FakeLog())
-    assert summary["status"] == "dry_run" and not services.waiter.waits
-
-
-def test_a_morning_killed_after_its_sells_resumes_from_its_phase_and_buys_once():
-    services, broker, _, journal = world(now=PRE_OPEN, held=HELD)
-    want = expected_plan(services.config, positions=HELD)
-    journal.claim(KEY, "req-1")
-    journal.store_plan(KEY, "req-1", make_decision(want))
-    (sell,) = want.sells
-    cid = f"mr-2024-03-06-{sell.symbol}-sell"
-    journal.record_order(KEY, "req-1", broker.submit_market_order(
-        sell.symbol, sell.side, sell.qty, cid, "opg"))
-    journal.advance(KEY, "req-1", JournalStatus.SELLS_SENT)
-    # ... killed here, before the open; Lambda's retry keeps the request id
-    summary = run_morning(scheduled(), services, "req-1", FakeLog())
-    assert (summary["status"], summary["resumed_from"]) == ("done", "SELLS_SENT")
-    assert summary["execution"] is None  # this invocation sent no sell
-    assert broker.submitted() == [cid, *(f"mr-2024-03-06-{o.symbol}-buy" for o in want.buys)]
-    assert summary["filled"] == len(want.orders)
-    phases = [w[1] for w in journal.writes if w[0] == "phase"]
-    assert phases == ["SELLS_SENT", "SELLS_DONE", "BUYS_SENT"]  # the first by the killed run
-
-
-def test_an_invocation_finding_the_morning_held_says_which_phase_it_reached():
-    services, broker, _, journal = world()
-    journal.claim(KEY, "req-other")
-    journal.store_plan(KEY, "req-other", make_decision(Plan()))
-    journal.advance(KEY, "req-other", JournalStatus.SELLS_SENT)
-    summary = run_morning(scheduled(), services, "req-1", FakeLog())
-    assert (summary["status"], summary["phase"]) == ("in_progress", "SELLS_SENT")
-    assert not broker.events

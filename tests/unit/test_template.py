@@ -111,7 +111,7 @@ def test_retries_are_bounded_and_failures_reach_the_dead_letter_queue(resources)
         assert schedule["DeadLetterConfig"] == {"Arn": dlq}
         policy = schedule["RetryPolicy"]
         assert 1 <= policy["MaximumRetryAttempts"] <= 5
-        assert policy["MaximumEventAgeInSeconds"] <= 1800  # a delivery never lands after 10:05
+        assert policy["MaximumEventAgeInSeconds"] <= 1800  # a delivery never lands after 09:50
     invoke = _props(resources, "TradingFunction")["EventInvokeConfig"]
     assert invoke["MaximumRetryAttempts"] == 2
     assert invoke["MaximumEventAgeInSeconds"] <= 3600
