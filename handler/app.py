@@ -50,6 +50,7 @@ def build_services(env: Mapping[str, str]) -> Services:
         "timeout": cfg.http_timeout_seconds,
         "retry_attempts": cfg.http_retry_attempts,
         "retry_wait": cfg.http_retry_wait_seconds,
+        "rate_wait": cfg.http_rate_limit_wait_seconds,
     }
     broker = AlpacaBroker(
         creds.key_id, creds.secret_key, paper=not cfg.live, url=cfg.trading_url, **http
@@ -137,6 +138,7 @@ def _emit_metrics(outcome: RunOutcome) -> None:
     if traded is not None:
         metrics.add_metric("OrdersFilled", MetricUnit.Count, len(traded.execution.fills))
         metrics.add_metric("OrdersRejected", MetricUnit.Count, len(traded.execution.rejections))
+        metrics.add_metric("OrdersRefused", MetricUnit.Count, len(traded.execution.refused))
         metrics.add_metric("Equity", MetricUnit.NoUnit, traded.account.equity)
     if outcome.decision is not None:
         inputs = outcome.decision.inputs

@@ -2,11 +2,12 @@
 
 Everything leaving here is plain data (`MarketClock`, `Account`, `OrderState`, dates, ints);
 Alpaca's side and status strings become `strategy.Side` and `handler.ports.OrderStatus` here.
-HTTP errors are sorted into the three cases the run must tell apart: a duplicate
-client_order_id (422 "client_order_id must be unique": already sent, look it up), a refused order
-(403/422: the broker said no; the executor still looks the client order id up before recording
-a rejection, since a resend of an order that went through may be refused for another reason),
-and everything else (raised: the run stops and a retry resumes it).
+HTTP errors are sorted into the cases the run must tell apart: a duplicate client_order_id (422
+"client_order_id must be unique": already sent, look it up), a refused order (403/422: the broker
+said no; the executor still looks the client order id up before recording a rejection, since a
+resend of an order that went through may be refused for another reason), among them a buy
+refused for buying power (403 "insufficient buying power": recorded as refused, no error), and
+everything else (raised: the run stops and a retry resumes it).
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from alpaca.trading.enums import TimeInForce as AlpacaTimeInForce
 from alpaca.trading.requests import GetCalendarRequest, GetOrdersRequest, MarketOrderRequest
 from aws_lambda_powertools import Tracer
 
-from handler.http import TimeoutAdapter, api_message, harden
+from handler.http import RATE_WAIT_SECONDS, TimeoutAdapter, api_message, harden
 from handler.ports import (
     Account,
+    BuyingPowerRefused,
     DuplicateClientOrderId,
     MarketClock,
     OrderRejected,
@@ -39,6 +41,7 @@ from strategy import Side
 
 tracer = Tracer()
 _DUPLICATE_MESSAGE = "client_order_id must be unique"
+_BUYING_POWER = "insufficient buying power"  # Alpaca's 403 40310000 (alpacahq/alpaca-py#225)
 MAX_ORDERS_LISTED = 500  # GET /v2/orders `limit`: "Defaults to 50 and max is 500"
 
 
@@ -53,9 +56,11 @@ class AlpacaBroker:
         timeout: float,
         retry_attempts: int,
         retry_wait: float,
+        rate_wait: float = RATE_WAIT_SECONDS,
     ) -> None:
         self._client = TradingClient(key_id, secret_key, paper=paper, url_override=url)
-        self.http: TimeoutAdapter = harden(self._client, timeout, retry_attempts, retry_wait)
+        self.http: TimeoutAdapter = harden(self._client, timeout, retry_attempts, retry_wait,
+                                           rate_wait)
 
     @tracer.capture_method(capture_response=False)
     def clock(self) -> MarketClock:
@@ -107,8 +112,11 @@ class AlpacaBroker:
         except APIError as exc:
             if _is_duplicate(exc):
                 raise DuplicateClientOrderId(client_order_id) from None
+            message = api_message(exc)
+            if exc.status_code == 403 and _BUYING_POWER in message.lower():
+                raise BuyingPowerRefused(f"{client_order_id}: {message}") from None
             if exc.status_code in (403, 422):
-                raise OrderRejected(f"{client_order_id}: {api_message(exc)}") from None
+                raise OrderRejected(f"{client_order_id}: {message}") from None
             raise
         except (requests.Timeout, requests.ConnectionError):
             # The order may or may not have reached the broker: its client id tells.

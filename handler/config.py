@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from handler.http import RATE_WAIT_SECONDS
 from handler.ports import ExecutionMode
 from strategy import Params, load_universe
 
@@ -81,6 +82,7 @@ class Config:
     http_timeout_seconds: float
     http_retry_attempts: int
     http_retry_wait_seconds: float
+    http_rate_limit_wait_seconds: float
     journal_ttl_days: int
     journal_lease_seconds: int
     guards: GuardLimits
@@ -134,6 +136,8 @@ def load_config(env: Mapping[str, str]) -> Config:
         http_timeout_seconds=reader.number("HTTP_TIMEOUT_SECONDS", 10.0),
         http_retry_attempts=reader.integer("HTTP_RETRY_ATTEMPTS", 2, minimum=0),
         http_retry_wait_seconds=reader.number("HTTP_RETRY_WAIT_SECONDS", 1.0),
+        http_rate_limit_wait_seconds=reader.number("HTTP_RATE_LIMIT_WAIT_SECONDS",
+                                                   RATE_WAIT_SECONDS),
         journal_ttl_days=reader.integer("JOURNAL_TTL_DAYS", 400, minimum=1),
         # outlasts the function's 900 s timeout: a live morning waiting for the open is never
         # taken over by another invocation

@@ -14,7 +14,12 @@ only a request at Alpaca (the order shows `pending_cancel` and can still fill), 
 runs on, bounded by `cancel_wait`, until each canceled order is terminal; a fill that lands
 meanwhile is recorded like any other. An order still not terminal then is recorded as it stands
 and the invocation fails (`OrdersUnsettled`): the morning is not DONE while a fill may still
-come, and the retry resumes it from the journal.
+come, and the retry resumes it from the journal. A poll is one request for all the orders waited
+for (GET /v2/orders by their symbols), whatever their number: within Alpaca's rate limit.
+
+Before the buys go, the broker is asked which it already holds, and the rest are checked for
+buying power (`handler.buys`): a buy refused there, or by Alpaca's 403 for buying power, is
+recorded as refused, not sent, and is no error.
 """
 
 from __future__ import annotations
@@ -22,15 +27,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from handler.opening import Opening, SellRoute
+from handler.buys import refused_buys, unheard_buys
+from handler.opening import NEW_YORK, Opening, SellRoute
 from handler.ports import (
     Broker,
+    BuyingPowerRefused,
     DuplicateClientOrderId,
     ExecutionMode,
     JournalStatus,
+    LatestTrades,
     OrderRejected,
     OrderState,
     OrderStatus,
@@ -58,6 +66,7 @@ class Execution:
 
     orders: list[OrderState] = field(default_factory=list)
     rejections: dict[str, str] = field(default_factory=dict)  # client_order_id -> reason
+    refused: dict[str, str] = field(default_factory=dict)  # buys refused for buying power
     timed_out: list[str] = field(default_factory=list)  # cancel sent at the fill timeout
     submitted: int = 0  # new orders accepted by the broker in this invocation
     waited: float = 0.0  # seconds slept waiting for orders to become terminal
@@ -77,10 +86,12 @@ class Executor:
     timeout: float
     opening: Opening
     reach: Callable[[JournalStatus], None]  # journal write of a phase reached
+    trades: Callable[[Sequence[str]], LatestTrades]  # the latest trades (`BarSource`)
     phase: JournalStatus = JournalStatus.PLANNED  # the phase the journal holds
     cancel_wait: float = CANCEL_WAIT_SECONDS
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
+    _since: datetime = field(init=False)  # the run date's midnight, New York: orders after it
 
     def run(
         self, plan: Plan, run_date: date, prefix: str, known: Mapping[str, OrderState]
@@ -88,16 +99,21 @@ class Executor:
         """Send `plan`; `known` is the journal's record of this morning's orders (resume).
         The fill timeout of the sells counts from the open."""
         result = Execution()
+        self._since = datetime.combine(run_date, datetime.min.time(), NEW_YORK)
         sells = self._send_sells(plan.sells, run_date, prefix, known, result)
         self._reach(JournalStatus.SELLS_SENT)
         self.opening.wait()
         self._wait(sells, result)
         self._reach(JournalStatus.SELLS_DONE)
-        buys = [
-            self._send(order, client_order_id(prefix, run_date, order), known, result,
-                       TimeInForce.DAY)
-            for order in plan.buys
-        ]
+        cids = {order: client_order_id(prefix, run_date, order) for order in plan.buys}
+        found = unheard_buys(self.broker, cids, known, self._since)
+        for state in found.values():  # sent by an attempt that died before it heard back
+            self.record(state)
+        known = {**known, **found}
+        refused = refused_buys(self.broker, self.trades, self.log, cids, known)
+        buys = [self._reject(order, cid, refused[order], result, refused=True)
+                if order in refused else self._send(order, cid, known, result, TimeInForce.DAY)
+                for order, cid in cids.items()]
         self._reach(JournalStatus.BUYS_SENT)
         self._wait(buys, result)
         return result
@@ -166,7 +182,8 @@ class Executor:
             if found is None:
                 duplicate = isinstance(refused, DuplicateClientOrderId)
                 reason = "duplicate client_order_id not found" if duplicate else str(refused)
-                return self._reject(order, cid, reason, result)
+                return self._reject(order, cid, reason, result,
+                                    refused=isinstance(refused, BuyingPowerRefused))
             state = found
         self.log.info(
             "order",
@@ -183,11 +200,14 @@ class Executor:
             self.record(fresh)
         return fresh
 
-    def _reject(self, order: Order, cid: str, reason: str, result: Execution) -> OrderState:
-        state = OrderState("", cid, order.symbol, order.side, order.qty, OrderStatus.REJECTED)
-        result.rejections[cid] = reason
-        self.log.warning(
-            "order rejected",
+    def _reject(self, order: Order, cid: str, reason: str, result: Execution,
+                refused: bool = False) -> OrderState:
+        """Record `order` as never accepted: rejected, or `refused` for buying power."""
+        state = OrderState("", cid, order.symbol, order.side, order.qty, OrderStatus.REJECTED,
+                           refused=reason if refused else None)
+        (result.refused if refused else result.rejections)[cid] = reason
+        (self.log.info if refused else self.log.warning)(
+            "order refused for buying power" if refused else "order rejected",
             extra={"client_order_id": cid, "symbol": order.symbol, "side": order.side,
                    "qty": order.qty, "reason": reason},
         )
@@ -227,6 +247,8 @@ class Executor:
                            "side": state.side, "qty": state.filled_qty,
                            "price": state.filled_avg_price},
                 )
+            elif state.refused is not None:  # a resumed morning's refusal
+                result.refused[state.client_order_id] = state.refused
             elif (state.status == OrderStatus.REJECTED
                   and state.client_order_id not in result.rejections):
                 result.rejections[state.client_order_id] = "rejected by the broker"
@@ -248,9 +270,17 @@ class Executor:
             self.sleep(pause)
             result.waited += pause
             delay = min(delay * 2, MAX_POLL_SECONDS)
+            final.update(self._states([final[cid] for cid in pending]))
             for cid in list(pending):
-                final[cid] = self.broker.get_order(final[cid].order_id)
                 if final[cid].terminal:
                     pending.remove(cid)
                     self.record(final[cid])
         return pending
+
+    def _states(self, orders: Sequence[OrderState]) -> dict[str, OrderState]:
+        """The current state of `orders`, by client order id, in one list request; one the
+        list lacks (not listed yet, or past a full page) is read alone."""
+        listed = {o.client_order_id: o for o in self.broker.list_orders(
+            [order.symbol for order in orders], self._since)}
+        return {o.client_order_id: listed.get(o.client_order_id)
+                or self.broker.get_order(o.order_id) for o in orders}

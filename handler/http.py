@@ -11,9 +11,10 @@ an adapter that gives every request a default (connect, read) timeout, counts re
 paces the retries itself (`Pacer`; alpaca-py's own sleep is set to 0): the request after a 429
 leaves at its X-Ratelimit-Reset, the one after a 504 `retry_wait` seconds later. The number of
 retries stays alpaca-py's, from configuration. A storm cannot outlast the function: a reset more
-than `rate_wait` seconds away (Alpaca's window is a minute) is not waited for, nor is one past
-RATE_WAIT_BUDGET seconds of such waits in any FUNCTION_SECONDS; the request then fails like any
-exhausted retry and the run's retry resumes the morning from its journal.
+than `rate_wait` seconds away (HTTP_RATE_LIMIT_WAIT_SECONDS; by default Alpaca's minute and the
+second a reset is rounded up to) is not waited for, nor is one past RATE_WAIT_BUDGET seconds of
+such waits in any FUNCTION_SECONDS; the request then fails like any exhausted retry and the run's
+retry resumes the morning from its journal.
 Retrying a POST /orders after a 504 or a 429 is safe here: every order carries a deterministic
 client_order_id, so a repeat is refused as a duplicate (422) and looked up instead.
 """
@@ -33,8 +34,11 @@ from requests.adapters import HTTPAdapter
 
 RATE_LIMITED, GATEWAY_TIMEOUT = 429, 504
 RESET_HEADER = "X-Ratelimit-Reset"
-RATE_WAIT_SECONDS = 60.0  # the longest wait for one reset: Alpaca counts per minute
-RATE_WAIT_BUDGET = 120.0  # seconds of reset waits allowed in any FUNCTION_SECONDS
+RATE_WAIT_SECONDS = 61.0  # the longest wait for one reset: Alpaca's minute, its last second
+# Seconds of reset waits a client (one per API) may spend in any FUNCTION_SECONDS: one window.
+# Before the open a wait costs nothing (the morning waits for the open anyway); after it, this is
+# all a storm may add to the morning (docs/morning.md, "Timeout and cost").
+RATE_WAIT_BUDGET = RATE_WAIT_SECONDS
 FUNCTION_SECONDS = 900.0  # Lambda's limit, the function's Timeout (template.yaml)
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from alpaca.data.requests import StockBarsRequest, StockLatestTradeRequest
 from alpaca.data.timeframe import TimeFrame
 from aws_lambda_powertools import Tracer
 
-from handler.http import api_message, harden
+from handler.http import RATE_WAIT_SECONDS, api_message, harden
 from handler.ports import BarsResult, LatestTrades
 from strategy.fills import usable_price
 
@@ -57,11 +57,12 @@ class AlpacaBarSource:
         timeout: float,
         retry_attempts: int,
         retry_wait: float,
+        rate_wait: float = RATE_WAIT_SECONDS,
     ) -> None:
         self._client = StockHistoricalDataClient(
             key_id, secret_key, raw_data=True, url_override=url
         )
-        self._http = harden(self._client, timeout, retry_attempts, retry_wait)
+        self._http = harden(self._client, timeout, retry_attempts, retry_wait, rate_wait)
         self._feed = DataFeed(feed)
 
     @tracer.capture_method(capture_response=False)

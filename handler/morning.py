@@ -185,6 +185,7 @@ def _trade(
         timeout=cfg.fill_timeout_seconds,
         opening=Opening(broker, services.waiter, cfg.execution_mode),
         reach=lambda phase: journal.advance(key, owner, phase),
+        trades=services.bars.latest_trades,
         phase=resumed_from or JournalStatus.PLANNED,
     )
     execution = executor.run(decision.plan, run_date, cfg.client_order_prefix,

@@ -134,6 +134,7 @@ class OrderState:
     status: OrderStatus
     filled_qty: int = 0
     filled_avg_price: float | None = None
+    refused: str | None = None  # a buy refused for buying power: why (never sent, no error)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "side", Side(self.side))
@@ -145,7 +146,7 @@ class OrderState:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON view, in the summary and the journal item (`from_dict` reads it back)."""
-        return {
+        view = {
             "order_id": self.order_id,
             "client_order_id": self.client_order_id,
             "symbol": self.symbol,
@@ -155,6 +156,7 @@ class OrderState:
             "filled_qty": self.filled_qty,
             "filled_avg_price": self.filled_avg_price,
         }
+        return view if self.refused is None else {**view, "refused": self.refused}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> OrderState:
@@ -168,11 +170,16 @@ class OrderState:
             status=OrderStatus(data["status"]),
             filled_qty=int(data.get("filled_qty") or 0),
             filled_avg_price=None if price is None else float(price),
+            refused=data.get("refused"),
         )
 
 
 class OrderRejected(Exception):
     """The broker refused a new order (not a duplicate): insufficient cash, unknown symbol..."""
+
+
+class BuyingPowerRefused(OrderRejected):
+    """Alpaca's 403 "insufficient buying power": if not ours already, a refusal, no error."""
 
 
 class CredentialsRefused(Exception):
@@ -202,10 +209,7 @@ class Broker(Protocol):
 
     def get_order_by_client_id(self, client_order_id: str) -> OrderState | None: ...
 
-    def list_orders(self, symbols: Sequence[str], after: datetime) -> list[OrderState]:
-        """Every order of `symbols` submitted after `after`, whatever its status, in one
-        request: a poll of a morning's orders costs one request, not one per order."""
-        ...
+    def list_orders(self, symbols: Sequence[str], after: datetime) -> list[OrderState]: ...
 
     def cancel_order(self, order_id: str) -> None: ...
 
@@ -224,19 +228,13 @@ class BarsResult:
 
 @dataclass(frozen=True)
 class LatestTrades:
-    """The price of each symbol's latest trade (a symbol without one is left out), and which
-    feed answered; `refused` as in `BarsResult` (a free plan's sip covers all but the last 15
-    minutes, so its latest trade comes from iex)."""
-
+    """Each symbol's latest trade price (none: left out); `feed`, `refused` as in BarsResult."""
     prices: dict[str, float]
     feed: str
     refused: str | None = None
 
 
 class BarSource(Protocol):
-    """Alpaca's market data: the daily bars a morning decides on, and the latest trades its
-    buys are checked at before they are sent (`handler.buying_power`)."""
-
     def daily_bars(self, symbols: Sequence[str], start: date, end: date) -> BarsResult: ...
 
     def latest_trades(self, symbols: Sequence[str]) -> LatestTrades: ...

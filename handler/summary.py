@@ -73,6 +73,7 @@ def _traded(head: dict[str, Any], decision: Decision, traded: Traded) -> dict[st
         "submitted": execution.submitted,
         "filled": len(execution.fills),
         "rejected": len(execution.rejections),
+        "refused": len(execution.refused),  # buys refused for buying power: no error
         "timed_out": list(execution.timed_out),
         "fill_wait_seconds": round(execution.waited, 3),
         "fills": [

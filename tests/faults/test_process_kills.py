@@ -134,10 +134,11 @@ def test_kill_after_buys_sent(world_factory, clean):
 
 
 def test_kill_before_done(world, clean):
-    world.faults({**STALL, "match": "GET /v2/account", "skip": 2})  # the final account read
+    # the final account read, the fourth: before the claim, the decision, the buys' check
+    world.faults({**STALL, "match": "GET /v2/account", "skip": 3})
     process = world.start(request_id=REQUEST_ID)
     total = len(clean["state"]["orders"])
-    kill_when(world, process, lambda: requested(world, "GET /v2/account") == 3
+    kill_when(world, process, lambda: requested(world, "GET /v2/account") == 4
               and messages(process.logs(), "fill") == total)
     assert world.journal()["status"] == "BUYS_SENT"  # the phase reached: only DONE is left
     summary = rerun_matches_clean(world, clean)

@@ -2,8 +2,9 @@
 and DynamoDB Local) and `make backtest` write byte-identical equity.csv and trades.csv.
 Real data: the first quarter of 2017 (62 mornings, ~20 s), in process on one loaded `Market`,
 and two windows where the buying-power rule of STRATEGY.md binds (a buy whose cost fits the
-cash but whose hold, qty * open * collar, does not is refused): there the broker's check at
-submission (the handler sends a morning's buys at once) must refuse exactly the backtest's."""
+cash but whose hold, qty * open * collar, does not is refused): there the handler's own check,
+at the latest trade (the open, in the paper broker) before its buys are sent, must refuse exactly
+the backtest's."""
 
 from datetime import date
 
@@ -83,3 +84,11 @@ def test_real_data_where_buying_power_binds_make_run_equals_make_backtest(
     assert [s["status"] for s in local.summaries] == ["done"] * days
     assert equity_csv(local.equity) == equity_csv(backtest.equity)
     assert trades_csv(local.fills) == trades_csv(backtest.fills)
+    # The handler refused those buys itself, at the latest trade (the open), before sending
+    # them (handler/buying_power.py): the broker never had to refuse one.
+    handler_refused = sorted((s["run_date"], o["symbol"], o["qty"])
+                             for s in local.summaries for o in s["orders"] if o.get("refused"))
+    assert handler_refused == sorted((r.date.isoformat(), r.symbol, r.qty)
+                                     for r in backtest.rejections
+                                     if r.reason == Refusal.BUYING_POWER)
+    assert sum(s["rejected"] for s in local.summaries) == 0

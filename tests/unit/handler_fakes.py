@@ -76,6 +76,7 @@ class FakeBroker:
     time_in_force: dict[str, TimeInForce] = field(default_factory=dict)  # by client order id
     polls: dict[str, int] = field(default_factory=dict)
     events: list[tuple[str, str]] = field(default_factory=list)
+    lists: list[tuple[str, ...]] = field(default_factory=list)  # list_orders calls: symbols
 
     def market_open(self) -> bool:
         if self.is_open is not None:
@@ -168,7 +169,7 @@ class FakeBroker:
     def list_orders(self, symbols, after) -> list[OrderState]:
         """One request for the orders of `symbols` (this fake holds one morning, so `after`
         selects nothing away); each advances as a `get_order` of it would."""
-        self.events.append(("list", ",".join(sorted(symbols))))
+        self.lists.append(tuple(symbols))
         return [self.get_order(oid) for oid, o in list(self.orders.items())
                 if o.symbol in symbols]
 
@@ -200,6 +201,21 @@ class FakeWaiter:
 
 
 @dataclass
+class FakeTrades:
+    """Latest trades (`BarSource.latest_trades`): `prices` (a symbol missing has no trade), or
+    with none given every symbol at FakeBroker's default fill price, 10.0."""
+
+    prices: dict[str, float] | None = None
+    feed: str = "sip"
+    calls: list[tuple[str, ...]] = field(default_factory=list)
+
+    def __call__(self, symbols) -> LatestTrades:
+        self.calls.append(tuple(symbols))
+        prices = self.prices if self.prices is not None else dict.fromkeys(symbols, 10.0)
+        return LatestTrades({s: p for s, p in prices.items() if s in symbols}, self.feed)
+
+
+@dataclass
 class FakeBars:
     """Serves `frame` from `feed`; with `refused` set, as Alpaca does for a plan without SIP:
     the configured feed was refused with that message and `feed` (iex) answered instead."""
@@ -208,15 +224,7 @@ class FakeBars:
     feed: str = "sip"
     refused: str | None = None
     calls: list[tuple[tuple[str, ...], date, date]] = field(default_factory=list)
-    # latest trade prices; None: every symbol at FakeBroker's default fill price, 10.0
-    latest: dict[str, float] | None = None
-    trade_calls: list[tuple[str, ...]] = field(default_factory=list)
-
-    def latest_trades(self, symbols) -> LatestTrades:
-        self.trade_calls.append(tuple(symbols))
-        prices = self.latest if self.latest is not None else dict.fromkeys(symbols, 10.0)
-        return LatestTrades({s: p for s, p in prices.items() if s in symbols}, self.feed,
-                            self.refused)
+    trades: FakeTrades = field(default_factory=FakeTrades)
 
     def daily_bars(self, symbols, start, end) -> BarsResult:
         self.calls.append((tuple(symbols), start, end))
@@ -224,6 +232,9 @@ class FakeBars:
         served = self.frame[(days >= start) & (days <= end) & self.frame["symbol"].isin(symbols)]
         return BarsResult(bars=served.reset_index(drop=True), requests=1, feed=self.feed,
                           refused=self.refused)
+
+    def latest_trades(self, symbols) -> LatestTrades:
+        return self.trades(symbols)
 
 
 @dataclass

@@ -8,6 +8,7 @@ import pytest
 from handler.execution import Executor, OrdersUnsettled, client_order_id
 from handler.opening import Opening
 from handler.ports import (
+    BuyingPowerRefused,
     ExecutionMode,
     JournalStatus,
     OrderRejected,
@@ -15,7 +16,7 @@ from handler.ports import (
     OrderStatus,
 )
 from strategy import Order, Plan
-from tests.unit.handler_fakes import FakeBroker, FakeLog, FakeWaiter
+from tests.unit.handler_fakes import FakeBroker, FakeLog, FakeTrades, FakeWaiter
 
 DAY = date(2024, 3, 6)
 PLAN = Plan(
@@ -40,13 +41,16 @@ class Clock:
 
 
 def executor(broker, recorded, timeout=60.0, clock=None, log=None, *, phases=None,
-             phase=JournalStatus.PLANNED, mode=ExecutionMode.OPENING_AUCTION, waiter=None):
-    """An Executor on `broker`; `phases` collects the phases it writes to the journal."""
+             phase=JournalStatus.PLANNED, mode=ExecutionMode.OPENING_AUCTION, waiter=None,
+             trades=None):
+    """An Executor on `broker`; `phases` collects the phases it writes to the journal;
+    `trades` the latest trades (a `FakeTrades`; default every symbol at 10)."""
     clock = clock or Clock()
     opening = Opening(broker, waiter or FakeWaiter(broker), mode)
     return Executor(broker=broker, record=recorded.append, log=log or FakeLog(),
                     timeout=timeout, opening=opening,
-                    reach=(phases if phases is not None else []).append, phase=phase,
+                    reach=(phases if phases is not None else []).append,
+                    trades=trades or FakeTrades(), phase=phase,
                     sleep=clock.sleep, monotonic=clock.monotonic)
 
 
@@ -96,21 +100,21 @@ def test_a_refused_order_is_recorded_and_the_rest_goes_on():
 
 
 class RefusesResends(FakeBroker):
-    """Answers a resend of an order it holds 403 for buying power, as Alpaca may (the first
-    order holds that buying power), instead of as a duplicate."""
+    """Answers a resend of an order it holds 403, as Alpaca may (the first order holds the
+    shares, or the buying power), instead of as a duplicate."""
 
     def submit_market_order(self, symbol, side, qty, client_order_id, *args):
         if any(o.client_order_id == client_order_id for o in self.orders.values()):
-            raise OrderRejected(f"{client_order_id}: insufficient buying power")
+            raise OrderRejected(f"{client_order_id}: insufficient qty available for order")
         return super().submit_market_order(symbol, side, qty, client_order_id, *args)
 
 
 def test_a_refused_resend_of_an_order_that_went_through_is_looked_up_not_rejected():
     broker, recorded = RefusesResends(now=datetime(2024, 3, 6, 14, 35, tzinfo=UTC),
                                       calendar=[DAY]), []
-    broker.submit_market_order("CCC", "buy", 5, "mr-2024-03-06-CCC-buy")
+    broker.submit_market_order("AAA", "sell", 3, "mr-2024-03-06-AAA-sell")
     result = executor(broker, recorded).run(PLAN, DAY, "mr", {})
-    assert ("lookup", "mr-2024-03-06-CCC-buy") in broker.events
+    assert ("lookup", "mr-2024-03-06-AAA-sell") in broker.events
     assert not result.rejections and result.submitted == 3
     assert [o.status for o in result.orders] == ["filled"] * 4
     assert not any(s.status == "rejected" for s in recorded)
@@ -168,3 +172,85 @@ def test_orders_terminal_in_the_journal_are_not_touched_again():
     assert result.orders[0] == done
     assert result.submitted == 3
 
+
+
+# ------------------------------------------------- buying power and polling (issue 12, 3 and 7)
+
+CCC_BUY, DDD_BUY = "mr-2024-03-06-CCC-buy", "mr-2024-03-06-DDD-buy"
+
+
+def test_a_buy_the_cash_left_refuses_is_recorded_refused_and_not_sent():
+    """Cash 60 after the sells; CCC 5 x 10 holds 52, DDD 1 x 10 would hold 10.40 more."""
+    broker, recorded, log = make_broker(cash=60.0), [], FakeLog()
+    trades = FakeTrades({"CCC": 10.0, "DDD": 10.0})
+    result = executor(broker, recorded, log=log, trades=trades).run(PLAN, DAY, "mr", {})
+    assert DDD_BUY not in broker.submitted() and CCC_BUY in broker.submitted()
+    assert list(result.refused) == [DDD_BUY] and not result.rejections
+    assert result.refused[DDD_BUY].startswith("insufficient buying power: 1 x 10 (latest")
+    [state] = [s for s in recorded if s.client_order_id == DDD_BUY]
+    assert (state.status, state.refused) == (OrderStatus.REJECTED, result.refused[DDD_BUY])
+    assert trades.calls == [("CCC", "DDD")]  # one request, after the sells were terminal
+    assert "order refused for buying power" in log.messages()
+    assert "order rejected" not in log.messages()
+
+
+class RefusesForBuyingPower(FakeBroker):
+    """Alpaca's own check: a buy of `tight` is refused 403 "insufficient buying power"."""
+
+    tight = "DDD"
+
+    def submit_market_order(self, symbol, side, qty, client_order_id, *args):
+        if symbol == self.tight:
+            self.events.append(("refused", client_order_id))
+            raise BuyingPowerRefused(f"{client_order_id}: insufficient buying power")
+        return super().submit_market_order(symbol, side, qty, client_order_id, *args)
+
+
+def test_alpacas_403_for_buying_power_is_looked_up_then_recorded_refused_not_rejected():
+    broker, recorded = RefusesForBuyingPower(now=datetime(2024, 3, 6, 14, 35, tzinfo=UTC),
+                                             calendar=[DAY]), []
+    result = executor(broker, recorded).run(PLAN, DAY, "mr", {})
+    assert broker.events.index(("refused", DDD_BUY)) < broker.events.index(("lookup", DDD_BUY))
+    assert result.refused == {DDD_BUY: f"{DDD_BUY}: insufficient buying power"}
+    assert not result.rejections
+    [state] = [s for s in recorded if s.client_order_id == DDD_BUY]
+    assert state.refused == result.refused[DDD_BUY]
+
+
+def test_a_resumed_morning_counts_a_buy_sent_unheard_and_refuses_as_the_first_attempt():
+    """The first attempt had 62 after the sells, sent CCC (holds 52; it filled 5 x 10 since,
+    the cash is 12 now) and died unheard. The resume finds CCC at the broker in one list
+    request, records it, does not resend it, and refuses DDD (62 - 52 < 10.40) as the first
+    attempt would have."""
+    broker, recorded = make_broker(cash=12.0), []
+    sells = {}
+    for order in PLAN.sells:
+        cid = client_order_id("mr", DAY, order)
+        sells[cid] = broker._fill(broker.submit_market_order(order.symbol, order.side,
+                                                             order.qty, cid))
+    broker._fill(broker.submit_market_order("CCC", "buy", 5, CCC_BUY))
+    result = executor(broker, recorded, phase=JournalStatus.SELLS_DONE).run(
+        PLAN, DAY, "mr", sells)
+    assert broker.submitted().count(CCC_BUY) == 1 and DDD_BUY not in broker.submitted()
+    assert ("duplicate", CCC_BUY) not in broker.events
+    assert broker.lists[0] == ("CCC", "DDD")
+    assert any(s.client_order_id == CCC_BUY and s.status == "filled" for s in recorded)
+    assert list(result.refused) == [DDD_BUY]
+    assert [o.status for o in result.orders] == ["filled", "filled", "filled", "rejected"]
+
+
+def test_a_refused_buy_in_the_journal_stays_refused_on_a_resume():
+    broker, recorded = make_broker(), []
+    refused = OrderState("", DDD_BUY, "DDD", "buy", 1, "rejected", refused="no cash")
+    result = executor(broker, recorded).run(PLAN, DAY, "mr", {DDD_BUY: refused})
+    assert DDD_BUY not in broker.submitted()
+    assert result.refused == {DDD_BUY: "no cash"} and not result.rejections
+
+
+def test_each_poll_is_one_list_request_for_every_order_waited_for():
+    broker, recorded, clock = make_broker(polls_to_fill=3), [], Clock()
+    result = executor(broker, recorded, clock=clock).run(PLAN, DAY, "mr", {})
+    assert [o.status for o in result.orders] == ["filled"] * 4
+    # a poll after each pause, one request each, and one before the buys (which it holds)
+    assert len(broker.lists) == len(clock.sleeps) + 1
+    assert set(broker.lists) == {("AAA", "BBB"), ("CCC", "DDD")}

@@ -96,10 +96,9 @@ def test_a_storm_stops_being_waited_out_at_the_budget_until_its_window_passes():
 def test_alpaca_py_retries_a_429_burst_at_its_resets(monkeypatch):
     """Two injected 429s, each resetting 1 s ahead: alpaca-py's two retries leave at the
     resets (the sleeps recorded, not slept) and the third request is answered."""
+    from handler.broker import AlpacaBroker
     from infra.market import synthetic_market
     from infra.paperbroker import FaultConfig, start_broker
-
-    from handler.broker import AlpacaBroker
 
     faults = FaultConfig.from_dict({"rules": [
         {"kind": "status", "match": "GET /v2/clock", "status": 429, "count": 2,

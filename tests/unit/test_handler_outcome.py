@@ -19,9 +19,10 @@ PLAN = Plan(buys=(Order("AAA", "buy", 2), Order("BBB", "buy", 1)))
 DECISION = make_decision(PLAN, cash=500.00000000000006, equity=612.3449999999,
                          prices={"AAA": 61.123456, "BBB": 99.5})
 FILLED = OrderState("o-1", "mr-2024-03-06-AAA-buy", "AAA", "buy", 2, "filled", 2, 61.1234567)
-REFUSED = OrderState("", "mr-2024-03-06-BBB-buy", "BBB", "buy", 1, "rejected")
+REFUSED = OrderState("", "mr-2024-03-06-BBB-buy", "BBB", "buy", 1, "rejected",
+                     refused="insufficient buying power")
 EXECUTION = Execution(orders=[FILLED, REFUSED],
-                      rejections={REFUSED.client_order_id: "insufficient buying power"},
+                      refused={REFUSED.client_order_id: "insufficient buying power"},
                       submitted=1, waited=0.15000000000000002)
 DONE = RunOutcome(RunStatus.DONE, DAY, decision=DECISION,
                   traded=Traded(Account("acct-1", 131.22999999999996, 611.9999999), EXECUTION,
@@ -37,7 +38,7 @@ def test_a_done_summary_has_money_to_the_cent_and_prices_exact():
         "equity_before", "positions_before", "prices", "previous_prices", "benchmark_close",
         "scored", "bars_dropped", "stale_symbols", "symbols_requested", "data_requests",
         "data_feed", "data_feed_refused", "history_start", "history_end", "execution",
-        "execution_reason", "orders", "submitted", "filled", "rejected", "timed_out",
+        "execution_reason", "orders", "submitted", "filled", "rejected", "refused", "timed_out",
         "fill_wait_seconds", "fills", "cash", "equity", "run_seconds",
     ]
     assert (summary["resumed"], summary["resumed_from"], summary["execution"]) == (
@@ -46,8 +47,9 @@ def test_a_done_summary_has_money_to_the_cent_and_prices_exact():
     assert (summary["cash_before"], summary["equity_before"]) == (500.0, 612.34)
     assert summary["prices"] == {"AAA": 61.123456, "BBB": 99.5}
     assert summary["fills"] == [{"symbol": "AAA", "side": "buy", "qty": 2, "price": 61.1234567}]
-    assert summary["orders"][1] == {**REFUSED.to_dict(), "reason": "insufficient buying power"}
-    assert (summary["submitted"], summary["filled"], summary["rejected"]) == (1, 1, 1)
+    assert summary["orders"][1] == {**REFUSED.to_dict(), "refused": "insufficient buying power"}
+    assert (summary["submitted"], summary["filled"], summary["rejected"], summary["refused"]) == (
+        1, 1, 0, 1)  # a buy refused for buying power is no rejection
     assert summary["fill_wait_seconds"] == 0.15
     assert (summary["data_feed"], summary["data_feed_refused"]) == ("sip", None)
 
@@ -102,8 +104,8 @@ def emitted(monkeypatch):
 def test_a_traded_morning_reports_orders_equity_and_completion(emitted):
     app._emit_metrics(DONE)
     assert emitted == {"RunCompleted": 1, "OrdersSubmitted": 1, "OrdersFilled": 1,
-                       "OrdersRejected": 1, "Equity": 611.9999999, "BarsDropped": 0,
-                       "RunSeconds": 1.25}
+                       "OrdersRejected": 0, "OrdersRefused": 1, "Equity": 611.9999999,
+                       "BarsDropped": 0, "RunSeconds": 1.25}
 
 
 @pytest.mark.parametrize(

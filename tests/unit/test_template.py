@@ -204,6 +204,7 @@ def test_environment_names_are_the_ones_the_handler_reads(resources):
     # (transport tuning and the lease, sized together with the function timeout).
     assert read - set(env) == {
         "CLIENT_ORDER_PREFIX",
+        "HTTP_RATE_LIMIT_WAIT_SECONDS",
         "HTTP_RETRY_ATTEMPTS",
         "HTTP_RETRY_WAIT_SECONDS",
         "HTTP_TIMEOUT_SECONDS",

@@ -1,0 +1,50 @@
+"""A morning's buys just before they go, read from the broker: which of them an earlier attempt
+sent without hearing the answer, and which the cash left refuses (`handler.buying_power`, the
+pure rule). `handler.execution` sends the rest and records the verdicts.
+
+Every order is journaled once the broker answers, but an attempt can die between the two:
+`unheard_buys` asks the broker (one list request, made only while some buy is not in the
+journal) which buys it holds, so such a buy is counted, never sent twice, whichever phase the
+journal reached. The check then reads the account's cash (after the sells, terminal by then) and
+the latest trades of the buys (`BarSource.latest_trades`, one request), only when a buy is left
+to send. The buys the broker already holds are counted as the first attempt counted them: their
+fills given back, their holds taken (`handler.buying_power.cash_left`), so the buys still to
+send get the verdicts they would have had.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from handler.buying_power import cash_left, check_buys
+from handler.ports import Broker, LatestTrades, OrderState
+from strategy import Order
+
+
+def unheard_buys(broker: Broker, cids: Mapping[Order, str], known: Mapping[str, OrderState],
+                 since: datetime) -> dict[str, OrderState]:
+    """The buys of `cids` (order -> client order id) the broker holds and the journal
+    (`known`) does not: sent by an attempt that died before it heard the answer."""
+    mine = set(cids.values()) - set(known)
+    if not mine:
+        return {}
+    listed = broker.list_orders([order.symbol for order in cids], since)
+    return {o.client_order_id: o for o in listed if o.client_order_id in mine}
+
+
+def refused_buys(broker: Broker, trades: Callable[[Sequence[str]], LatestTrades], log: Any,
+                 cids: Mapping[Order, str], known: Mapping[str, OrderState]
+                 ) -> dict[Order, str]:
+    """The buys of `cids` not sent yet that the cash left refuses, each with its reason."""
+    fresh = [order for order, cid in cids.items() if cid not in known]
+    if not fresh:
+        return {}
+    latest = trades([order.symbol for order in cids])
+    log.info("latest trades", extra={"feed": latest.feed, "refused": latest.refused,
+                                     "prices": latest.prices})
+    sent = [known[cid] for cid in cids.values() if cid in known and known[cid].order_id]
+    cash = cash_left(broker.account().cash, sent, latest.prices)
+    check = check_buys(fresh, cash, latest.prices)
+    return {refusal.order: refusal.reason for refusal in check.refused}
