@@ -16,12 +16,7 @@ from tests.faults.test_http_faults import assert_like_clean
 def test_resend_refused_for_buying_power_is_recognised_as_our_order(world, clean):
     """The first sell is accepted but its answer is lost and the look-up fails, so the
     invocation fails; Lambda's retry resends it and is answered 403 instead of 422."""
-    world.faults(
-        {"kind": "drop_after", "match": "POST /v2/orders", "count": 1},
-        {"kind": "status", "match": "GET /v2/orders:by_client_order_id", "status": 500,
-         "count": 1},
-        {"kind": "resend_forbidden", "match": "POST /v2/orders"},
-    )
+    _lose_an_accepted_order(world, skip=0)
     outcomes = world.retry_until_done("lambda-request-1")
     assert [o.returncode != 0 for o in outcomes] == [True, False]
     assert_like_clean(world, clean, outcomes)
@@ -37,15 +32,21 @@ def test_a_buy_sent_unheard_is_found_by_the_retry_and_not_resent(world, clean):
     fails. The retry asks the broker for this morning's buys before sending any (one list
     request): it finds that one, counts it in the buying-power check and sends it no more, so
     no resend is refused, 403 or 422."""
-    world.faults(
-        {"kind": "drop_after", "match": "POST /v2/orders", "count": 1, "skip": 3},
-        {"kind": "status", "match": "GET /v2/orders:by_client_order_id", "status": 500,
-         "count": 1},
-        {"kind": "resend_forbidden", "match": "POST /v2/orders"},
-    )
+    _lose_an_accepted_order(world, skip=3)
     outcomes = world.retry_until_done("lambda-request-1")
     assert [o.returncode != 0 for o in outcomes] == [True, False]
     assert_like_clean(world, clean, outcomes)
     assert set(world.stats()["orders_by_client_order_id"].values()) == {1}  # none resent
     assert world.broker.faults()["fired"][2] == 0
     assert outcomes[-1].summary["rejected"] == outcomes[-1].summary["refused"] == 0
+
+
+def _lose_an_accepted_order(world, skip: int) -> None:
+    """The order after the first `skip` is accepted but its answer is lost, the look-up by
+    client order id fails once, and any resend is answered 403 for buying power."""
+    world.faults(
+        {"kind": "drop_after", "match": "POST /v2/orders", "count": 1, "skip": skip},
+        {"kind": "status", "match": "GET /v2/orders:by_client_order_id", "status": 500,
+         "count": 1},
+        {"kind": "resend_forbidden", "match": "POST /v2/orders"},
+    )
