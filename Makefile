@@ -15,6 +15,7 @@ COMPAT_STAMP := $(COMPAT_VENV)/.stamp
 
 # Knobs (override on the command line: make run DAYS=60 CASH=1000); `make help` lists them.
 DATA       ?=
+SOURCE     ?=
 START      ?=
 END        ?=
 CASH       ?= 500
@@ -23,11 +24,16 @@ SEED       ?= 7
 CHAOS_SEED ?= 7
 OUT        ?=
 GRID       ?= ema_span=5,10,20 max_positions=3,5,10
+ENGINE     ?= local
 EVENT      ?= events/dry-run.json
+CONFIG_ENV ?= paper
+ENDPOINT   ?=
 # make paperbroker's first session: the day the events in events/ name, so they trade on it.
 BROKER_START := 2026-11-24
 
 DATA_ARG  = $(if $(DATA),--data $(DATA),--synthetic --seed $(SEED))
+# SOURCE=alpaca: Alpaca's bars instead (DATA as well is refused by the backtest's flags).
+SOURCE_ARG = $(if $(SOURCE),--source $(SOURCE) $(if $(DATA),--data $(DATA)),$(DATA_ARG))
 START_ARG = $(if $(START),--start $(START),)
 END_ARG   = $(if $(END),--end $(END),)
 # Each target writes into its own folder unless OUT is given: $(call OUT_DIR,run) -> out/run
@@ -44,16 +50,24 @@ help: ## List the targets and the knobs
 	@echo "Knobs (make run DAYS=60 CASH=1000):"
 	@printf '  %-10s  %s\n' \
 	  DATA 'CSV of daily bars, date,symbol,open,high,low,close,volume (default: synthetic market)' \
+	  SOURCE "backtest's other data source: alpaca (Alpaca's daily bars; keys ALPACA_KEY_ID," \
+	  '' 'ALPACA_SECRET_KEY; cached in .cache/bars; docs/backtest.md)' \
 	  START 'first session (default: run, chaos a year into the data; backtest, sweep the first;' \
-	  '' 'paperbroker $(BROKER_START), the day of events/*.json)' \
-	  END 'last session of backtest, sweep (default: the last of the data)' \
+	  '' 'paperbroker $(BROKER_START), the day of events/*.json; SOURCE=alpaca 365 days before END)' \
+	  END 'last session of backtest, sweep (default: the last of the data; SOURCE=alpaca yesterday)' \
+	  '' 'reconcile needs both START and END' \
 	  CASH 'opening cash in dollars, > 0 (default $(CASH))' \
 	  DAYS 'mornings of run, chaos, >= 1 (default $(DAYS))' \
 	  SEED 'seed of the synthetic market (default $(SEED))' \
 	  CHAOS_SEED 'seed of the faults and kills of chaos; SEED stays the market (default $(CHAOS_SEED))' \
-	  OUT 'output folder (default out/<target>: out/run, out/backtest, out/sweep, out/chaos)' \
+	  OUT 'output folder (default out/<target>: out/run, out/backtest, out/sweep, out/chaos, ...)' \
 	  GRID "sweep's parameter grid (default '$(GRID)')" \
-	  EVENT 'event file of invoke (default $(EVENT))'
+	  ENGINE "sweep's engine: local (this machine's cores) or ray (RAY_ADDRESS's cluster, else a" \
+	  '' 'local Ray; default $(ENGINE))' \
+	  EVENT 'event file of invoke (default $(EVENT))' \
+	  CONFIG_ENV 'samconfig.toml environment, paper or live (default $(CONFIG_ENV)): the stack and' \
+	  '' 'region of deploy, logs, delete, aws-env, pause, resume' \
+	  ENDPOINT "pause, resume: a local stand-in's address (make run prints it) instead of AWS"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -90,17 +104,17 @@ run: $(STAMP) $(NODE_STAMP) ## DAYS mornings through lambda_handler, local paper
 	  --out $(call OUT_DIR,run)
 
 .PHONY: backtest
-backtest: $(STAMP) ## Backtest DATA (or the synthetic market) from START to END into OUT
-	$(PY) -m backtest $(DATA_ARG) $(START_ARG) $(END_ARG) --cash $(CASH) \
+backtest: $(STAMP) ## Backtest DATA, SOURCE=alpaca or the synthetic market from START to END into OUT
+	$(PY) -m backtest $(SOURCE_ARG) $(START_ARG) $(END_ARG) --cash $(CASH) \
 	  --out $(call OUT_DIR,backtest)
 
 .PHONY: sweep
-sweep: $(STAMP) ## Parameter grid (GRID='ema_span=5,10 max_positions=3,5') on all cores into OUT
+sweep: $(STAMP) ## Parameter grid (GRID='ema_span=5,10 max_positions=3,5') on ENGINE into OUT
 	$(PY) -m backtest.sweep $(DATA_ARG) $(START_ARG) $(END_ARG) --cash $(CASH) \
-	  --out $(call OUT_DIR,sweep) --grid '$(GRID)'
+	  --out $(call OUT_DIR,sweep) --grid '$(GRID)' --engine $(ENGINE)
 
 .PHONY: bench
-bench: $(STAMP) $(NODE_STAMP) ## Measured figures, each as a ratio to a plain reference in the same process
+bench: $(STAMP) $(NODE_STAMP) ## Measured figures against a plain reference in the same process; each target met or by how much not
 	$(BIN)/python -m tests.bench
 
 .PHONY: paperbroker
@@ -113,14 +127,28 @@ chaos: $(STAMP) $(NODE_STAMP) ## DAYS mornings with CHAOS_SEED faults and kills;
 	$(PY) -m infra.chaos $(DATA_ARG) $(START_ARG) --days $(DAYS) --cash $(CASH) \
 	  --out $(call OUT_DIR,chaos) --chaos-seed $(CHAOS_SEED)
 
+.PHONY: reconcile
+reconcile: $(STAMP) ## ALPACA_KEY_ID's account against its backtest from START to END (bars: DATA or Alpaca's) into OUT
+	$(PY) -m backtest.reconcile --start $(START) --end $(END) $(if $(DATA),--data $(DATA),) \
+	  --out $(call OUT_DIR,reconcile)
+
 # ---------------------------------------------------------------- AWS (template.yaml, SAM)
 # SAM CLI and cfn-lint live in .venv-sam. No target here needs Docker or AWS credentials except
-# deploy and logs (which talk to your account).
+# deploy, logs, delete, pause and resume (which talk to your account).
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
-# The Lambda's platform: arm64 (Graviton) and the template's python3.13 runtime. pip fetches
-# those wheels whatever this machine runs, so the build needs no Docker and no local 3.13.
-LAMBDA_WHEELS := --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64 \
-  --implementation cp --python-version 3.13 --only-binary=:all:
+# CONFIG_ENV's stack name and region, read from samconfig.toml (the one place they are written,
+# which sam deploy/logs/delete --config-env read too); an unknown environment stops make.
+SAMCONFIG = $(or $(shell $(PYTHON) -c 'import tomllib; print(tomllib.load(open("samconfig.toml", "rb")) \
+  .get("$(CONFIG_ENV)", {}).get("global", {}).get("parameters", {}).get("$(1)", ""))'),$(error \
+  samconfig.toml has no $(1) in [$(CONFIG_ENV).global.parameters]: use CONFIG_ENV=paper or CONFIG_ENV=live))
+STACK  = $(call SAMCONFIG,stack_name)
+REGION = $(call SAMCONFIG,region)
+# The Lambda's platform: arm64 (Graviton, aarch64 wheels) and the template's python3.13 runtime.
+# pip fetches the wheels of $(call LAMBDA_WHEELS,ARCH) whatever this machine runs, so the build
+# needs no Docker and no local 3.13; make artifact-test builds the same for this machine's ARCH.
+LAMBDA_PYTHON_VERSION := 3.13
+LAMBDA_WHEELS = --platform manylinux2014_$(1) --platform manylinux_2_28_$(1) \
+  --implementation cp --python-version $(LAMBDA_PYTHON_VERSION) --only-binary=:all:
 # Shipped with the Lambda runtime, so left out of the artifact (pulled in via aws-xray-sdk).
 RUNTIME_PROVIDED := boto3 botocore s3transfer
 MAX_UNZIPPED_MB := 250
@@ -134,27 +162,55 @@ $(SAM_STAMP): requirements-sam.txt
 	$(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-sam.txt
 	touch $@
 
+# $(call LAMBDA_ARTIFACT,DIR,ARCH): the function's artifact for ARCH (aarch64, x86_64) in DIR:
+# requirements.txt's wheels less what the runtime ships, handler/ and strategy/, bytecode, size.
+# The one recipe of build-TradingFunction (sam build, aarch64) and artifact-test (this machine).
+define LAMBDA_ARTIFACT
+test -n "$(1)"
+$(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-compile \
+  --no-warn-conflicts $(call LAMBDA_WHEELS,$(2)) --target "$(1)" \
+  -r <(grep -vE '^[[:space:]]*(#|$$)|^($(subst $(eval) ,|,$(RUNTIME_PROVIDED)))([^a-z0-9_.-]|$$)' requirements.txt)
+cd "$(1)" && rm -rf bin $(foreach p,$(RUNTIME_PROVIDED),$(p) $(p)-*.dist-info) \
+  pandas/tests && find numpy -type d -name tests -prune -exec rm -rf {} +
+tar --exclude=__pycache__ --exclude=handler/__main__.py -cf - handler strategy | tar -xf - -C "$(1)"
+$(if $(LAMBDA_PYTHON),$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash \
+  "$(1)" >/dev/null && echo "bytecode precompiled with $(LAMBDA_PYTHON)",\
+  @echo "no local python3.13: bytecode is compiled at each cold start instead")
+@size=$$(du -sm "$(1)" | cut -f1); \
+  echo "TradingFunction artifact: $${size} MB unzipped (limit $(MAX_UNZIPPED_MB) MB)"; \
+  test "$$size" -lt $(MAX_UNZIPPED_MB)
+endef
+
 .PHONY: build-TradingFunction
 build-TradingFunction: ## (sam build calls it) handler/, strategy/ and arm64 py3.13 wheels into ARTIFACTS_DIR
-	test -n "$(ARTIFACTS_DIR)"
-	$(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-compile \
-	  $(LAMBDA_WHEELS) --target "$(ARTIFACTS_DIR)" \
-	  -r <(grep -vE '^[[:space:]]*(#|$$)|^($(subst $(eval) ,|,$(RUNTIME_PROVIDED)))([^a-z0-9_.-]|$$)' requirements.txt)
-	cd "$(ARTIFACTS_DIR)" && rm -rf bin $(foreach p,$(RUNTIME_PROVIDED),$(p) $(p)-*.dist-info) \
-	  pandas/tests && find numpy -type d -name tests -prune -exec rm -rf {} +
-	tar --exclude=__pycache__ --exclude=handler/__main__.py -cf - handler strategy | tar -xf - -C "$(ARTIFACTS_DIR)"
-	$(if $(LAMBDA_PYTHON),$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash \
-	  "$(ARTIFACTS_DIR)" >/dev/null && echo "bytecode precompiled with $(LAMBDA_PYTHON)",\
-	  @echo "no local python3.13: bytecode is compiled at each cold start instead")
-	@size=$$(du -sm "$(ARTIFACTS_DIR)" | cut -f1); \
-	  echo "TradingFunction artifact: $${size} MB unzipped (limit $(MAX_UNZIPPED_MB) MB)"; \
-	  test "$$size" -lt $(MAX_UNZIPPED_MB)
+	$(call LAMBDA_ARTIFACT,$(ARTIFACTS_DIR),aarch64)
 
 .PHONY: build
 build: $(SAM_STAMP) ## sam build without Docker; prints the artifact's unzipped size
 	$(SAM) build --build-in-source
 	@echo "unzipped: $$(du -sh .aws-sam/build/TradingFunction | cut -f1) in .aws-sam/build/TradingFunction" \
 	  "(limit $(MAX_UNZIPPED_MB) MB)"
+
+# make artifact-test: the recipe above for this machine's ARCH into ARTIFACT_TEST_DIR/task, the
+# boto3 the python3.13 runtime ships (requirements-lambda-runtime.txt) into .../runtime, then one
+# morning under python3.13 with those two directories alone on its path (infra/artifact_test.py).
+# Without a python3.13 it says so and succeeds: there is nothing here to run the artifact with.
+ARTIFACT_TEST_DIR := .aws-sam/artifact-test
+ARTIFACT_ARCH = $(shell uname -m)
+
+.PHONY: artifact-test
+artifact-test: ## Build the artifact for this machine and trade one morning from it under python3.13 alone
+	$(if $(LAMBDA_PYTHON),@$(MAKE) --no-print-directory artifact-morning LAMBDA_PYTHON=$(LAMBDA_PYTHON),\
+	  @echo "artifact-test skipped: no python3.13 here (on PATH or pyenv's); pyenv install 3.13 to run it")
+
+.PHONY: artifact-morning
+artifact-morning: $(STAMP) $(NODE_STAMP) $(SAM_STAMP)
+	rm -rf $(ARTIFACT_TEST_DIR)
+	$(call LAMBDA_ARTIFACT,$(ARTIFACT_TEST_DIR)/task,$(ARTIFACT_ARCH))
+	$(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-compile \
+	  --no-warn-conflicts $(call LAMBDA_WHEELS,$(ARTIFACT_ARCH)) --target $(ARTIFACT_TEST_DIR)/runtime \
+	  -r requirements-lambda-runtime.txt
+	$(BIN)/python -m infra.artifact_test --python $(LAMBDA_PYTHON) --dir $(ARTIFACT_TEST_DIR)
 
 .PHONY: validate
 validate: $(SAM_STAMP) ## cfn-lint (with the SAM translator) and sam validate --lint on template.yaml
@@ -172,12 +228,34 @@ invoke: $(STAMP) $(NODE_STAMP) ## EVENT via sam local invoke if Docker runs, els
 	fi
 
 .PHONY: deploy
-deploy: build ## Guided deploy to your AWS account (first time: stack name, region, parameters)
-	$(SAM) deploy --guided
+deploy: build ## Deploy CONFIG_ENV's stack (sam deploy --config-env; review the change set)
+	@echo "stack $(STACK) in $(REGION) (samconfig.toml [$(CONFIG_ENV)])"
+	$(SAM) deploy --config-env $(CONFIG_ENV)
 
 .PHONY: logs
-logs: $(SAM_STAMP) ## Follow the deployed trading function's logs (sam logs --tail)
-	$(SAM) logs --name TradingFunction --tail
+logs: $(SAM_STAMP) ## Follow CONFIG_ENV's trading function logs (sam logs --tail)
+	@echo "stack $(STACK) in $(REGION) (samconfig.toml [$(CONFIG_ENV)])"
+	$(SAM) logs --config-env $(CONFIG_ENV) --name TradingFunction --tail
+
+.PHONY: delete
+delete: $(SAM_STAMP) ## Delete CONFIG_ENV's stack; the journal, logs and dead-letter queue stay
+	@echo "stack $(STACK) in $(REGION) (samconfig.toml [$(CONFIG_ENV)])"
+	$(SAM) delete --config-env $(CONFIG_ENV)
+
+.PHONY: aws-env
+aws-env: ## Print CONFIG_ENV's region and stack for the aws CLI: eval "$(make -s aws-env)"
+	@echo "export AWS_REGION=$(REGION) AWS_DEFAULT_REGION=$(REGION) STACK=$(STACK)"
+
+# The kill switch: the stack's SSM parameter, read by every morning (infra/kill_switch.py).
+ENDPOINT_ARG = $(if $(ENDPOINT),--endpoint-url $(ENDPOINT),)
+
+.PHONY: pause
+pause: $(STAMP) ## Kill switch off: CONFIG_ENV's mornings plan and send nothing (no deploy)
+	$(PY) -m infra.kill_switch pause --config-env $(CONFIG_ENV) $(ENDPOINT_ARG)
+
+.PHONY: resume
+resume: $(STAMP) ## Kill switch on: CONFIG_ENV's mornings trade again
+	$(PY) -m infra.kill_switch resume --config-env $(CONFIG_ENV) $(ENDPOINT_ARG)
 
 .PHONY: clean
 clean: ## Remove the virtualenvs, node_modules, build output and OUT (default out)

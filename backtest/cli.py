@@ -1,10 +1,18 @@
 """Command-line pieces shared by `python -m backtest` and `python -m backtest.sweep`: the data,
-window, cash and strategy flags, and turning them into a Market, Params and Costs."""
+window, cash and strategy flags, and turning them into a Market, Params and Costs.
+
+`--source alpaca` reads Alpaca's daily bars (`backtest.alpaca_source`, imported only then: it
+brings alpaca-py); its window defaults to the year up to yesterday, its universe to the packaged
+S&P 500 list, and its warm-up to the sessions a morning reads (`Params.history_sessions`)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -14,26 +22,49 @@ from strategy import Params, load_universe
 from strategy.fills import Costs
 
 DEFAULTS = Params()
+CACHE_DIR = Path(".cache/bars")
+ALPACA_WINDOW = timedelta(days=365)  # --source alpaca without --start: the year to --end
+TODAYS_UNIVERSE = (
+    "the universe is today's S&P 500 list: companies that left the index before today are "
+    "missing (survivorship bias)"
+)
 
 
 def add_data_args(parser: argparse.ArgumentParser, out: Path) -> None:
-    """--data / --synthetic --seed, --start, --end, --cash, --out (default `out`), --universe."""
+    """--data / --synthetic --seed / --source alpaca --cache-dir, --start, --end, --cash,
+    --out (default `out`), --universe."""
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
         "--data", type=Path, help="CSV of daily bars: date,symbol,open,high,low,close,volume"
     )
     source.add_argument(
         "--synthetic", action="store_true",
-        help="use the seeded synthetic market (the default when --data is not given)",
+        help="use the seeded synthetic market (the default without --data or --source)",
+    )
+    source.add_argument(
+        "--source", choices=("alpaca",),
+        help="alpaca: daily bars from Alpaca's market data API (keys ALPACA_KEY_ID and "
+        "ALPACA_SECRET_KEY, endpoint ALPACA_DATA_URL, feed DATA_FEED, default sip)",
+    )
+    parser.add_argument(
+        "--cache-dir", type=Path, default=CACHE_DIR,
+        help=f"cache of --source alpaca's bars, one entry per feed and adjustment "
+        f"(default {CACHE_DIR})",
     )
     add_seed_argument(parser)
-    parser.add_argument("--start", type=iso_date, help="first day (default: first session)")
-    parser.add_argument("--end", type=iso_date, help="last day (default: last session)")
+    parser.add_argument(
+        "--start", type=iso_date,
+        help="first day (default: first session; --source alpaca: 365 days before --end)",
+    )
+    parser.add_argument(
+        "--end", type=iso_date, help="last day (default: last session; --source alpaca: yesterday)"
+    )
     parser.add_argument("--cash", type=money, default=500.0, help="initial cash (default 500)")
     parser.add_argument("--out", type=Path, default=out, help=f"output folder (default {out})")
     parser.add_argument(
         "--universe", type=Path,
-        help="file of symbols to trade (whitespace or comma separated; default: all in the data)",
+        help="file of symbols to trade (whitespace or comma separated; default: all in the "
+        "data; --source alpaca: the packaged S&P 500 list)",
     )
 
 
@@ -82,10 +113,26 @@ def costs_from(args: argparse.Namespace) -> Costs:
 
 
 def load_market(args: argparse.Namespace, benchmark: str) -> Market:
-    """The CSV of --data, or the seeded synthetic market."""
+    """The CSV of --data, Alpaca's bars (--source alpaca), or the seeded synthetic market."""
     if args.data is not None:
         return load_csv(args.data, benchmark=benchmark)
+    if args.source == "alpaca":
+        return _alpaca_market(args, benchmark)
     return synthetic_market(seed=args.seed, benchmark=benchmark)
+
+
+def _alpaca_market(args: argparse.Namespace, benchmark: str) -> Market:
+    from backtest.alpaca_source import AlpacaDataSettings, load_market
+
+    start, end = window(args)
+    universe = universe_from(args)
+    market = load_market(
+        universe or load_universe(), start.date(), end.date(),
+        warmup_sessions=params_from(args).history_sessions(),
+        settings=AlpacaDataSettings.from_env(os.environ), cache_dir=args.cache_dir,
+        benchmark=benchmark,
+    )
+    return market if universe else dataclasses.replace(market, caveat=TODAYS_UNIVERSE)
 
 
 def universe_from(args: argparse.Namespace) -> tuple[str, ...] | None:
@@ -99,8 +146,17 @@ def universe_from(args: argparse.Namespace) -> tuple[str, ...] | None:
 
 
 def window(args: argparse.Namespace) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    start = None if args.start is None else pd.Timestamp(args.start)
-    end = None if args.end is None else pd.Timestamp(args.end)
+    """--start and --end; for --source alpaca, with its defaults filled in."""
+    start, end = args.start, args.end
+    if args.source == "alpaca":
+        yesterday = datetime.now(ZoneInfo("America/New_York")).date() - timedelta(days=1)
+        if end is None and start is not None and start > yesterday:
+            raise MarketDataError(f"--start {start} is in the future: Alpaca's daily bars end "
+                                  f"with yesterday ({yesterday}, New York)")
+        end = end or yesterday
+        start = start or end - ALPACA_WINDOW
+    start = None if start is None else pd.Timestamp(start)
+    end = None if end is None else pd.Timestamp(end)
     if start is not None and end is not None and start > end:
-        raise MarketDataError(f"--start {args.start} is after --end {args.end}")
+        raise MarketDataError(f"--start {start.date()} is after --end {end.date()}")
     return start, end

@@ -1,34 +1,38 @@
-"""`python -m backtest.sweep`: the backtest over a grid of parameters on all cores.
+"""`python -m backtest.sweep`: the backtest over a grid of parameters, on all cores or on Ray.
 
 `--grid 'ema_span=5,10,20 max_positions=3,5,10'` runs every combination (the other flags set
 the rest), writes one row per combination to sweep.csv and heatmaps of Sharpe and CAGR to
-sweep.png. The market is loaded once in the parent and handed to each worker process once
-(inherited for free under fork), so workers only backtest.
+sweep.png. `--engine local` (the default) runs the grid on this machine's processes, each of
+which inherits the market loaded once in the parent; `--engine ray` runs it on Ray
+(`backtest.sweep_ray`; RAY_ADDRESS for a cluster). Both write the same sweep.csv, byte for byte.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import itertools
-import os
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-from tqdm import tqdm
-
 from backtest import cli
-from backtest.engine import run_backtest
-from backtest.metrics import compute
-from backtest.sweep_plot import heatmaps
+from backtest.sweep_jobs import Job, run_local
 from infra.cli import Parser
 from infra.market import Market
 from strategy import Params
 from strategy.fills import Costs
+
+
+class Engine(StrEnum):
+    """Where the grid runs."""
+
+    LOCAL = "local"  # processes of this machine
+    RAY = "ray"  # a Ray cluster (backtest.sweep_ray)
+
 
 INT_KEYS = ("ema_span", "lookback_bars", "max_positions")
 FLOAT_KEYS = ("candidate_fraction", "position_size", "slippage_bps", "commission")
@@ -73,34 +77,6 @@ def grid_points(
     return points
 
 
-_MARKET: Market | None = None
-
-
-def _init(market: Market) -> None:
-    global _MARKET
-    _MARKET = market
-
-
-def _run(job: tuple[int, Params, Costs, Any, Any, float, Any]) -> tuple[int, dict[str, Any]]:
-    index, params, costs, start, end, cash, universe = job
-    assert _MARKET is not None
-    result = run_backtest(_MARKET, start, end, cash, params, costs, universe)
-    strategy, _ = compute(result)
-    row = {
-        "total_return": strategy.total_return,
-        "cagr": strategy.cagr,
-        "volatility": strategy.volatility,
-        "sharpe": strategy.sharpe,
-        "sortino": strategy.sortino,
-        "max_drawdown": strategy.drawdown.depth,
-        "trades": strategy.trades,
-        "win_rate": strategy.win_rate,
-        "exposure": strategy.exposure,
-        "final_equity": result.equity[-1].equity,
-    }
-    return index, row
-
-
 def run_sweep(
     market: Market,
     points: Sequence[tuple[Params, Costs]],
@@ -110,27 +86,26 @@ def run_sweep(
     universe: Sequence[str] | None = None,
     workers: int | None = None,
     progress: bool = True,
+    engine: Engine = Engine.LOCAL,
 ) -> list[dict[str, Any]]:
-    """Metrics of each grid point, in grid order, computed on `workers` processes."""
-    # Fail fast in the parent on a bad window or data, with the engine's own message.
-    run_backtest(market, start, end, cash, points[0][0], points[0][1], universe)
-    rows: list[dict[str, Any] | None] = [None] * len(points)
-    jobs = [(k, p, c, start, end, cash, universe) for k, (p, c) in enumerate(points)]
-    workers = workers or os.cpu_count() or 1
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(market,)) as pool:
-        futures = [pool.submit(_run, job) for job in jobs]
-        bar = tqdm(total=len(jobs), desc="sweep", unit="run", disable=not progress, file=sys.stderr)
-        with bar:
-            for future in as_completed(futures):
-                index, row = future.result()
-                rows[index] = row
-                bar.update()
-    out = []
-    for (p, c), row in zip(points, rows, strict=True):
-        assert row is not None
-        out.append({**p.to_dict(), "slippage_bps": c.slippage_bps, "commission": c.commission,
-                    **row})
-    return out
+    """One row per grid point, in grid order: its parameters, then its metrics. `engine` is
+    `local` (processes of this machine) or `ray` (backtest.sweep_ray); both run the same
+    `sweep_jobs.measure`, so they give the same rows."""
+    kept = None if universe is None else tuple(universe)
+    jobs = [Job(k, p, c, start, end, cash, kept) for k, (p, c) in enumerate(points)]
+    if engine == Engine.LOCAL:
+        outcomes = run_local(market, jobs, workers, progress)
+    elif engine == Engine.RAY:
+        from backtest.sweep_ray import run_ray  # Ray is imported only by those who use it
+
+        outcomes = run_ray(market, jobs, workers, progress)
+    else:
+        raise ValueError(f"unknown sweep engine {engine!r}; use {' or '.join(Engine)}")
+    return [
+        {**p.to_dict(), "slippage_bps": c.slippage_bps, "commission": c.commission,
+         **outcome.to_dict()}
+        for (p, c), outcome in zip(points, outcomes, strict=True)
+    ]
 
 
 def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
@@ -145,7 +120,7 @@ def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
 def parser() -> Parser:
     p = Parser(
         prog="python -m backtest.sweep",
-        description="Backtest every combination of a parameter grid on all cores.",
+        description="Backtest every combination of a parameter grid on all cores or on Ray.",
     )
     cli.add_data_args(p, Path("out/sweep"))
     cli.add_strategy_args(p)
@@ -153,7 +128,15 @@ def parser() -> Parser:
         "--grid", required=True,
         help="space-separated name=v1,v2 items, e.g. 'ema_span=5,10,20 max_positions=3,5,10'",
     )
-    p.add_argument("--workers", type=int, help="processes (default: all cores)")
+    p.add_argument(
+        "--engine", choices=[e.value for e in Engine], default=Engine.LOCAL.value,
+        help="local: processes of this machine (default); ray: a Ray cluster, RAY_ADDRESS or "
+        "a local one",
+    )
+    p.add_argument(
+        "--workers", type=_count,
+        help="processes, or Ray actors (default: all cores, or every CPU of the Ray cluster)",
+    )
     return p
 
 
@@ -165,14 +148,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         start, end = cli.window(args)
         universe = cli.universe_from(args)
         market = cli.load_market(args, points[0][0].benchmark)
-        market.wide("close")  # built once here, inherited by the workers
-        rows = run_sweep(market, points, start, end, args.cash, universe, args.workers)
+        market.wide("close")  # built once here, inherited by the workers or shipped to Ray
+        rows = run_sweep(market, points, start, end, args.cash, universe, args.workers,
+                         engine=Engine(args.engine))
         args.out.mkdir(parents=True, exist_ok=True)
         table = write_csv(rows, args.out / "sweep.csv")
-        frame = pd.DataFrame(rows)
         sessions = market.window(start, end)
         title = f"{market.name}, {sessions[0].date()} .. {sessions[-1].date()}"
-        picture = heatmaps(frame, list(grid), title, args.out / "sweep.png")
+        picture = _draw(rows, list(grid), title, args.out / "sweep.png")
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -183,6 +166,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"wrote {table}")
     print(f"wrote {picture}")
     return 0
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _draw(rows: Sequence[dict[str, Any]], keys: list[str], title: str, path: Path) -> Path:
+    """sweep.png; pandas' frame and matplotlib are imported here, once the grid has run."""
+    import pandas as pd
+
+    from backtest.sweep_plot import heatmaps
+
+    return heatmaps(pd.DataFrame(rows), keys, title, path)
 
 
 if __name__ == "__main__":

@@ -7,31 +7,39 @@ the first invocation builds them from the container's environment and keeps them
 pass them in (`lambda_handler(event, context, services=...)`), so nothing writes `os.environ`.
 A configuration error raises there, on purpose: the invocation fails, Lambda reports an error and
 the alarm fires, instead of a quiet "skipped" every morning. A bad event is different: it is
-answered with status `rejected_event` and one clear message, and nothing is sent.
+answered with status `rejected_event` and one clear message, and nothing is sent. The canary
+event runs `handler.canary` instead of a morning; after a morning (or its failure) the daily
+summary goes out (`handler.notify`), never failing the morning it reports.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from alpaca.common.exceptions import APIError
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-from handler.aws import aws_session, client_config
+from handler.aws import aws_client, aws_session, client_config
 from handler.broker import AlpacaBroker
+from handler.canary import run_canary
 from handler.config import load_config
-from handler.credentials import load_credentials
-from handler.event import EventError, parse_event
-from handler.journal import DynamoJournal
+from handler.credentials import load_credentials, refusal_message
+from handler.daily_summary import failure_message
+from handler.event import EventError, RunRequest, parse_event
+from handler.journal import DynamoJournal, lease_seconds
 from handler.market_data import AlpacaBarSource
+from handler.marks import DynamoMarks
 from handler.morning import Services, run_morning
+from handler.notify import SnsPublisher, publish, summary_of
+from handler.ops_ports import Message
 from handler.outcome import RunOutcome, RunStatus, SkipCode
 from handler.ports import CredentialsRefused
 from handler.summary import to_summary
+from handler.switch import SsmSwitch, SwitchError
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "alpaca-meanrev")
 logger = Logger(service=SERVICE)
@@ -58,18 +66,24 @@ def build_services(env: Mapping[str, str]) -> Services:
     bars = AlpacaBarSource(
         creds.key_id, creds.secret_key, url=cfg.data_url, feed=cfg.data_feed, **http
     )
-    journal = None
+    journal = marks = switch = publisher = None
     if cfg.journal_table:
         client = aws.client(
             "dynamodb",
             endpoint_url=cfg.dynamodb_endpoint_url,
             config=client_config(cfg.http_timeout_seconds),
         )
-        journal = DynamoJournal(
-            client, cfg.journal_table, cfg.journal_lease_seconds, cfg.journal_ttl_days
-        )
+        journal = DynamoJournal(client, cfg.journal_table, cfg.journal_ttl_days)
+        marks = DynamoMarks(client, cfg.journal_table)
+    if cfg.trading_switch_parameter:
+        ssm = aws_client(aws, env, "ssm", cfg.http_timeout_seconds)
+        switch = SsmSwitch(ssm, cfg.trading_switch_parameter, cfg.trading_switch_max_age_seconds)
+    if cfg.summary_topic_arn:
+        sns = aws_client(aws, env, "sns", cfg.http_timeout_seconds)
+        publisher = SnsPublisher(sns, cfg.summary_topic_arn)
     logger.info("cold start", extra={"config": cfg.describe()})
-    return Services(config=cfg, broker=broker, bars=bars, journal=journal)
+    return Services(config=cfg, broker=broker, bars=bars, journal=journal, switch=switch,
+                    publisher=publisher, marks=marks)
 
 
 @functools.cache
@@ -80,7 +94,7 @@ def container_services() -> Services:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics(capture_cold_start_metric=True)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # the answer holds the account: not X-Ray's
 def lambda_handler(
     event: Any, context: Any, services: Services | None = None
 ) -> dict[str, Any]:
@@ -94,29 +108,52 @@ def lambda_handler(
         rejected = RunOutcome(RunStatus.REJECTED_EVENT, error=str(exc))
         _emit_metrics(rejected)
         return to_summary(rejected)
+    if request.canary:
+        canary = run_canary(lambda: services or container_services(), logger)
+        name = "CanaryPassed" if canary.status == RunStatus.CANARY_PASSED else "CanaryFailed"
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        return _finish(canary)
     if request.run_date is not None:
         logger.append_keys(run_date=request.run_date.isoformat())
     wired = services if services is not None else container_services()
     try:
-        outcome = run_morning(request, wired, owner=context.aws_request_id, log=logger)
+        outcome = _morning(request, wired, context)
+    except Exception as exc:
+        if not request.dry_run:
+            error = " ".join(f"{type(exc).__name__}: {exc}".split())
+            _publish(wired, lambda: failure_message(request.run_date, error, SERVICE))
+        raise
+    _emit_metrics(outcome)
+    _publish(wired, lambda: summary_of(wired, outcome, SERVICE))
+    return _finish(outcome)
+
+
+def _morning(request: RunRequest, wired: Services, context: Any) -> RunOutcome:
+    """`run_morning` under this invocation's request id and lease; the kill switch's and
+    Alpaca's refusals turned into one clear error."""
+    lease = lease_seconds(context.get_remaining_time_in_millis())
+    try:
+        return run_morning(request, wired, context.aws_request_id, logger, lease)
+    except SwitchError as exc:
+        logger.error("kill switch unreadable", extra={"error": str(exc)})
+        metrics.add_metric(name="TradingSwitchUnreadable", unit=MetricUnit.Count, value=1)
+        raise
     except APIError as exc:
         if exc.status_code not in (401, 403):
             raise
         logger.error("credentials refused", extra={"http_status": exc.status_code})
-        raise CredentialsRefused(_refusal(exc.status_code, wired.config.live)) from exc
-    _emit_metrics(outcome)
+        raise CredentialsRefused(refusal_message(exc.status_code, wired.config.live)) from exc
+
+
+def _publish(wired: Services, compose: Callable[[], Message | None]) -> None:
+    if not publish(wired, compose, logger):
+        metrics.add_metric(name="SummaryFailed", unit=MetricUnit.Count, value=1)
+
+
+def _finish(outcome: RunOutcome) -> dict[str, Any]:
     summary = to_summary(outcome)
     logger.info("run finished", extra={"summary": summary})
     return summary
-
-
-def _refusal(status: int, live: bool) -> str:
-    endpoint = "live" if live else "paper"
-    return (
-        f"Alpaca refused the credentials (HTTP {status}): check that "
-        f"the keys in ALPACA_SECRET_ID (locally ALPACA_KEY_ID/ALPACA_SECRET_KEY) are current "
-        f"{endpoint}-account keys and that the account is active"
-    )
 
 
 def _emit_metrics(outcome: RunOutcome) -> None:
@@ -124,7 +161,9 @@ def _emit_metrics(outcome: RunOutcome) -> None:
     RunCompleted only for a morning that ended as planned: the plan sent (done) or no session
     (the watchdog must hear of holidays too); a blocked, disabled, rehearsed or contended morning
     leaves it out, so the 10:30 watchdog reports it. AccountBlocked, GuardBlocked and
-    DataFeedFallback are 1 on the morning they happen, each with its own alarm."""
+    DataFeedFallback are 1 on the morning they happen, each with its own alarm. Equity (after
+    the morning when it traded, else as the plan saw it) and BenchmarkClose (the last close the
+    plan saw) are the dashboard's equity-against-benchmark pair."""
     traded, skip = outcome.traded, outcome.skip
     code = skip.code if skip is not None else None
     if outcome.status == RunStatus.DONE or code == SkipCode.NOT_SESSION:
@@ -139,9 +178,12 @@ def _emit_metrics(outcome: RunOutcome) -> None:
         metrics.add_metric("OrdersFilled", MetricUnit.Count, len(traded.execution.fills))
         metrics.add_metric("OrdersRejected", MetricUnit.Count, len(traded.execution.rejections))
         metrics.add_metric("OrdersRefused", MetricUnit.Count, len(traded.execution.refused))
-        metrics.add_metric("Equity", MetricUnit.NoUnit, traded.account.equity)
     if outcome.decision is not None:
         inputs = outcome.decision.inputs
+        equity = traded.account.equity if traded is not None else inputs.equity
+        metrics.add_metric("Equity", MetricUnit.NoUnit, equity)
+        if inputs.benchmark_close is not None:
+            metrics.add_metric("BenchmarkClose", MetricUnit.NoUnit, inputs.benchmark_close)
         metrics.add_metric("BarsDropped", MetricUnit.Count, inputs.bars_dropped)
         if inputs.data_feed_refused is not None:
             metrics.add_metric("DataFeedFallback", MetricUnit.Count, 1)

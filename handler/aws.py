@@ -5,12 +5,15 @@ In AWS that mapping is the container's own environment, so the session equals bo
 chain; locally it is the mapping a caller built (DynamoDB Local's dummy keys), and nothing has to
 be written into `os.environ`. Absent values fall back to the default chain. The client settings
 bound each attempt by the configured HTTP timeout (boto3's default waits 60 s) and retry a few
-times with standard backoff.
+times with standard backoff. A service's endpoint is AWS's own unless the mapping names another
+the way boto3 reads it from the environment (AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL_SNS, ...,
+or AWS_ENDPOINT_URL for all): locally, the loopback stand-ins of `infra.local_aws`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import boto3
 from botocore.config import Config as BotoConfig
@@ -33,3 +36,12 @@ def client_config(timeout: float) -> BotoConfig:
         read_timeout=timeout,
         retries={"mode": "standard", "max_attempts": 3},
     )
+
+
+def aws_client(
+    aws: boto3.session.Session, env: Mapping[str, str], service: str, timeout: float
+) -> Any:
+    """A client of `service` ("ssm", "sns") on `aws`, at the endpoint `env` names for it."""
+    variable = f"AWS_ENDPOINT_URL_{service.upper()}"
+    endpoint = env.get(variable) or env.get("AWS_ENDPOINT_URL") or None
+    return aws.client(service, endpoint_url=endpoint, config=client_config(timeout))

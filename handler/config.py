@@ -9,6 +9,9 @@ query historical SIP data except the last 15 minutes (Alpaca's Market Data FAQ),
 daily bars are allowed; `handler.market_data` falls back to iex for a morning Alpaca refuses it.
 Alpaca keys are either plain variables (a laptop) or the id of a Secrets Manager secret (AWS),
 never both; the secret itself is read by `handler.credentials` when the services are built.
+The kill switch is TRADING_SWITCH_PARAMETER, an SSM parameter read each morning
+(`handler.switch`); without it TRADING_ENABLED is the switch. The journal's lease is no setting:
+it is sized from the invocation's remaining time (`handler.journal.lease_seconds`).
 EXECUTION_MODE defaults to opening_auction (sells as opg before 09:28, `handler.opening`);
 after_open sends them at market once the market is open.
 """
@@ -27,7 +30,7 @@ from strategy import Params, load_universe
 
 _PREFIX = re.compile(r"^[A-Za-z0-9]{1,16}$")
 # The feeds Alpaca's bars endpoint takes (not alpaca-py's delayed_sip: 400 "invalid feed").
-_FEEDS = ("iex", "sip", "boats", "overnight", "otc")
+DATA_FEEDS = ("iex", "sip", "boats", "overnight", "otc")
 _T = TypeVar("_T")
 _PARAM_VARS = {
     "ema_span": "STRATEGY_EMA_SPAN",
@@ -73,7 +76,10 @@ class Config:
     data_feed: str
     journal_table: str | None
     dynamodb_endpoint_url: str | None
-    trading_enabled: bool
+    trading_enabled: bool  # the kill switch's value when trading_switch_parameter is None
+    trading_switch_parameter: str | None  # the SSM parameter that is the kill switch
+    trading_switch_max_age_seconds: int  # how long a container trusts the switch it read
+    summary_topic_arn: str | None  # the SNS topic of the daily summary; None: not sent
     params: Params
     universe: tuple[str, ...]
     client_order_prefix: str
@@ -84,14 +90,15 @@ class Config:
     http_retry_wait_seconds: float
     http_rate_limit_wait_seconds: float
     journal_ttl_days: int
-    journal_lease_seconds: int
     guards: GuardLimits
 
     def describe(self) -> dict[str, object]:
         """Loggable summary (no secrets)."""
         return {
             "mode": "live" if self.live else "paper",
-            "trading_enabled": self.trading_enabled,
+            "trading_enabled": (f"ssm {self.trading_switch_parameter}"
+                                if self.trading_switch_parameter else self.trading_enabled),
+            "summary_topic": self.summary_topic_arn,
             "trading_url": self.trading_url or "alpaca default",
             "data_url": self.data_url or "alpaca default",
             "data_feed": self.data_feed,
@@ -123,10 +130,14 @@ def load_config(env: Mapping[str, str]) -> Config:
         keys=keys,
         trading_url=reader.url("ALPACA_TRADING_URL"),
         data_url=reader.url("ALPACA_DATA_URL"),
-        data_feed=reader.choice("DATA_FEED", _FEEDS, "sip"),
+        data_feed=reader.choice("DATA_FEED", DATA_FEEDS, "sip"),
         journal_table=reader.text("JOURNAL_TABLE"),
         dynamodb_endpoint_url=reader.url("DYNAMODB_ENDPOINT_URL"),
         trading_enabled=reader.flag("TRADING_ENABLED", True),
+        trading_switch_parameter=reader.text("TRADING_SWITCH_PARAMETER"),
+        trading_switch_max_age_seconds=reader.integer("TRADING_SWITCH_MAX_AGE_SECONDS", 60,
+                                                      minimum=0),
+        summary_topic_arn=reader.text("SUMMARY_TOPIC_ARN"),
         params=_params(reader),
         universe=universe,
         client_order_prefix=_prefix(reader),
@@ -139,9 +150,6 @@ def load_config(env: Mapping[str, str]) -> Config:
         http_rate_limit_wait_seconds=reader.number("HTTP_RATE_LIMIT_WAIT_SECONDS",
                                                    RATE_WAIT_SECONDS),
         journal_ttl_days=reader.integer("JOURNAL_TTL_DAYS", 400, minimum=1),
-        # outlasts the function's 900 s timeout: a live morning waiting for the open is never
-        # taken over by another invocation
-        journal_lease_seconds=reader.integer("JOURNAL_LEASE_SECONDS", 960, minimum=1),
         guards=GuardLimits(
             max_order_notional=reader.number("MAX_ORDER_NOTIONAL", 1000.0),
             max_run_notional=reader.number("MAX_RUN_NOTIONAL", 5000.0),

@@ -41,3 +41,13 @@ def load_credentials(config: Config, aws: boto3.session.Session) -> Credentials:
             "key_id and secret_key"
         )
     return Credentials(secret["key_id"], secret["secret_key"])
+
+
+def refusal_message(status: int, live: bool) -> str:
+    """What to fix when Alpaca answers 401/403 to the keys (one line, no secret in it)."""
+    endpoint = "live" if live else "paper"
+    return (
+        f"Alpaca refused the credentials (HTTP {status}): check that "
+        f"the keys in ALPACA_SECRET_ID (locally ALPACA_KEY_ID/ALPACA_SECRET_KEY) are current "
+        f"{endpoint}-account keys and that the account is active"
+    )

@@ -1,7 +1,8 @@
 """The invocation event, validated into one typed `RunRequest` before anything talks to a broker.
 
-Two shapes reach the function: the scheduler's `{"trigger": "schedule", "scheduled_time": ISO}`
-and a manual `{"dry_run": true}` / `{"run_date": "YYYY-MM-DD", "dry_run": false}`. Anything else
+Three shapes reach the function: the scheduler's `{"trigger": "schedule", "scheduled_time": ISO}`,
+the canary's `{"canary": true}` (alone: `handler.canary`) and a manual `{"dry_run": true}` /
+`{"run_date": "YYYY-MM-DD", "dry_run": false}`. Anything else
 (an unknown field, a wrong type, a scheduler event without its time) is an `EventError` with one
 message naming the field, so a typo in a manual invocation can never turn into an order.
 """
@@ -28,6 +29,7 @@ class RunRequest:
 
     run_date: date | None
     dry_run: bool
+    canary: bool = False  # the pre-open dry run of `handler.canary`: nothing else applies
 
 
 class _Event(BaseModel):
@@ -37,6 +39,7 @@ class _Event(BaseModel):
     scheduled_time: datetime | None = None
     run_date: date | None = None
     dry_run: bool = False
+    canary: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -52,6 +55,11 @@ class _Event(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> _Event:
+        if "canary" in self.model_fields_set:
+            if not self.canary:
+                raise ValueError('canary must be true (leave it out for a morning)')
+            if self.model_fields_set != {"canary"}:
+                raise ValueError('a canary event is {"canary": true} alone')
         if self.trigger == "schedule":
             if self.scheduled_time is None:
                 raise ValueError("a schedule event needs scheduled_time (ISO time)")
@@ -95,4 +103,4 @@ def parse_event(event: Any) -> RunRequest:
     run_date = parsed.run_date
     if parsed.scheduled_time is not None:
         run_date = parsed.scheduled_time.astimezone(NEW_YORK).date()
-    return RunRequest(run_date=run_date, dry_run=parsed.dry_run)
+    return RunRequest(run_date=run_date, dry_run=parsed.dry_run, canary=parsed.canary)

@@ -12,6 +12,10 @@ summary; a claim whose lease has run out (a crashed or timed-out invocation), or
 same request id (Lambda's own async retry), is taken over with a conditional update on the old
 owner and lease, so two takers cannot both win; otherwise another invocation is live and this
 one exits. Every later write is conditioned on `owner = me`, a fence against a late zombie.
+The lease lasts as long as the claiming invocation can (`lease_seconds`: its remaining time
+before the function's timeout, plus a margin for clocks), so a dead holder is known as soon as
+it must be dead; an invocation that fails lets go (`release`) before it re-raises, so a retry
+under another request id (AWS does not promise to keep it) resumes at once.
 
 Why not Powertools Idempotency: it keys on a hash of the event and stores only the final
 response, with INPROGRESS meaning "fail". Here the scheduler's event and a manual event for the
@@ -25,26 +29,31 @@ them into the item's JSON and back.
 from __future__ import annotations
 
 import dataclasses
-import json
+import math
 import time
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools import Tracer
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from handler.decision import Decision, DecisionInputs
+from handler.dynamo_codec import decode, encode
 from handler.outcome import RunOutcome
 from handler.ports import Claim, ClaimOutcome, JournalEntry, JournalStatus, OrderState
 from handler.summary import to_summary
 from strategy import Plan
 
 CLAIMED, PLANNED, DONE = JournalStatus.CLAIMED, JournalStatus.PLANNED, JournalStatus.DONE
-_SER = TypeSerializer()
 tracer = Tracer()
-_DESER = TypeDeserializer()
+
+
+LEASE_MARGIN_SECONDS = 10  # host clocks differ by far less; a lease is never shorter than this
+
+
+def lease_seconds(remaining_millis: int) -> float:
+    """A claim's lease for an invocation with `remaining_millis` left before its timeout."""
+    return max(0, remaining_millis) / 1000 + LEASE_MARGIN_SECONDS
 
 
 class JournalConflict(RuntimeError):
@@ -72,28 +81,23 @@ class DynamoJournal:
     """`handler.ports.Journal` on a DynamoDB table (partition key `pk`, TTL on `expires_at`)."""
 
     def __init__(
-        self,
-        client: Any,
-        table: str,
-        lease_seconds: int,
-        ttl_days: int,
-        now: Callable[[], float] = time.time,
+        self, client: Any, table: str, ttl_days: int, now: Callable[[], float] = time.time
     ) -> None:
         self._db = client
         self._table = table
-        self._lease = lease_seconds
         self._ttl = ttl_days * 86_400
         self._now = now
 
     @tracer.capture_method(capture_response=False)
-    def claim(self, key: str, owner: str) -> Claim:
+    def claim(self, key: str, owner: str, lease_seconds: float) -> Claim:
         now = int(self._now())
+        lease = now + math.ceil(lease_seconds)
         item = {
             "pk": key,
             "status": CLAIMED,
             "owner": owner,
             "claimed_at": now,
-            "lease_expires_at": now + self._lease,
+            "lease_expires_at": lease,
             "attempts": 1,
             "orders": {},
             "expires_at": now + self._ttl,
@@ -101,7 +105,7 @@ class DynamoJournal:
         try:
             self._db.put_item(
                 TableName=self._table,
-                Item=_encode(item),
+                Item=encode(item),
                 ConditionExpression="attribute_not_exists(pk)",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -110,12 +114,14 @@ class DynamoJournal:
             if not _conditional(exc):
                 raise
             old = exc.response.get("Item")
-        current = _decode(old) if old else self._read(key)
+        current = decode(old) if old else self._read(key)
         if current is None:  # deleted (released) between the put and the read: try again
-            return self.claim(key, owner)
-        return self._take_over(key, owner, current, now)
+            return self.claim(key, owner, lease_seconds)
+        return self._take_over(key, owner, current, now, lease)
 
-    def _take_over(self, key: str, owner: str, current: dict[str, Any], now: int) -> Claim:
+    def _take_over(
+        self, key: str, owner: str, current: dict[str, Any], now: int, lease: int
+    ) -> Claim:
         entry = _entry(current)
         outcome = claim_outcome(
             entry.status, entry.owner, owner, int(current["lease_expires_at"]), now
@@ -134,10 +140,10 @@ class DynamoJournal:
                     "#owner = :old AND lease_expires_at = :old_lease AND #status <> :done"
                 ),
                 ExpressionAttributeNames={"#owner": "owner", "#status": "status"},
-                ExpressionAttributeValues=_encode(
+                ExpressionAttributeValues=encode(
                     {
                         ":me": owner,
-                        ":lease": now + self._lease,
+                        ":lease": lease,
                         ":now": now,
                         ":one": 1,
                         ":old": entry.owner,
@@ -151,7 +157,7 @@ class DynamoJournal:
                 raise
             latest = self._read(key)
             if latest is None:  # released meanwhile: claim afresh
-                return self.claim(key, owner)
+                return self.claim(key, owner, lease - now)
             if latest["status"] == DONE:
                 return Claim(ClaimOutcome.DONE, _entry(latest))
             if latest["owner"] == owner:  # our update landed; the SDK retried after a timeout
@@ -201,20 +207,28 @@ class DynamoJournal:
 
     @tracer.capture_method(capture_response=False)
     def release(self, key: str, owner: str) -> None:
-        """Delete an unplanned claim (nothing was sent), so a later run may decide afresh."""
+        """Let the morning go. An unplanned claim is deleted (nothing was sent: a later run
+        decides afresh); a planned morning keeps its record and its lease ends now, so a retry
+        under any request id resumes it at once. A DONE morning stays as it is."""
         try:
             self._db.delete_item(
                 TableName=self._table,
                 Key={"pk": {"S": key}},
                 ConditionExpression="#owner = :me AND #status = :claimed",
                 ExpressionAttributeNames={"#owner": "owner", "#status": "status"},
-                ExpressionAttributeValues=_encode({":me": owner, ":claimed": CLAIMED}),
+                ExpressionAttributeValues=encode({":me": owner, ":claimed": CLAIMED}),
             )
+            return
         except ClientError as exc:
             if not _conditional(exc):
                 raise
-            if self._read(key) is not None:  # gone already: an SDK retry of our own delete
-                raise JournalConflict(f"{key}: claim no longer held by {owner}") from None
+        current = self._read(key)
+        if current is None or current["status"] == DONE:  # gone: an SDK retry of our delete
+            return
+        if current["owner"] != owner:
+            raise JournalConflict(f"{key}: claim no longer held by {owner}")
+        self._fenced_update(key, owner, "SET lease_expires_at = :now",
+                            {":now": int(self._now())}, {})
 
     @tracer.capture_method(capture_response=False)
     def get(self, key: str) -> JournalEntry | None:
@@ -226,7 +240,7 @@ class DynamoJournal:
             TableName=self._table, Key={"pk": {"S": key}}, ConsistentRead=True
         )
         item = response.get("Item")
-        return _decode(item) if item else None
+        return decode(item) if item else None
 
     def _fenced_update(
         self,
@@ -243,7 +257,7 @@ class DynamoJournal:
                 UpdateExpression=expression,
                 ConditionExpression="#owner = :me",
                 ExpressionAttributeNames={**names, "#owner": "owner"},
-                ExpressionAttributeValues=_encode({**values, ":me": owner}),
+                ExpressionAttributeValues=encode({**values, ":me": owner}),
             )
         except ClientError as exc:
             if not _conditional(exc):
@@ -266,23 +280,3 @@ def _entry(item: Mapping[str, Any]) -> JournalEntry:
         orders={cid: OrderState.from_dict(o) for cid, o in (item.get("orders") or {}).items()},
         summary=item.get("summary"),
     )
-
-
-def _encode(values: dict[str, Any]) -> dict[str, Any]:
-    """Python values -> DynamoDB attribute values (floats as exact decimals via JSON)."""
-    plain = json.loads(json.dumps(values), parse_float=Decimal)
-    return {k: _SER.serialize(v) for k, v in plain.items()}
-
-
-def _decode(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _plain(_DESER.deserialize(v)) for k, v in item.items()}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value

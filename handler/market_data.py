@@ -1,10 +1,13 @@
-"""Daily bars for one morning: one batched request, then cleaned into the wide close frame the
-strategy expects.
+"""Daily bars for one morning: batched requests (3 pages on most mornings), then cleaned into the
+wide close frame the strategy expects.
 
 The seed fetched one symbol per request (about 500 calls a morning); here one StockBarsRequest
-names every symbol and alpaca-py follows `next_page_token` (10,000 bars a page, so ~4 pages for
-505 symbols x 75 sessions). The data client returns raw JSON (`raw_data=True`): building 38,000
-pydantic bar models only to read four fields would cost more than the rest of the morning.
+names every symbol and alpaca-py follows `next_page_token` (10,000 bars a page). `fetch_history`
+asks for the latest 59 sessions first (3 pages for 506 symbols, where 75 sessions would take 4)
+and for the earlier ones only for the few symbols with gaps there: 3 requests on most mornings
+(on the real data set, 1,131 of 1,179), 4 on the others. The data client returns raw JSON
+(`raw_data=True`): building 30,000 pydantic bar models only to read four fields would cost
+more than the rest of the morning.
 
 `closes_frame` is pure: it keeps only completed sessions of the window (strictly before the run
 date), drops and counts bad bars (a close `strategy.fills.usable_price` refuses, a duplicate or
@@ -19,6 +22,7 @@ sent. Both fall back to iex when Alpaca's plan refuses the configured feed, and 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -35,12 +39,16 @@ from alpaca.data.timeframe import TimeFrame
 from aws_lambda_powertools import Tracer
 
 from handler.http import RATE_WAIT_SECONDS, api_message, harden
-from handler.ports import BarsResult, LatestTrades
+from handler.ports import BarSource, BarsResult, LatestTrades
 from strategy.fills import usable_price
 
 NEW_YORK = ZoneInfo("America/New_York")
 _T = TypeVar("_T")
 _NOT_PERMITTED = "subscription does not permit"
+# Bars in one page of Alpaca's multi-symbol bars answer: its largest `limit`, which alpaca-py
+# asks for as it follows `next_page_token`.
+PAGE_BARS = 10_000
+ADJUSTMENT = Adjustment.ALL  # splits and dividends: the closes the backtest decides on
 tracer = Tracer()
 
 
@@ -101,10 +109,59 @@ class AlpacaBarSource:
             timeframe=TimeFrame.Day,
             start=datetime.combine(start, time(0, 0), NEW_YORK),
             end=datetime.combine(end, time(23, 59, 59), NEW_YORK),
-            adjustment=Adjustment.ALL,
+            adjustment=ADJUSTMENT,
             feed=feed,
         )
         return self._client.get_stock_bars(request)  # raw_data=True: the JSON, no models
+
+
+def fetch_history(
+    source: BarSource, symbols: Sequence[str], sessions: Sequence[date], closes_needed: int
+) -> BarsResult:
+    """The bars a morning decides on (`sessions` ascending), in the fewest pages: first the
+    latest sessions that fit in the fewest pages holding `closes_needed` closes of every symbol
+    (59 of 75 sessions for 506 symbols and 50 closes: 3 pages, not 4), then the earlier
+    sessions for the symbols that `gapped` finds short of closes there. A symbol whose closes
+    begin inside the window, with none missing since, is taken as listed there: asking for its
+    earlier bars would cost a request on most mornings for nothing."""
+    recent = recent_sessions(len(symbols), len(sessions), closes_needed)
+    split = sessions[-recent]
+    latest = source.daily_bars(symbols, split, sessions[-1])
+    short = gapped(latest.bars, symbols, sessions[-recent:], closes_needed)
+    if recent == len(sessions) or not short:
+        return latest
+    older = source.daily_bars(short, sessions[0], sessions[-recent - 1])
+    earlier = older.bars[older.bars["date"] < pd.Timestamp(split)]
+    return BarsResult(
+        bars=pd.concat([earlier, latest.bars], ignore_index=True),
+        requests=latest.requests + older.requests,
+        feed=",".join(dict.fromkeys((older.feed, latest.feed))),
+        refused=latest.refused or older.refused,
+    )
+
+
+def recent_sessions(n_symbols: int, n_sessions: int, closes_needed: int) -> int:
+    """How many of the latest sessions the first request asks for: as many as fill the pages
+    that `closes_needed` closes of each of `n_symbols` take anyway (never fewer than
+    `closes_needed`, never more than `n_sessions`)."""
+    pages = math.ceil(n_symbols * closes_needed / PAGE_BARS)
+    return min(n_sessions, max(closes_needed, pages * PAGE_BARS // max(n_symbols, 1)))
+
+
+def gapped(
+    bars: pd.DataFrame, symbols: Sequence[str], sessions: Sequence[date], closes_needed: int
+) -> list[str]:
+    """The `symbols` that `bars` gives a usable close on the last of `sessions` and fewer than
+    `closes_needed` usable closes on `sessions`, with a session missing after their first."""
+    close = bars["close"].to_numpy(dtype=float)
+    days = pd.DatetimeIndex(pd.to_datetime(list(sessions)))
+    good = bars.loc[np.isfinite(close) & (close > 0) & bars["date"].isin(days).to_numpy()]
+    good = good.drop_duplicates(["symbol", "date"])
+    span = good.groupby("symbol")["date"].agg(["min", "size"])
+    since = len(days) - days.searchsorted(span["min"].to_numpy())  # sessions from the first
+    fresh = set(good.loc[good["date"] == days[-1], "symbol"])
+    wanted = span.index[(span["size"] < closes_needed) & (span["size"] < since)]
+    return [s for s in symbols if s in fresh and s in set(wanted)]
 
 
 def subscription_refusal(status: int | None, message: str) -> str | None:

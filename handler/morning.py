@@ -1,6 +1,7 @@
-"""One morning, end to end, over the ports: clock and calendar -> account -> claim -> bars ->
-decision -> guards -> plan stored -> sells (opg before the 09:28 cut-off) -> the open -> sells
-terminal -> buys -> DONE, ending in one typed `RunOutcome` (docs/morning.md, minute by minute).
+"""One morning, end to end, over the ports: clock and calendar -> kill switch -> account ->
+claim -> bars -> decision -> guards -> plan stored -> sells (opg before the 09:28 cut-off) ->
+the open -> sells terminal -> buys -> DONE, ending in one typed `RunOutcome` (docs/morning.md,
+minute by minute). A morning that raises after its claim lets the claim go first (`_let_go`).
 
 The imperative shell: it reads the broker, the bars and the journal and writes orders and the
 journal; every decision in between is a pure step (`handler.decision`, `handler.guards`). No
@@ -24,12 +25,15 @@ from handler.event import RunRequest
 from handler.execution import Executor
 from handler.guards import violations
 from handler.journal import journal_key
+from handler.market_data import fetch_history
 from handler.opening import MAX_OPEN_WAIT, Opening, RealTimeWaiter, open_in
+from handler.ops_ports import MarkBook, Publisher, TradingSwitch
 from handler.outcome import RunOutcome, RunStatus, Skip, SkipCode, Traded
 from handler.ports import (
     Account,
     BarSource,
     Broker,
+    Claim,
     ClaimOutcome,
     Journal,
     JournalStatus,
@@ -47,42 +51,68 @@ class Services:
     bars: BarSource
     journal: Journal | None  # None when JOURNAL_TABLE is unset (dry runs only)
     waiter: Waiter = field(default_factory=RealTimeWaiter)  # time until the open passes
+    switch: TradingSwitch | None = None  # the kill switch; None: TRADING_ENABLED decides
+    publisher: Publisher | None = None  # the daily summary's topic; None: nothing published
+    marks: MarkBook | None = None  # what the daily summary's returns are measured from
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Who holds a claimed morning (the request id) and for how long (`handler.journal`)."""
+
+    owner: str
+    lease_seconds: float
 
 
 def history_sessions(config: Config) -> int:
-    """Sessions of history to fetch: `lookback_bars` plus slack for gaps in a symbol's bars."""
-    lookback = config.params.lookback_bars
-    return lookback + max(20, lookback // 2)
+    """Sessions of history to fetch (`strategy.Params.history_sessions`)."""
+    return config.params.history_sessions()
 
 
-def run_morning(request: RunRequest, services: Services, owner: str, log: Any) -> RunOutcome:
-    """Run one invocation (`handler.summary.to_summary` turns its outcome into the answer)."""
-    outcome = _run(request, services, owner, log, time.monotonic())
+def session_history(services: Services, run_date: date) -> tuple[list[date], list[date]]:
+    """The broker's sessions up to `run_date`, and the ones whose bars the decision reads."""
+    wanted = history_sessions(services.config)
+    start = run_date - timedelta(days=math.ceil(wanted * 1.5) + 15)
+    calendar = services.broker.sessions(start, run_date)
+    return calendar, [d for d in calendar if d < run_date][-wanted:]
+
+
+def trading_enabled(services: Services) -> bool:
+    """The kill switch (`handler.switch`: raises when it cannot be read), else TRADING_ENABLED."""
+    if services.switch is None:
+        return services.config.trading_enabled
+    return services.switch.enabled()
+
+
+def run_morning(
+    request: RunRequest, services: Services, owner: str, log: Any, lease_seconds: float
+) -> RunOutcome:
+    """Run one invocation (`handler.summary.to_summary` turns its outcome into the answer).
+    `owner` is its request id; `lease_seconds` how long it may hold the morning
+    (`handler.journal.lease_seconds`)."""
+    outcome = _run(request, services, Invocation(owner, lease_seconds), log, time.monotonic())
     if outcome.skip is not None:
         log.info("skipped", extra={"code": outcome.skip.code, "reason": outcome.skip.reason})
     return outcome
 
 
 def _run(
-    request: RunRequest, services: Services, owner: str, log: Any, started: float
+    request: RunRequest, services: Services, invocation: Invocation, log: Any, started: float
 ) -> RunOutcome:
-    cfg, broker = services.config, services.broker
-    clock = broker.clock()
+    clock = services.broker.clock()
     today = clock.timestamp.astimezone(NEW_YORK).date()
     run_date = request.run_date or today
     log.append_keys(run_date=run_date.isoformat())
-    wanted = history_sessions(cfg)
-    calendar = broker.sessions(run_date - timedelta(days=math.ceil(wanted * 1.5) + 15), run_date)
-    history = [d for d in calendar if d < run_date][-wanted:]
+    calendar, history = session_history(services, run_date)
     skip = _why_skip(request, run_date, today, clock, calendar, history)
     if skip is not None:
         return RunOutcome(RunStatus.SKIPPED, run_date, skip=skip)
-    if request.dry_run or not cfg.trading_enabled:
+    if request.dry_run or not trading_enabled(services):
         status = RunStatus.DRY_RUN if request.dry_run else RunStatus.DISABLED
         return _rehearse(status, services, run_date, history, log, started)
     if services.journal is None:
         raise ConfigError("JOURNAL_TABLE is required for runs that trade (not dry runs)")
-    return _trade(services, services.journal, run_date, history, owner, log, started)
+    return _trade(services, services.journal, run_date, history, invocation, log, started)
 
 
 def _why_skip(
@@ -125,7 +155,7 @@ def _rehearse(
 ) -> RunOutcome:
     """A dry run or a disabled morning: decide and guard as a trading morning would, send
     nothing, and say what the guards would have blocked."""
-    decision = _decide(services, history, log)
+    decision = decide_now(services, history, log)
     found = violations(decision, services.config.guards, services.config.params.benchmark)
     problems = [v.message for v in found]
     log.info("plan (not sent)", extra={"status": status, "plan": decision.plan.to_dict(),
@@ -142,17 +172,17 @@ def _trade(
     journal: Journal,
     run_date: date,
     history: list[date],
-    owner: str,
+    invocation: Invocation,
     log: Any,
     started: float,
 ) -> RunOutcome:
-    cfg, broker = services.config, services.broker
-    account = broker.account()
+    owner = invocation.owner
+    account = services.broker.account()
     blocked = _blocked(account, log)
     if blocked is not None:
         return RunOutcome(RunStatus.SKIPPED, run_date, skip=blocked)
     key = journal_key(account.account_id, run_date.isoformat())
-    claim = journal.claim(key, owner)
+    claim = journal.claim(key, owner, invocation.lease_seconds)
     if claim.outcome == ClaimOutcome.DONE:
         log.info("already done", extra={"journal_key": key})
         return RunOutcome(RunStatus.ALREADY_DONE, run_date,
@@ -162,13 +192,43 @@ def _trade(
                     extra={"owner": claim.entry.owner, "phase": claim.entry.status})
         return RunOutcome(RunStatus.IN_PROGRESS, run_date, journal_key=key,
                           phase=claim.entry.status)
+    try:
+        return _claimed(services, journal, key, owner, claim, run_date, history, log, started)
+    except Exception:
+        _let_go(journal, key, owner, log)
+        raise
+
+
+def _let_go(journal: Journal, key: str, owner: str, log: Any) -> None:
+    """The failure path: end this invocation's claim before its error propagates, so the
+    retry need not be Lambda's own under the same request id to go on at once."""
+    try:
+        journal.release(key, owner)
+    except Exception as exc:  # the journal may be what failed: the lease then runs out
+        log.warning("claim not released", extra={"journal_key": key, "error": repr(exc)})
+        return
+    log.info("claim released after a failure", extra={"journal_key": key})
+
+
+def _claimed(
+    services: Services,
+    journal: Journal,
+    key: str,
+    owner: str,
+    claim: Claim,
+    run_date: date,
+    history: list[date],
+    log: Any,
+    started: float,
+) -> RunOutcome:
+    cfg, broker = services.config, services.broker
     decision = claim.entry.decision
     resumed_from = claim.entry.status if decision is not None else None
     if decision is not None:
         log.info("resuming stored plan", extra={"plan": decision.plan.to_dict(),
                                                 "phase": claim.entry.status})
     else:
-        decision = _decide(services, history, log)
+        decision = decide_now(services, history, log)
         found = violations(decision, cfg.guards, cfg.params.benchmark)
         if found:
             journal.release(key, owner)
@@ -211,12 +271,12 @@ def _blocked(account: Account, log: Any) -> Skip | None:
     return Skip(SkipCode.ACCOUNT_BLOCKED, f"the account may not trade: {', '.join(blocks)}")
 
 
-def _decide(services: Services, history: list[date], log: Any) -> Decision:
+def decide_now(services: Services, history: list[date], log: Any) -> Decision:
     """Bars -> snapshot -> decision on the account as it is now."""
     cfg, broker = services.config, services.broker
     benchmark = cfg.params.benchmark
     symbols = sorted(set(cfg.universe) | {benchmark})
-    fetched = services.bars.daily_bars(symbols, history[0], history[-1])
+    fetched = fetch_history(services.bars, symbols, history, cfg.params.lookback_bars)
     if fetched.refused is not None:
         log.warning("data feed fallback", extra={"configured": cfg.data_feed,
                                                  "used": fetched.feed,

@@ -6,8 +6,9 @@ account may not trade: `skip`), dry_run and disabled (TRADING_ENABLED=false): pl
 guarded, nothing sent, `violations` = what would have been blocked; guard_blocked
 (`violations`); in_progress (another invocation holds the claim, `phase` it reached); done
 (`traded`); already_done (the first run's stored summary);
-rejected_event (a bad event, `error`; set by `handler.app`). Configuration errors raise instead
-(`handler.config`).
+rejected_event (a bad event, `error`; set by `handler.app`); canary_passed and canary_failed
+(the pre-open dry run of `handler.canary`: `checks` passed, and `error`, the one that failed).
+Configuration errors raise instead (`handler.config`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class RunStatus(StrEnum):
     DONE = "done"
     ALREADY_DONE = "already_done"
     REJECTED_EVENT = "rejected_event"
+    CANARY_PASSED = "canary_passed"
+    CANARY_FAILED = "canary_failed"
 
 
 class SkipCode(StrEnum):
@@ -75,5 +78,6 @@ class RunOutcome:
     journal_key: str | None = None  # in_progress
     phase: JournalStatus | None = None  # in_progress: the phase the holder reached
     stored_summary: Mapping[str, Any] | None = None  # already_done
-    error: str | None = None  # rejected_event
+    error: str | None = None  # rejected_event, canary_failed: what is wrong
     run_seconds: float | None = None  # runs that read bars
+    checks: tuple[str, ...] = ()  # canary: what was checked and found right, in order

@@ -21,6 +21,9 @@ def to_summary(outcome: RunOutcome) -> dict[str, Any]:
     status = outcome.status
     if status == RunStatus.REJECTED_EVENT:
         return {"status": status.value, "error": outcome.error}
+    if status in (RunStatus.CANARY_PASSED, RunStatus.CANARY_FAILED):
+        return {"status": status.value, "run_date": _iso(outcome), "checks": list(outcome.checks),
+                "error": outcome.error}
     if status == RunStatus.ALREADY_DONE:
         stored = dict(outcome.stored_summary or {})
         return {**stored, "status": status.value, "original_status": stored.get("status")}

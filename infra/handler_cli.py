@@ -9,7 +9,8 @@ sleeping.
 stdout carries the summary alone, one JSON document (`python -m handler ... | jq` works); the
 function's JSON logs and EMF metrics go to stderr, with every error as one line. Exits 1 when
 the event is rejected or cannot be read, 2 when the configuration is wrong, 3 when Alpaca
-refuses the credentials.
+refuses the credentials, 4 when the kill switch cannot be read. AWS_LAMBDA_FUNCTION_TIMEOUT
+(seconds, as `sam local` sets it) is the invocation's timeout (default 300).
 
 The code lives here, not in the shipped `handler/` package: `handler/__main__.py` only keeps the
 command's name.
@@ -63,8 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     from handler.app import build_services, lambda_handler
     from handler.config import ConfigError
     from handler.ports import CredentialsRefused
+    from handler.switch import SwitchError
 
-    context = LocalContext(**({"aws_request_id": args.request_id} if args.request_id else {}))
+    context = LocalContext.from_env(os.environ, args.request_id)
     try:
         with handler_output(sys.stderr), warnings.catch_warnings():
             # A failed invocation publishes no metric; Powertools' warning about that would
@@ -80,5 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     except CredentialsRefused as exc:
         print(f"credentials refused: {exc}", file=sys.stderr)
         return 3
+    except SwitchError as exc:
+        print(f"kill switch: {exc}", file=sys.stderr)
+        return 4
     print(json.dumps(summary, indent=2, sort_keys=True))
     return 1 if summary.get("status") == "rejected_event" else 0

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,9 @@ class Outcome:
 
 class HandlerProcess:
     """`python -m handler --event <event>` (any JSON value: bad events too) with exactly `env`
-    (`infra.local_lambda.process_env`), started at once."""
+    (`infra.local_lambda.process_env`), started at once. `command` is what runs that command
+    line (`infra.handler_cli`): this Python by default; `make artifact-test` runs it under the
+    built artifact's python3.13 (`infra.artifact_test`), in the artifact's folder (`cwd`)."""
 
     def __init__(
         self,
@@ -55,13 +57,15 @@ class HandlerProcess:
         env: Mapping[str, str],
         *,
         request_id: str | None = None,
+        command: Sequence[str] = (sys.executable, "-m", "handler"),
+        cwd: Path = ROOT,
     ) -> None:
         self._event_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in wait()
             "w", suffix=".json", prefix="event-", delete=False
         )
         json.dump(event, self._event_file)
         self._event_file.close()
-        command = [sys.executable, "-m", "handler", "--event", self._event_file.name]
+        command = [*command, "--event", self._event_file.name]
         if request_id is not None:
             command += ["--request-id", request_id]
         self._stdout: list[str] = []
@@ -69,7 +73,7 @@ class HandlerProcess:
         self._logs: list[LogLine] = []
         self._changed = threading.Condition()
         self._process = subprocess.Popen(
-            command, cwd=ROOT, env=process_env(env), stdin=subprocess.DEVNULL,
+            command, cwd=cwd, env=process_env(env), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
         )
         self._log_reader = threading.Thread(target=self._read_stderr, daemon=True)

@@ -19,17 +19,21 @@ moment before the open is the open (the morning sends at market at once).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from infra.cli import add_seed_argument
 from infra.dynamodb_local import DynamoDBLocal, create_journal_table
 from infra.handler_cli import EventFileError, add_event_argument, read_event
+from infra.local_aws import LocalAws
 from infra.local_lambda import local_env, process_env
 from infra.localrun import NEW_YORK, RUN_TIME
 from infra.market import synthetic_market
@@ -60,8 +64,13 @@ def function_env(env_file: Path = ENV_FILE) -> dict[str, str]:
     return dict(json.loads(env_file.read_text(encoding="utf-8"))[FUNCTION])
 
 
-def run(event_path: Path, use_sam: bool, seed: int = 7) -> int:
-    event = read_event(event_path)
+@contextlib.contextmanager
+def stand_ins(event: Any, use_sam: bool = False, seed: int = 7) -> Iterator[dict[str, str]]:
+    """The paper broker and DynamoDB Local started for `event` (the module docstring says how),
+    stopped on exit. Yields the function's environment: events/env.json's block, pointed at
+    the stand-ins' free ports and the broker's clock, and at the SSM/SNS stand-in (kill switch,
+    daily summary: what was published is printed to stderr on exit); with `use_sam`, that
+    block as it is (the stand-ins listen on its ports; no switch, no summary)."""
     moment = event_moment(event, date.today())
     env = function_env()
     market = synthetic_market(
@@ -80,9 +89,25 @@ def run(event_path: Path, use_sam: bool, seed: int = 7) -> int:
             secret_key=env["ALPACA_SECRET_KEY"], port=broker_port or 0,
         ) as broker,
         DynamoDBLocal(port=db_port or 0) as db,
+        contextlib.nullcontext() if use_sam else LocalAws() as aws,
     ):
         create_journal_table(db.endpoint_url, env["JOURNAL_TABLE"])
         broker.broker.set_time(moment)
+        if not use_sam:
+            env |= local_env(
+                broker.base_url, db.endpoint_url, env["JOURNAL_TABLE"],
+                key_id=env["ALPACA_KEY_ID"], secret_key=env["ALPACA_SECRET_KEY"], aws=aws,
+                **{SIM_CLOCK_ENV: broker.base_url},
+            )
+        yield env
+        for message in aws.messages() if aws is not None else []:
+            print(f"daily summary published: {message.subject}\n{message.body}",
+                  file=sys.stderr)
+
+
+def run(event_path: Path, use_sam: bool, seed: int = 7) -> int:
+    event = read_event(event_path)
+    with stand_ins(event, use_sam, seed) as env:
         if use_sam:
             command = [
                 str(ROOT / ".venv-sam" / "bin" / "sam"), "local", "invoke", FUNCTION,
@@ -91,13 +116,8 @@ def run(event_path: Path, use_sam: bool, seed: int = 7) -> int:
             ]
             child_env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
         else:
-            stand_ins = local_env(
-                broker.base_url, db.endpoint_url, env["JOURNAL_TABLE"],
-                key_id=env["ALPACA_KEY_ID"], secret_key=env["ALPACA_SECRET_KEY"],
-                **{SIM_CLOCK_ENV: broker.base_url},
-            )
             command = [sys.executable, "-m", "handler", "--event", str(event_path)]
-            child_env = process_env({**env, **stand_ins})
+            child_env = process_env(env)
         return subprocess.run(command, env=child_env, cwd=ROOT, check=False).returncode
 
 

@@ -3,6 +3,11 @@
 (`local_env`), a Lambda-like context (`LocalContext`), its output routed away from stdout
 (`handler_output`) and the in-process invoker of `infra.localrun.run_local` (`in_process`).
 
+With a running `infra.local_aws.LocalAws` (`aws=`), the environment also points the kill switch
+(SSM) and the daily summary (SNS) at that loopback stand-in, through the AWS_ENDPOINT_URL_SSM /
+AWS_ENDPOINT_URL_SNS variables boto3 honours; without it the switch is TRADING_ENABLED and no
+summary is sent.
+
 The environment is a mapping handed to the function (`handler.app.build_services`) or, for a
 `python -m handler` process, made that child's whole environment (`process_env`); nothing here
 writes `os.environ`, so runs in one process never see each other's settings.
@@ -21,6 +26,7 @@ from typing import TYPE_CHECKING, TextIO
 from infra.dynamodb_local import LOCAL_CREDENTIALS
 
 if TYPE_CHECKING:
+    from infra.local_aws import LocalAws
     from infra.paperbroker import RunningBroker
 
 KEY_ID, SECRET_KEY = "local-key", "local-secret"  # the local paper broker's default keys
@@ -35,12 +41,14 @@ def local_env(
     secret_key: str = SECRET_KEY,
     benchmark: str | None = None,
     universe: Sequence[str] | None = None,
+    aws: LocalAws | None = None,
     **settings: str,
 ) -> dict[str, str]:
     """The function's environment pointed at a paper broker and a journal table on DynamoDB
     Local (with its dummy AWS keys) and at the sip feed, plus `settings` (more variables, e.g.
     FILL_TIMEOUT_SECONDS, or DATA_FEED to try another feed).
-    `benchmark` and `universe` default to the function's own defaults."""
+    `benchmark` and `universe` default to the function's own defaults; `aws`, the stand-in of
+    the kill switch and the summary topic (none: TRADING_ENABLED, no summary)."""
     env = {
         "ALPACA_KEY_ID": key_id,
         "ALPACA_SECRET_KEY": secret_key,
@@ -59,6 +67,8 @@ def local_env(
         env["BENCHMARK_SYMBOL"] = benchmark
     if universe is not None:
         env["UNIVERSE"] = ",".join(universe)
+    if aws is not None:
+        env |= aws.env()
     return {**env, **settings}
 
 
@@ -68,10 +78,14 @@ def process_env(env: Mapping[str, str]) -> dict[str, str]:
     return {"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0", **env}
 
 
+TIMEOUT_ENV = "AWS_LAMBDA_FUNCTION_TIMEOUT"  # the function's timeout in s, as sam local sets it
+
+
 @dataclass
 class LocalContext:
-    """A Lambda-like context: the attributes Powertools reads, and a fresh request id per
-    invocation as Lambda gives one."""
+    """A Lambda-like context: the attributes Powertools reads, a fresh request id per
+    invocation as Lambda gives one, and the time left before `timeout_seconds` (the journal's
+    lease is sized from it)."""
 
     function_name: str = "alpaca-meanrev-local"
     memory_limit_in_mb: int = 512
@@ -86,6 +100,14 @@ class LocalContext:
     def get_remaining_time_in_millis(self) -> int:
         left = self.timeout_seconds - (time.monotonic() - self._started)
         return max(0, int(left * 1000))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], request_id: str | None = None) -> LocalContext:
+        """A context whose timeout is `env`'s AWS_LAMBDA_FUNCTION_TIMEOUT (default 300 s), as
+        `python -m handler` builds it: a test shortens a killed invocation's lease with it."""
+        timeout = int(env.get(TIMEOUT_ENV) or cls.timeout_seconds)
+        return cls(timeout_seconds=timeout,
+                   **({"aws_request_id": request_id} if request_id else {}))
 
 
 @contextlib.contextmanager

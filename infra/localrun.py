@@ -8,8 +8,13 @@ broker's clock to 09:30 instead of sleeping, `infra.sim_clock`), sends its sells
 opening auction, its buys after the open; then the clock goes to the close and the account's
 equity is read, exactly what a backtest computes for that day. `equity.csv` and `trades.csv`
 are written through `strategy.ledger`, so on the same data and window they equal the
-backtest's byte for byte.
-Handler logs and EMF metrics go to OUT/handler.log; stdout shows one row per morning.
+backtest's byte for byte. Last, the account is read back through the broker's activities and
+portfolio history and reconciled against the backtest of the same sessions (`backtest.reconcile`):
+`reconcile.md` and `reconcile.png`.
+Handler logs and EMF metrics go to OUT/handler.log; stdout shows one row per morning. The kill
+switch (SSM) and the daily summary topic (SNS) are a loopback stand-in (`infra.local_aws`): a
+pause (`make pause ENDPOINT=<the address printed>`) reaches the next morning, and every summary
+the mornings published is written to OUT/summaries.txt.
 """
 
 from __future__ import annotations
@@ -28,9 +33,14 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from backtest.reconcile.account import AccountHistory, TradingSettings, read_account
+from backtest.reconcile.compare import verdict
+from backtest.reconcile.report import write_report
+from backtest.reconcile.run import Outcome, reconcile_account
 from infra import run_table
 from infra.cli import Parser, add_seed_argument, iso_date, money, mornings
 from infra.dynamodb_local import DynamoDBLocal, create_journal_table
+from infra.local_aws import LocalAws, Published
 from infra.local_lambda import KEY_ID, SECRET_KEY, in_process, local_env
 from infra.market import Market, MarketDataError, load_csv, synthetic_market
 from infra.paperbroker import RunningBroker, start_broker
@@ -44,11 +54,14 @@ TABLE = "alpaca-meanrev-journal"
 
 @dataclass
 class LocalRun:
-    """What the mornings produced: the two ledgers plus each morning's handler summary."""
+    """What the mornings produced: the two ledgers, each morning's handler summary, and the
+    account's fills and equity as its activities and portfolio history report them."""
 
     equity: list[EquityRow] = field(default_factory=list)
     fills: list[Fill] = field(default_factory=list)
     summaries: list[dict[str, Any]] = field(default_factory=list)
+    account: AccountHistory | None = None
+    published: list[Published] = field(default_factory=list)  # the daily summaries sent
 
 
 def default_start(market: Market) -> date:
@@ -70,10 +83,12 @@ def run_local(
     fill_delay: float = 0.02,
     invoker: Invoker | None = None,
     settings: Mapping[str, str] | None = None,
+    aws: LocalAws | None = None,
 ) -> LocalRun:
     """Run `days` mornings from the first session >= `start`; stop everything it started.
     `invoker` (default `in_process`) is how each morning's event reaches the function;
-    `settings`: more of the function's environment variables (e.g. a guard's limit)."""
+    `settings`: more of the function's environment variables (e.g. a guard's limit); `aws`: a
+    running SSM/SNS stand-in (default: one started for the run)."""
     sessions = market.window(pd.Timestamp(start), None)[:days]
     if sessions.empty:
         raise MarketDataError(
@@ -88,10 +103,11 @@ def run_local(
             cancel_delay=0.05,  # a cancel is pending a moment, as live
         ) as broker,
         DynamoDBLocal() as db,
+        contextlib.nullcontext(aws) if aws else LocalAws() as stand_in,
     ):
         create_journal_table(db.endpoint_url, TABLE)
         env = local_env(broker.base_url, db.endpoint_url, TABLE, benchmark=market.benchmark,
-                        universe=universe, FILL_TIMEOUT_SECONDS="2",
+                        universe=universe, aws=stand_in, FILL_TIMEOUT_SECONDS="2",
                         **{SIM_CLOCK_ENV: broker.base_url, **(settings or {})})
         with (invoker or in_process)(env, log, broker) as invoke:
             for session in sessions:
@@ -123,6 +139,10 @@ def run_local(
                         "equity": row.equity,
                         "benchmark": row.benchmark,
                     })
+        result.published = stand_in.messages()
+        trading = TradingSettings(KEY_ID, SECRET_KEY, broker.base_url)
+        result.account = read_account(trading.client(), sessions[0].date(),
+                                      sessions[-1].date())
     return result
 
 
@@ -186,6 +206,27 @@ def write_ledgers(result: LocalRun, out: Path) -> None:
     (out / "trades.csv").write_text(trades_csv(result.fills), encoding="utf-8")
 
 
+def write_summaries(result: LocalRun, out: Path) -> Path:
+    """OUT/summaries.txt: each daily summary the mornings published, as the e-mail reads it."""
+    path = out / "summaries.txt"
+    path.write_text("".join(f"== {m.subject}\n{m.body}\n" for m in result.published),
+                    encoding="utf-8")
+    return path
+
+
+def reconcile_run(result: LocalRun, market: Market, universe: tuple[str, ...] | None,
+                  out: Path) -> Outcome:
+    """The account the mornings traded against the backtest of the same sessions:
+    OUT/reconcile.md and OUT/reconcile.png, the verdict on stdout."""
+    if result.account is None or not result.equity:
+        raise ValueError("the run read no account history")
+    outcome = reconcile_account(result.account, market, result.equity[0].date,
+                                result.equity[-1].date, universe=universe)
+    written = write_report(outcome, out, "the local paper broker", market.name)
+    print(f"{verdict(outcome.reconciliation)}\nwrote {written.report} and {written.plot}")
+    return outcome
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="python -m infra.localrun", description=__doc__)
     add_run_arguments(parser, Path("out/run"))
@@ -202,12 +243,14 @@ def main(argv: list[str] | None = None) -> int:
     log_path = args.out / "handler.log"
     print(f"{market.name}: {args.days} mornings from {start}, cash {args.cash:g}; "
           f"handler logs in {log_path}")
-    print(run_table.header(market.benchmark))
     try:
-        with log_path.open("w", encoding="utf-8") as log:
+        with log_path.open("w", encoding="utf-8") as log, LocalAws() as aws:
+            print(f"kill switch: make pause ENDPOINT={aws.endpoint_url} (make resume "
+                  "ENDPOINT=... to undo) reaches the next morning", file=sys.stderr)
+            print(run_table.header(market.benchmark))
             result = run_local(
                 market, start, args.days, args.cash, universe=universe, log=log,
-                on_day=lambda day: print(run_table.row(day), flush=True),
+                on_day=lambda day: print(run_table.row(day), flush=True), aws=aws,
             )
     except KeyboardInterrupt:
         print("interrupted: broker and DynamoDB Local stopped", file=sys.stderr)
@@ -216,7 +259,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     write_ledgers(result, args.out)
-    print(f"wrote {args.out / 'equity.csv'} and {args.out / 'trades.csv'}")
+    print(f"wrote {args.out / 'equity.csv'}, {args.out / 'trades.csv'} and "
+          f"{write_summaries(result, args.out)} ({len(result.published)} daily summaries)")
+    try:
+        reconcile_run(result, market, universe, args.out)
+    except ValueError as exc:
+        print(f"error: reconciliation: {exc}", file=sys.stderr)
+        return 2
     print(run_table.verdict(result.equity, args.cash, market))
     if market.caveat:
         print(f"note: {market.caveat}")

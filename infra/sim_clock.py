@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from infra.market.xnys import xnys_sessions
-
 if TYPE_CHECKING:
     from handler.morning import Services
 
@@ -63,4 +61,8 @@ def with_sim_clock(services: Services, env: Mapping[str, str]) -> Services:
 def session_before(day: date) -> date:
     """The NYSE session before `day`. A paper broker starts at its start session's open, and
     its clock only moves forward: started the session before, it can be set to `day`'s 09:20."""
+    # Imported here: `make artifact-test` runs `infra.handler_cli`, which needs only the waiter
+    # above, with the artifact's packages alone, and they have no exchange_calendars.
+    from infra.market.xnys import xnys_sessions
+
     return xnys_sessions(day - timedelta(days=10), day - timedelta(days=1))[-1].date()

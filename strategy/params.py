@@ -45,6 +45,12 @@ class Params:
         """`floor(n * candidate_fraction)`, exact for fractions like 1/20 (no float drift)."""
         return math.floor(n_scored * Fraction(repr(float(self.candidate_fraction))))
 
+    def history_sessions(self) -> int:
+        """Sessions of daily bars a morning reads (the live run and a backtest on Alpaca's
+        data alike): `lookback_bars` plus slack, so a symbol with a few gaps still has
+        `lookback_bars` closes."""
+        return self.lookback_bars + max(20, self.lookback_bars // 2)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

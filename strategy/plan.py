@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from strategy.params import Params
@@ -70,16 +71,28 @@ class Plan:
 
 def rank(scores: pd.Series) -> list[str]:
     """Rule 4: ascending by (score, symbol), most oversold first, ties broken by symbol."""
-    clean = scores.dropna()
-    return [sym for _, sym in sorted(zip(clean.to_numpy(dtype=float), clean.index, strict=True))]
+    return _ranked(scores).tolist()
+
+
+def _ranked(scores: pd.Series) -> np.ndarray:
+    """The scored symbols in rank order: a stable sort by score of the symbols in symbol
+    order is the (score, symbol) order, with no Python tuple made per symbol."""
+    values = scores.to_numpy(dtype=float)
+    names = scores.index.to_numpy(dtype=object)
+    if not scores.index.is_monotonic_increasing:
+        by_symbol = np.argsort(names, kind="stable")
+        values, names = values[by_symbol], names[by_symbol]
+    scored = ~np.isnan(values)
+    values, names = values[scored], names[scored]
+    return names[np.argsort(values, kind="stable")]
 
 
 def candidates(
     scores: pd.Series, last_close: Mapping[str, float] | pd.Series, cash: float, params: Params
 ) -> list[str]:
     """Rule 5: the first floor(n * fraction) of the ranking whose last close is <= cash."""
-    ranked = rank(scores)
-    top = ranked[: params.n_candidates(len(ranked))]
+    ranked = _ranked(scores)
+    top = ranked[: params.n_candidates(len(ranked))].tolist()
     return [sym for sym in top if _price(last_close, sym) <= cash]
 
 
@@ -90,8 +103,9 @@ def plan(
     positions: Mapping[str, int],
     params: Params,
 ) -> Plan:
-    """Rules 5-7. `cash` is the account cash before any order today; `positions` maps held
-    symbols to whole share counts (non-positive counts are treated as not held)."""
+    """Rules 5-7. `scores` by symbol (NaN: not scored, as if absent); `last_close` is read
+    only for the candidates; `cash` is the account cash before any order today; `positions`
+    maps held symbols to whole share counts (non-positive counts are treated as not held)."""
     held = {sym for sym, qty in positions.items() if qty > 0}
     picks = candidates(scores, last_close, cash, params)
     pick_set = set(picks)

@@ -3,7 +3,7 @@
 One vectorised implementation serves the morning run (`scores`, one day) and the backtester
 (`score_history`, every day at once), so the two cannot drift apart. The EMA over the last
 `lookback_bars` non-missing closes is a finite weighted sum, computed with one pass per lag
-(at most `lookback_bars` passes over a flat array), never one pass per symbol.
+(at most `lookback_bars` passes over the symbols x closes array), never one pass per symbol.
 """
 
 from __future__ import annotations
@@ -14,43 +14,59 @@ import pandas as pd
 from strategy.params import Params
 
 
-def scores_at_close(closes: pd.DataFrame, params: Params) -> pd.DataFrame:
+def scores_at_close(closes: pd.DataFrame, params: Params, from_row: int = 0) -> pd.DataFrame:
     """Score of every symbol as of each date's close (NaN where it has no close that day
-    or not more than `ema_span` closes so far). Same shape as `closes`."""
-    values = closes.to_numpy(dtype=float, copy=True)
-    values[~np.isfinite(values) | (values <= 0)] = np.nan
-    n_dates, n_symbols = values.shape
-    out = np.full((n_dates, n_symbols), np.nan)
-    if values.size == 0:
-        return pd.DataFrame(out, index=closes.index, columns=closes.columns)
+    or not more than `ema_span` closes so far). Same shape as `closes`. Rows before
+    `from_row` are left NaN: a backtest that starts late does not pay for them."""
+    by_symbol = closes.to_numpy(dtype=float).T.copy()  # symbols x dates, C order
+    by_symbol[~np.isfinite(by_symbol) | (by_symbol <= 0)] = np.nan
+    present = ~np.isnan(by_symbol)
+    out = np.full(by_symbol.shape, np.nan)
+    slot_of = np.cumsum(present, axis=1) - 1  # each close's position among its symbol's
+    before = present[:, :from_row].sum(axis=1)  # closes dated before `from_row`
+    # The closes a score from `from_row` on can read: the lookback before it, and after.
+    keep_from = np.maximum(before - (params.lookback_bars - 1), 0)
+    kept = present & (slot_of >= keep_from[:, None])
+    counts = kept.sum(axis=1)
+    if counts.any():
+        # Each symbol's kept closes, packed into one row of a flat array behind
+        # `lookback_bars - 1` zeros: a lag is then one shifted slice over the whole array, and
+        # a shift never reaches into the previous symbol's row.
+        width = params.lookback_bars - 1 + int(counts.max())
+        first = np.arange(len(counts)) * width + params.lookback_bars - 1
+        offset = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        where = np.repeat(first, counts) + offset
+        packed = np.zeros(len(counts) * width)
+        packed[where] = by_symbol[kept]
+        slot = offset + np.repeat(keep_from, counts)
+        score = _packed_scores(packed, where, slot, params)
+        score[(slot < params.ema_span) | (slot < np.repeat(before, counts))] = np.nan
+        out[kept] = score
+    return pd.DataFrame(out.T, index=closes.index, columns=closes.columns)
 
-    # Flatten column by column: each symbol's non-missing closes become one contiguous run.
-    flat = values.T.ravel()
-    present = ~np.isnan(flat)
-    x = flat[present]
-    owner = np.repeat(np.arange(n_symbols), n_dates)[present]
-    # Position of each close within its symbol's run (0 = first close of the symbol).
-    starts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1]
-    run_start = np.repeat(starts, np.diff(np.r_[starts, x.size]))
-    pos = np.arange(x.size) - run_start
 
+def _packed_scores(
+    packed: np.ndarray, where: np.ndarray, slot: np.ndarray, params: Params
+) -> np.ndarray:
+    """`(close - ema) / close` of the closes at `where` in `packed` (zeros elsewhere), `slot`
+    the position of each within its symbol's closes. The EMA (`adjust=True`) over the last
+    `lookback_bars` closes is a finite weighted sum: each close adds exactly the terms, in
+    exactly the order, of pandas' `ewm` definition applied lag by lag, and a zero adds
+    nothing, so a score is the same float in any layout (one morning or the whole history)."""
     decay = 1.0 - 2.0 / (params.ema_span + 1.0)
-    weighted = x.copy()
-    weight = np.ones_like(x)
+    weighted = packed.copy()
+    term = np.empty_like(packed)
+    # The sum of the weights depends only on how many closes precede (up to the lookback).
+    weights = np.ones(params.lookback_bars)
     w = 1.0
     for lag in range(1, params.lookback_bars):
         w *= decay
-        ok = pos[lag:] >= lag
-        weighted[lag:] += np.where(ok, w * x[:-lag], 0.0)
-        weight[lag:] += np.where(ok, w, 0.0)
-    ema = weighted / weight
-    score = (x - ema) / x
-    score[pos + 1 <= params.ema_span] = np.nan
-
-    flat_out = np.full(flat.size, np.nan)
-    flat_out[present] = score
-    out = flat_out.reshape(n_symbols, n_dates).T
-    return pd.DataFrame(out, index=closes.index, columns=closes.columns)
+        np.multiply(packed[:-lag], w, out=term[:-lag])
+        weighted[lag:] += term[:-lag]
+        weights[lag:] += w
+    closes = packed[where]
+    ema = weighted[where] / weights[np.minimum(slot, params.lookback_bars - 1)]
+    return (closes - ema) / closes
 
 
 def scores(closes: pd.DataFrame, params: Params) -> pd.Series:
@@ -66,10 +82,10 @@ def scores(closes: pd.DataFrame, params: Params) -> pd.Series:
     return last.sort_index().rename("score")
 
 
-def score_history(closes: pd.DataFrame, params: Params) -> pd.DataFrame:
+def score_history(closes: pd.DataFrame, params: Params, from_row: int = 0) -> pd.DataFrame:
     """Scores for every trading day at once: row `t` uses only closes dated before `t`.
 
     `closes` must have one row per session (NaN where a symbol has no bar). The first row is
-    all NaN, since nothing precedes it.
+    all NaN, since nothing precedes it; so are rows before `from_row`, not computed.
     """
-    return scores_at_close(closes, params).shift(1)
+    return scores_at_close(closes, params, max(from_row - 1, 0)).shift(1)

@@ -8,7 +8,6 @@ import warnings
 from datetime import date
 from functools import lru_cache
 
-import exchange_calendars as xcals
 import pandas as pd
 
 # exchange_calendars 4.13 builds its default window around today and reaches for
@@ -19,6 +18,10 @@ _LAST = pd.Timestamp("2035-12-31")
 
 @lru_cache(maxsize=1)
 def _schedule() -> pd.DataFrame:
+    # Imported here: importing it takes a tenth of a second that a backtest on a CSV, which
+    # never asks for the calendar, need not pay.
+    import exchange_calendars as xcals
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cal = xcals.get_calendar("XNYS", start=_FIRST, end=_LAST)

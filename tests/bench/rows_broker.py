@@ -17,7 +17,7 @@ from alpaca.trading.requests import MarketOrderRequest
 
 from infra.market import synthetic_market
 from infra.paperbroker import start_broker
-from tests.bench.harness import Row, best_of, median_of
+from tests.bench.harness import Bound, Goal, Row, best_of, median_of
 
 KEY, SECRET = "bench-key", "bench-secret"
 DAYS = 50
@@ -41,8 +41,8 @@ def _bars_rows(market, running) -> list[Row]:
     batched = best_of(lambda: client.get_stock_bars(request(symbols)), repeat=3)
     per_symbol = best_of(lambda: [client.get_stock_bars(request(s)) for s in symbols], repeat=1)
     return [Row(f"broker bars: {len(symbols)} symbols x {DAYS} days, one request", batched,
-                "s", "< 0.5 s", per_symbol, f"{n} bars via alpaca-py; reference: one request "
-                "per symbol")]
+                "s", reference=per_symbol, goal=Goal(Bound.BELOW, 0.5),
+                note=f"{n} bars via alpaca-py; reference: one request per symbol")]
 
 
 def _order_rows(running) -> list[Row]:
@@ -69,9 +69,10 @@ def _order_rows(running) -> list[Row]:
     via_requests()
     measured = median_of(via_alpaca, ORDERS)
     reference = median_of(via_requests, ORDERS)
-    return [Row("broker order submit round trip (median)", measured * 1e3, "ms", "< 10 ms",
-                reference * 1e3, f"{ORDERS} orders via TradingClient; reference: bare "
-                "requests.post, no model parsing")]
+    return [Row("broker order submit round trip (median)", measured * 1e3, "ms",
+                reference=reference * 1e3, goal=Goal(Bound.BELOW, 10),
+                note=f"{ORDERS} orders via TradingClient; reference: bare requests.post, no "
+                "model parsing")]
 
 
 def rows() -> list[Row]:

@@ -14,14 +14,18 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tests.bench.harness import Row
+from tests.bench.harness import Bound, Goal, Row
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_DATA = ROOT.parent / "shared" / "data" / "sp500-daily-2013-2018.csv.gz"
 KEY_ID, SECRET_KEY = "bench-key", "bench-secret"
 TABLE = "bench-journal"
 
-_CHILD = """
+# The Lambda artifact holds requirements.txt only; pyarrow is a development dependency here
+# (backtest/cache.py), and pandas imports it whenever it is installed. The children hide it, so
+# they import and run what the Lambda imports and runs.
+_LAMBDA_PACKAGES = "import sys; sys.modules['pyarrow'] = None\n"
+_CHILD = _LAMBDA_PACKAGES + """
 import json, sys, time
 from tests.bench.harness import peak_rss_kb
 t0 = time.perf_counter()
@@ -32,6 +36,23 @@ summary = handler.app.lambda_handler(json.loads(sys.argv[1]), LocalContext())
 peak_kb = peak_rss_kb()
 print("BENCH " + json.dumps({"import": imported, "peak_kb": peak_kb, "summary": summary}))
 """
+_IMPORT = _LAMBDA_PACKAGES + """
+import time
+t0 = time.perf_counter()
+import handler.app
+print(time.perf_counter() - t0)
+"""
+IMPORT_RUNS = 5
+
+
+def _import_seconds() -> float:
+    """Best of IMPORT_RUNS fresh interpreters importing handler.app (the cold start's import)."""
+    runs = [
+        float(subprocess.run([sys.executable, "-c", _IMPORT], cwd=ROOT, capture_output=True,
+                             text=True, check=True, timeout=120).stdout.split()[-1])
+        for _ in range(IMPORT_RUNS)
+    ]
+    return min(runs)
 
 
 def _market():
@@ -118,12 +139,16 @@ def rows() -> list[Row]:
     note = f"{source}, {n} symbols, {summary['submitted']} orders"
     return [
         Row(f"handler: data requests per morning ({n} symbols)", summary["data_requests"],
-            "req", "<= 5", float(len(symbols)), "reference: one request per symbol (seed)"),
+            "req", reference=float(len(symbols)), goal=Goal(Bound.AT_MOST, 3),
+            note="10,000-bar pages; reference: one request per symbol (seed)"),
         Row(f"handler: bars fetch, {len(symbols)} symbols x {summary['history_start']}.."
             f"{summary['history_end']}", batched, "s", "-", per_symbol,
             "reference: one request per symbol through the same adapter"),
-        Row("handler: one morning, wall excl. fill waits", wall, "s", "< 3 s", None, note),
+        Row("handler: one morning, wall excl. fill waits", wall, "s", note=note,
+            goal=Goal(Bound.BELOW, 3)),
         Row("handler: one morning, peak RSS (own process)", result["peak_kb"] / 1024, "MB",
-            "< 300 MB", None, note),
-        Row("handler: import handler.app (cold-start proxy)", result["import"], "s", "< 1.5 s"),
+            note=note, goal=Goal(Bound.BELOW, 300)),
+        Row("handler: import handler.app (cold-start proxy)", _import_seconds(), "s",
+            goal=Goal(Bound.BELOW, 0.7),
+            note=f"best of {IMPORT_RUNS} fresh interpreters, the Lambda's packages (no pyarrow)"),
     ]

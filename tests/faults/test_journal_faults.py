@@ -55,11 +55,13 @@ def test_claim_throttled(world, clean, proxy):
 
 
 def test_plan_store_throttled(world, clean, proxy):
-    """Claimed, but the plan cannot be stored: nothing may be sent."""
+    """Claimed, but the plan cannot be stored: nothing may be sent. The failing invocation
+    lets its unplanned claim go (a delete, not throttled here), so any retry decides afresh."""
     proxy.throttle["UpdateItem"] = Throttle()
     outcome = world.run(request_id=REQUEST_ID, DYNAMODB_ENDPOINT_URL=proxy.url)
     assert_failed_without_orders(world, outcome)
-    assert world.journal()["status"] == "CLAIMED"
+    assert world.journal() is None
+    assert any(line.get("message") == "claim released after a failure" for line in outcome.logs)
     assert_retry_ends_as_clean(world, clean, proxy)
 
 

@@ -156,8 +156,9 @@ def test_rerun_after_done_returns_stored_summary(world, clean):
 
 def test_new_invocation_waits_for_the_lease_then_resumes(world, clean):
     """A crash whose retry comes as a new invocation (a new request id): inside the dead
-    claim's lease it exits "in progress" sending nothing; after it, it takes over."""
-    lease = {"JOURNAL_LEASE_SECONDS": "6"}
+    claim's lease it exits "in progress" sending nothing; after it, it takes over. The lease
+    is the invocation's remaining time plus a margin: a 3 s timeout keeps it short."""
+    lease = {"AWS_LAMBDA_FUNCTION_TIMEOUT": "3"}
     world.faults({**STALL, "match": "POST /v2/orders", "skip": 2})
     process = world.start(request_id=REQUEST_ID, **lease)
     kill_when(world, process, lambda: requested(world, "POST /v2/orders") == 3)
@@ -165,6 +166,7 @@ def test_new_invocation_waits_for_the_lease_then_resumes(world, clean):
     assert early.returncode == 0
     assert early.summary["status"] == "in_progress"
     assert world.sent() == 2
-    wait_until(lambda: world.journal()["lease_expires_at"] < time.time() - 1, timeout=10)
+    assert world.journal()["lease_expires_at"] - world.journal()["claimed_at"] <= 3 + 10
+    wait_until(lambda: world.journal()["lease_expires_at"] < time.time() - 1, timeout=20)
     rerun_matches_clean(world, clean, request_id="lambda-request-3", **lease)
     assert world.journal()["attempts"] == 2

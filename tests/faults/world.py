@@ -23,7 +23,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handler.journal import _decode
+from handler.dynamo_codec import decode
 from infra.dynamodb_local import client as dynamodb_client
 from infra.dynamodb_local import create_journal_table
 from infra.handler_process import HandlerProcess, Outcome
@@ -128,7 +128,7 @@ class World:
         item = db.get_item(
             TableName=self.env["JOURNAL_TABLE"], Key={"pk": {"S": key}}, ConsistentRead=True
         ).get("Item")
-        return _decode(item) if item else None
+        return decode(item) if item else None
 
 
 def overbought(market: Market, day: date, symbols: tuple[str, ...], n: int) -> list[str]:

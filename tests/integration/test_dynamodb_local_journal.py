@@ -45,8 +45,8 @@ def test_of_many_simultaneous_claims_exactly_one_wins(endpoint):
     outcomes: list[str] = []
 
     def claim(owner: str) -> None:
-        j = DynamoJournal(client(endpoint), "journal", lease_seconds=900, ttl_days=400)
-        outcomes.append(j.claim("race#2023-01-03", owner).outcome)
+        j = DynamoJournal(client(endpoint), "journal", ttl_days=400)
+        outcomes.append(j.claim("race#2023-01-03", owner, 900).outcome)
 
     threads = [threading.Thread(target=claim, args=(f"req-{i}",)) for i in range(8)]
     for t in threads:
@@ -58,14 +58,14 @@ def test_of_many_simultaneous_claims_exactly_one_wins(endpoint):
 
 def test_an_abandoned_claim_is_taken_over_and_the_old_owner_fenced_out(endpoint):
     now = Now()
-    j = DynamoJournal(client(endpoint), "journal", lease_seconds=60, ttl_days=400, now=now)
-    assert j.claim(KEY, "req-1").outcome == "claimed"
+    j = DynamoJournal(client(endpoint), "journal", ttl_days=400, now=now)
+    assert j.claim(KEY, "req-1", 60).outcome == "claimed"
     decision = make_decision(Plan(buys=(Order("A", "buy", 2),)), cash=500.25,
                              prices={"A": 12.37})
     j.store_plan(KEY, "req-1", decision)
-    assert j.claim(KEY, "req-2").outcome == "in_progress"
+    assert j.claim(KEY, "req-2", 60).outcome == "in_progress"
     now.t += 61
-    taken = j.claim(KEY, "req-2")
+    taken = j.claim(KEY, "req-2", 60)
     assert taken.outcome == "claimed" and taken.entry.status == "PLANNED"
     assert taken.entry.decision == decision
     order = OrderState("o-1", "mr-2023-01-03-A-buy", "A", "buy", 2, "filled", 2, 12.5)
@@ -80,6 +80,6 @@ def test_an_abandoned_claim_is_taken_over_and_the_old_owner_fenced_out(endpoint)
                          traded=Traded(Account("acct-1", 475.0, 499.5), Execution([order]),
                                        JournalStatus.PLANNED))
     j.done(KEY, "req-2", outcome)
-    final = j.claim(KEY, "req-3")
+    final = j.claim(KEY, "req-3", 60)
     assert final.outcome == "done" and final.entry.orders == {order.client_order_id: order}
     assert final.entry.summary == to_summary(outcome)

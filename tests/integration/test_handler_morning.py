@@ -51,7 +51,7 @@ def orders_sent(broker) -> int:
 
 
 def journal(endpoint, table):
-    return DynamoJournal(client(endpoint), table, lease_seconds=900, ttl_days=400)
+    return DynamoJournal(client(endpoint), table, ttl_days=400)
 
 
 def test_a_morning_trades_its_plan_once_and_a_rerun_sends_nothing(before_open, dynamodb):
@@ -92,7 +92,7 @@ def test_a_retry_of_a_crashed_morning_resumes_its_plan_without_duplicates(before
     account = TradingClient(b.key_id, b.secret_key, url_override=before_open.base_url)
     key = journal_key(b.account_id, "2023-01-03")
     j = journal(dynamodb, table)
-    j.claim(key, "req-crashed")
+    j.claim(key, "req-crashed", 900)
     j.store_plan(key, "req-crashed", Decision(plan, DecisionInputs.from_dict(decided)))
     first = plan.buys[0]
     account.submit_order(MarketOrderRequest(
@@ -112,7 +112,7 @@ def test_a_retry_of_a_crashed_morning_resumes_its_plan_without_duplicates(before
 def test_a_live_claim_elsewhere_means_no_orders(before_open, dynamodb):
     invoke, table = wire(before_open, dynamodb)
     key = journal_key(before_open.broker.account_id, "2023-01-03")
-    journal(dynamodb, table).claim(key, "other")
+    journal(dynamodb, table).claim(key, "other", 900)
     assert invoke(scheduled(DAY))["status"] == "in_progress"
     assert orders_sent(before_open) == 0
 
@@ -125,7 +125,7 @@ def test_concurrent_invocations_trade_once(before_open, dynamodb):
 
     def container(i: int) -> None:
         request = RunRequest(DAY, False)
-        outcome = run_morning(request, containers[i], f"req-{i}", Logger(service=f"c{i}"))
+        outcome = run_morning(request, containers[i], f"req-{i}", Logger(service=f"c{i}"), 900)
         results.append(to_summary(outcome))
 
     threads = [threading.Thread(target=container, args=(i,)) for i in range(3)]

@@ -237,28 +237,30 @@ class FakeBars:
         return self.trades(symbols)
 
 
+LEASE = 900.0  # a claim's lease in the tests (the handler sizes it from its remaining time)
+
+
 @dataclass
 class FakeJournal:
     """`handler.journal.DynamoJournal` in memory: the same lease rule (`claim_outcome`) on a
     clock the test moves (`now`, seconds)."""
 
-    lease_seconds: float = 900.0
     now: float = 0.0
     entries: dict[str, JournalEntry] = field(default_factory=dict)
     leases: dict[str, float] = field(default_factory=dict)  # key -> lease_expires_at
     writes: list[tuple[str, str]] = field(default_factory=list)
 
-    def claim(self, key: str, owner: str) -> Claim:
+    def claim(self, key: str, owner: str, lease_seconds: float = LEASE) -> Claim:
         entry = self.entries.get(key)
         if entry is None:
             self.entries[key] = JournalEntry(status=JournalStatus.CLAIMED, owner=owner)
-            self.leases[key] = self.now + self.lease_seconds
+            self.leases[key] = self.now + lease_seconds
             self.writes.append(("claim", key))
             return Claim(ClaimOutcome.CLAIMED, self.entries[key])
         outcome = claim_outcome(entry.status, entry.owner, owner, self.leases[key], self.now)
         if outcome == ClaimOutcome.CLAIMED:
             entry.owner = owner
-            self.leases[key] = self.now + self.lease_seconds
+            self.leases[key] = self.now + lease_seconds
             self.writes.append(("take_over", key))
         return Claim(outcome, entry)
 
@@ -285,8 +287,11 @@ class FakeJournal:
         self.writes.append(("done", key))
 
     def release(self, key: str, owner: str) -> None:
-        self._held(key, owner)
-        del self.entries[key]
+        """As DynamoJournal's: an unplanned claim is deleted, a planned one's lease ends now."""
+        if self._held(key, owner).status == JournalStatus.CLAIMED:
+            del self.entries[key]
+        elif self.entries[key].status != JournalStatus.DONE:
+            self.leases[key] = self.now
         self.writes.append(("release", key))
 
     def get(self, key: str) -> JournalEntry | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 
@@ -82,3 +84,20 @@ def test_cli_bad_input_exits_2_with_one_error_line(tmp_path, capsys):
         assert main(["--data", str(data), "--out", str(tmp_path), *args]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1 and message in err
+
+
+def test_unknown_engine_is_refused(tmp_path):
+    market = load_csv(write_csv(tmp_path / "bars.csv", n_days=30, symbols=10))
+    points = grid_points({"ema_span": [3]}, Params(ema_span=3, lookback_bars=10), Costs())
+    with pytest.raises(ValueError, match="unknown sweep engine 'spark'; use local or ray"):
+        run_sweep(market, points, None, None, 500.0, engine="spark", progress=False)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
+def test_make_sweep_passes_engine_and_help_lists_it():
+    from tests.unit.test_makefile import commands, make
+
+    assert "--engine local" in commands("sweep")
+    assert "--engine ray" in commands("sweep", "ENGINE=ray")
+    knob = next(r for r in make("-s", "help").splitlines() if r.split()[:1] == ["ENGINE"])
+    assert "local" in knob and "ray" in knob

@@ -14,6 +14,7 @@ from moto import mock_aws
 from handler import app
 from handler.config import ConfigError
 from handler.ports import ClaimOutcome
+from handler.switch import SwitchError, parse_switch
 from infra.local_lambda import LocalContext, handler_output, process_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +54,7 @@ def test_the_journal_talks_to_the_region_and_keys_of_the_mapping():
         )
         journal = app.build_services(env).journal
         assert journal is not None
-        assert journal.claim("acct-1#2024-03-06", "req-1").outcome == ClaimOutcome.CLAIMED
+        assert journal.claim("acct-1#2024-03-06", "req-1", 900).outcome == ClaimOutcome.CLAIMED
 
 
 def python_m_handler(event_file: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -88,3 +89,24 @@ def test_an_unreadable_event_file_exits_1(tmp_path):
     done = python_m_handler(tmp_path / "missing.json", {})
     assert done.returncode == 1
     assert done.stderr.startswith("cannot read event") and done.stderr.count("\n") == 1
+
+
+def test_the_tracer_never_puts_the_answer_into_x_ray(monkeypatch):
+    captured: list[bool] = []
+    monkeypatch.setattr(app.tracer, "_add_response_as_metadata",
+                        lambda **kwargs: captured.append(kwargs["capture_response"]))
+    with handler_output(io.StringIO()):
+        app.lambda_handler({"dry_run": "yes"}, LocalContext())
+    assert captured == [False]
+
+
+@pytest.mark.parametrize(("value", "enabled"), [("true", True), ("false", False),
+                                                (" TRUE ", True), ("False", False)])
+def test_the_kill_switch_reads_true_or_false(value, enabled):
+    assert parse_switch("/s/trading-enabled", value) is enabled
+
+
+@pytest.mark.parametrize("value", ["yes", "", "1", None, "truee"])
+def test_any_other_switch_value_never_means_trade(value):
+    with pytest.raises(SwitchError, match=r"/s/trading-enabled holds .*, not true or false"):
+        parse_switch("/s/trading-enabled", value)

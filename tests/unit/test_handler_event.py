@@ -24,6 +24,12 @@ def test_manual_dry_run_means_today():
     assert (request.run_date, request.dry_run) == (None, True)
 
 
+def test_the_canary_event_asks_for_the_canary_and_nothing_else():
+    request = parse_event({"canary": True})
+    assert (request.canary, request.run_date, request.dry_run) == (True, None, False)
+    assert not parse_event({"dry_run": True}).canary
+
+
 def test_manual_run_date():
     request = parse_event({"run_date": "2024-03-08", "dry_run": False})
     assert (request.run_date, request.dry_run) == (date(2024, 3, 8), False)
@@ -44,6 +50,11 @@ def test_manual_run_date():
             "a schedule event takes no run_date or dry_run",
         ),
         ({"scheduled_time": "2024-03-08T14:35:00Z"}, 'only for trigger "schedule"'),
+        ({"canary": False}, "canary must be true"),
+        ({"canary": "true"}, "canary: Input should be a valid boolean"),
+        ({"canary": True, "dry_run": True}, 'a canary event is {"canary": true} alone'),
+        ({"canary": True, "trigger": "schedule", "scheduled_time": "2024-03-08T14:05:00Z"},
+         'a canary event is {"canary": true} alone'),
     ],
 )
 def test_bad_events_are_rejected_with_the_field_named(event, message):

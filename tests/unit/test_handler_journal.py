@@ -12,13 +12,19 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from handler.execution import Execution
-from handler.journal import DynamoJournal, JournalConflict, claim_outcome
+from handler.journal import (
+    LEASE_MARGIN_SECONDS,
+    DynamoJournal,
+    JournalConflict,
+    claim_outcome,
+    lease_seconds,
+)
 from handler.outcome import RunOutcome, RunStatus, Traded
 from handler.ports import Account, ClaimOutcome, JournalStatus, OrderState
 from handler.summary import to_summary
 from strategy import Order, Plan
 from tests.journal_clock import Now
-from tests.unit.handler_fakes import FakeJournal, make_decision
+from tests.unit.handler_fakes import LEASE, FakeJournal, make_decision
 
 KEY = "acct-1#2024-03-06"
 DECISION = make_decision(
@@ -57,11 +63,11 @@ def now():
 
 @pytest.fixture
 def journal(db, now):
-    return DynamoJournal(db, "journal", lease_seconds=900, ttl_days=400, now=now)
+    return DynamoJournal(db, "journal", ttl_days=400, now=now)
 
 
 def test_first_claim_wins_and_sets_lease_and_ttl(journal, db, now):
-    assert journal.claim(KEY, "req-1").outcome == "claimed"
+    assert journal.claim(KEY, "req-1", LEASE).outcome == "claimed"
     item = db.get_item(TableName="journal", Key={"pk": {"S": KEY}})["Item"]
     assert item["status"]["S"] == "CLAIMED" and item["owner"]["S"] == "req-1"
     assert int(item["lease_expires_at"]["N"]) == int(now.t) + 900
@@ -69,25 +75,25 @@ def test_first_claim_wins_and_sets_lease_and_ttl(journal, db, now):
 
 
 def test_a_live_claim_keeps_others_out_until_its_lease_runs_out(journal, now):
-    journal.claim(KEY, "req-1")
-    assert journal.claim(KEY, "req-2").outcome == "in_progress"
+    journal.claim(KEY, "req-1", LEASE)
+    assert journal.claim(KEY, "req-2", LEASE).outcome == "in_progress"
     now.t += 901
-    claim = journal.claim(KEY, "req-2")
+    claim = journal.claim(KEY, "req-2", LEASE)
     assert claim.outcome == "claimed" and claim.entry.owner == "req-2"
 
 
 def test_lambdas_own_retry_with_the_same_request_id_resumes_at_once(journal):
-    journal.claim(KEY, "req-1")
+    journal.claim(KEY, "req-1", LEASE)
     journal.store_plan(KEY, "req-1", DECISION)
-    claim = journal.claim(KEY, "req-1")
+    claim = journal.claim(KEY, "req-1", LEASE)
     assert claim.outcome == "claimed" and claim.entry.status == "PLANNED"
     assert claim.entry.decision == DECISION  # the plan and every input it was decided on
 
 
 def test_a_taken_over_claim_fences_out_the_old_owner(journal, now):
-    journal.claim(KEY, "req-1")
+    journal.claim(KEY, "req-1", LEASE)
     now.t += 901
-    journal.claim(KEY, "req-2")
+    journal.claim(KEY, "req-2", LEASE)
     order = OrderState("o1", "mr-2024-03-06-AAA-buy", "AAA", "buy", 1, "new")
     with pytest.raises(JournalConflict):
         journal.record_order(KEY, "req-1", order)
@@ -98,21 +104,34 @@ def test_a_taken_over_claim_fences_out_the_old_owner(journal, now):
 
 
 def test_done_is_final(journal, now):
-    journal.claim(KEY, "req-1")
+    journal.claim(KEY, "req-1", LEASE)
     journal.done(KEY, "req-1", finished(512.25))
     now.t += 10 * 86_400
-    claim = journal.claim(KEY, "req-9")
+    claim = journal.claim(KEY, "req-9", LEASE)
     assert claim.outcome == "done" and claim.entry.summary == to_summary(finished(512.25))
 
 
-def test_release_frees_an_unplanned_claim_only(journal):
-    journal.claim(KEY, "req-1")
+def test_release_deletes_an_unplanned_claim_and_ends_a_planned_ones_lease(journal, now):
+    journal.claim(KEY, "req-1", LEASE)
     journal.release(KEY, "req-1")
     assert journal.get(KEY) is None
-    journal.claim(KEY, "req-2")
-    journal.store_plan(KEY, "req-2", make_decision(Plan()))
+    journal.claim(KEY, "req-2", LEASE)
+    journal.store_plan(KEY, "req-2", DECISION)
+    journal.release(KEY, "req-2")  # the failure path: the plan stays, the lease ends now
+    taken = journal.claim(KEY, "req-3", LEASE)  # another request id, no wait
+    assert taken.outcome == "claimed" and taken.entry.decision == DECISION
     with pytest.raises(JournalConflict):
-        journal.release(KEY, "req-2")
+        journal.release(KEY, "req-2")  # no longer its claim
+
+
+def test_a_claims_lease_is_the_time_the_invocation_has_left(journal, db, now):
+    journal.claim(KEY, "req-1", lease_seconds(240_500))
+    item = db.get_item(TableName="journal", Key={"pk": {"S": KEY}})["Item"]
+    assert int(item["lease_expires_at"]["N"]) == int(now.t) + 241 + LEASE_MARGIN_SECONDS
+    now.t += 240 + LEASE_MARGIN_SECONDS
+    assert journal.claim(KEY, "req-2", LEASE).outcome == "in_progress"
+    now.t += 1
+    assert journal.claim(KEY, "req-2", LEASE).outcome == "claimed"
 
 
 class LostResponses:
@@ -135,11 +154,11 @@ class LostResponses:
 
 
 def test_a_write_repeated_after_a_lost_answer_is_not_mistaken_for_a_rival(db, now):
-    journal = DynamoJournal(LostResponses(db), "journal", lease_seconds=900, ttl_days=400,
+    journal = DynamoJournal(LostResponses(db), "journal", ttl_days=400,
                             now=now)
-    assert journal.claim(KEY, "req-1").outcome == "claimed"
+    assert journal.claim(KEY, "req-1", LEASE).outcome == "claimed"
     now.t += 901
-    assert journal.claim(KEY, "req-2").outcome == "claimed"
+    assert journal.claim(KEY, "req-2", LEASE).outcome == "claimed"
     journal.release(KEY, "req-2")
     assert journal.get(KEY) is None
 
@@ -176,13 +195,13 @@ def test_the_fake_journal_and_dynamodb_agree_and_never_hand_out_two_live_claims(
     key = f"acct-{uuid.uuid4().hex}#2024-03-06"  # a fresh morning per example, one table
     now = Now()
     now.t = float(int(now.t))
-    dynamo = DynamoJournal(db, "journal", lease_seconds=900, ttl_days=400, now=now)
-    fake = FakeJournal(lease_seconds=900, now=now.t)
+    dynamo = DynamoJournal(db, "journal", ttl_days=400, now=now)
+    fake = FakeJournal(now=now.t)
     holder, expires = None, 0.0
     for later, owner, finishes in steps:
         now.t = fake.now = now.t + later
-        got = dynamo.claim(key, owner).outcome
-        assert fake.claim(key, owner).outcome == got
+        got = dynamo.claim(key, owner, LEASE).outcome
+        assert fake.claim(key, owner, LEASE).outcome == got
         if got == ClaimOutcome.CLAIMED:
             assert holder in (None, owner) or now.t >= expires  # never a live rival
             holder, expires = owner, now.t + 900

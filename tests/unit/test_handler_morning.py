@@ -1,5 +1,6 @@
 """One morning over fake ports: which statuses send what, and what the journal holds."""
 
+import dataclasses
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -11,8 +12,10 @@ from handler.event import RunRequest
 from handler.morning import Services
 from handler.morning import run_morning as run_outcome
 from handler.summary import to_summary
+from handler.switch import SwitchError
 from strategy import Order, Plan, plan, scores
 from tests.unit.handler_fakes import (
+    LEASE,
     FakeBars,
     FakeBroker,
     FakeJournal,
@@ -60,9 +63,9 @@ def world(env=None, now=datetime(2024, 3, 6, 14, 35, tzinfo=UTC), **broker_kwarg
     return Services(cfg, broker, bars, journal, FakeWaiter(broker)), broker, bars, journal
 
 
-def run_morning(request, services, owner, log):
+def run_morning(request, services, owner, log, lease=LEASE):
     """The morning's answer, as the Lambda returns it."""
-    return to_summary(run_outcome(request, services, owner, log))
+    return to_summary(run_outcome(request, services, owner, log, lease))
 
 
 def scheduled(day=RUN_DATE):
@@ -78,7 +81,7 @@ def expected_plan(cfg, cash=500.0, positions=None):
 
 def test_a_weekend_is_skipped_before_anything_is_read_or_written():
     services, broker, bars, journal = world()
-    summary = run_morning(scheduled(date(2024, 3, 9)), services, "req-1", FakeLog())
+    summary = run_morning(scheduled(date(2024, 3, 9)), services, "req-1", FakeLog(), LEASE)
     assert summary["status"] == "skipped" and summary["code"] == "not_session"
     assert not bars.calls and not journal.writes and not broker.events
 
@@ -92,7 +95,7 @@ def test_a_weekend_is_skipped_before_anything_is_read_or_written():
 )
 def test_a_trading_run_needs_today_and_an_open_market(request_, is_open, code):
     services, broker, bars, journal = world(is_open=is_open)
-    summary = run_morning(request_, services, "req-1", FakeLog())
+    summary = run_morning(request_, services, "req-1", FakeLog(), LEASE)
     assert (summary["status"], summary["code"]) == ("skipped", code)
     assert not bars.calls and not journal.writes and not broker.events
 
@@ -100,7 +103,7 @@ def test_a_trading_run_needs_today_and_an_open_market(request_, is_open, code):
 def test_dry_run_plans_on_completed_sessions_and_sends_and_writes_nothing():
     services, broker, bars, journal = world(is_open=False)
     log = FakeLog()
-    summary = run_morning(RunRequest(None, True), services, "req-1", log)
+    summary = run_morning(RunRequest(None, True), services, "req-1", log, LEASE)
     want = expected_plan(services.config)
     assert summary["status"] == "dry_run"
     assert Plan.from_dict(summary["plan"]) == want and want.buys
@@ -114,7 +117,7 @@ def test_dry_run_plans_on_completed_sessions_and_sends_and_writes_nothing():
 
 def test_kill_switch_plans_and_logs_but_sends_nothing():
     services, broker, _, journal = world({"TRADING_ENABLED": "false"})
-    summary = run_morning(scheduled(), services, "req-1", FakeLog())
+    summary = run_morning(scheduled(), services, "req-1", FakeLog(), LEASE)
     assert summary["status"] == "disabled"
     assert Plan.from_dict(summary["plan"]) == expected_plan(services.config)
     assert not broker.events and not journal.writes
@@ -127,7 +130,7 @@ def test_kill_switch_plans_and_logs_but_sends_nothing():
 def test_a_rehearsal_runs_the_guards_and_reports_what_they_would_block(env, request_, status):
     services, broker, _, journal = world({**env, "MAX_ORDER_NOTIONAL": "1"})
     log = FakeLog()
-    summary = run_morning(request_ or scheduled(), services, "req-1", log)
+    summary = run_morning(request_ or scheduled(), services, "req-1", log, LEASE)
     assert summary["status"] == status
     assert Plan.from_dict(summary["plan"]) == expected_plan(services.config)
     assert summary["would_block"]
@@ -140,14 +143,14 @@ def test_a_rehearsal_runs_the_guards_and_reports_what_they_would_block(env, requ
 def test_a_rehearsal_that_passes_the_guards_would_block_nothing():
     services, *_ = world()
     log = FakeLog()
-    summary = run_morning(RunRequest(None, True), services, "req-1", log)
+    summary = run_morning(RunRequest(None, True), services, "req-1", log, LEASE)
     assert summary["would_block"] == []
     assert "guards would block this plan" not in log.messages()
 
 
 def test_a_morning_stores_the_plan_before_the_first_order_then_done():
     services, broker, _, journal = world()
-    summary = run_morning(scheduled(), services, "req-1", FakeLog())
+    summary = run_morning(scheduled(), services, "req-1", FakeLog(), LEASE)
     want = expected_plan(services.config)
     assert summary["status"] == "done"
     assert [o["client_order_id"] for o in summary["orders"]] == [
@@ -168,9 +171,9 @@ def test_a_morning_stores_the_plan_before_the_first_order_then_done():
 
 def test_a_second_invocation_returns_the_stored_summary_and_sends_nothing():
     services, broker, _, _ = world()
-    first = run_morning(scheduled(), services, "req-1", FakeLog())
+    first = run_morning(scheduled(), services, "req-1", FakeLog(), LEASE)
     sent = list(broker.submitted())
-    again = run_morning(scheduled(), services, "req-2", FakeLog())
+    again = run_morning(scheduled(), services, "req-2", FakeLog(), LEASE)
     assert again["status"] == "already_done" and again["original_status"] == "done"
     assert again["orders"] == first["orders"]
     assert broker.submitted() == sent
@@ -178,8 +181,8 @@ def test_a_second_invocation_returns_the_stored_summary_and_sends_nothing():
 
 def test_a_live_claim_by_another_invocation_makes_this_one_exit():
     services, broker, bars, journal = world()
-    journal.claim(KEY, "req-other")
-    summary = run_morning(scheduled(), services, "req-1", FakeLog())
+    journal.claim(KEY, "req-other", LEASE)
+    summary = run_morning(scheduled(), services, "req-1", FakeLog(), LEASE)
     assert summary["status"] == "in_progress"
     assert not broker.submitted() and not bars.calls
 
@@ -187,10 +190,10 @@ def test_a_live_claim_by_another_invocation_makes_this_one_exit():
 def test_a_stored_plan_is_resumed_never_replanned():
     services, broker, bars, journal = world()
     stored = Plan(buys=(Order("FFF", "buy", 1),))
-    journal.claim(KEY, "req-crashed")
+    journal.claim(KEY, "req-crashed", LEASE)
     journal.store_plan(KEY, "req-crashed", make_decision(stored))
     journal.expire(KEY)
-    summary = run_morning(scheduled(), services, "req-retry", FakeLog())
+    summary = run_morning(scheduled(), services, "req-retry", FakeLog(), LEASE)
     assert summary["status"] == "done" and summary["resumed"] is True
     assert broker.submitted() == ["mr-2024-03-06-FFF-buy"]
     assert not bars.calls
@@ -199,7 +202,7 @@ def test_a_stored_plan_is_resumed_never_replanned():
 def test_a_plan_breaking_a_guard_is_not_sent_and_the_claim_is_released():
     services, broker, _, journal = world({"MAX_ORDER_NOTIONAL": "1"})
     log = FakeLog()
-    summary = run_morning(scheduled(), services, "req-1", log)
+    summary = run_morning(scheduled(), services, "req-1", log, LEASE)
     assert summary["status"] == "guard_blocked"
     assert summary["problems"] and all("MAX_ORDER_NOTIONAL=1" in p for p in summary["problems"])
     assert not broker.submitted()
@@ -211,7 +214,7 @@ def test_trading_without_a_journal_table_is_a_configuration_error():
     services, broker, _, _ = world({"JOURNAL_TABLE": ""})
     services = Services(services.config, broker, services.bars, None)
     with pytest.raises(ConfigError, match="JOURNAL_TABLE"):
-        run_morning(scheduled(), services, "req-1", FakeLog())
+        run_morning(scheduled(), services, "req-1", FakeLog(), LEASE)
     assert not broker.events
 
 
@@ -227,7 +230,7 @@ def test_trading_without_a_journal_table_is_a_configuration_error():
 def test_an_account_that_may_not_trade_is_skipped_before_the_claim(account, named):
     services, broker, bars, journal = world(**account)
     log = FakeLog()
-    summary = run_morning(scheduled(), services, "req-1", log)
+    summary = run_morning(scheduled(), services, "req-1", log, LEASE)
     assert (summary["status"], summary["code"]) == ("skipped", "account_blocked")
     assert named in summary["reason"]
     assert [(lvl, x) for lvl, m, x in log.lines if m == "account blocked"] == [
@@ -241,7 +244,7 @@ def test_a_refused_sip_feed_decides_on_iex_and_says_so_everywhere():
     refused = "subscription does not permit querying recent SIP data"
     bars.feed, bars.refused = "iex", refused
     log = FakeLog()
-    summary = run_morning(scheduled(), services, "req-1", log)
+    summary = run_morning(scheduled(), services, "req-1", log, LEASE)
     assert summary["status"] == "done" and broker.submitted()
     assert (summary["data_feed"], summary["data_feed_refused"]) == ("iex", refused)
     assert [(lvl, x) for lvl, m, x in log.lines if m == "data feed fallback"] == [
@@ -254,8 +257,64 @@ def test_a_refused_sip_feed_decides_on_iex_and_says_so_everywhere():
 def test_the_configured_feed_answering_is_no_news():
     services, _, _, journal = world()
     log = FakeLog()
-    summary = run_morning(scheduled(), services, "req-1", log)
+    summary = run_morning(scheduled(), services, "req-1", log, LEASE)
     assert (summary["data_feed"], summary["data_feed_refused"]) == ("sip", None)
     assert "data feed fallback" not in log.messages()
     assert journal.get(KEY).decision.inputs.data_feed == "sip"
 
+
+
+def test_a_failing_morning_lets_its_claim_go_so_any_request_id_goes_on_at_once():
+    services, broker, _, journal = world()
+
+    def broker_gone(*args, **kwargs):
+        raise ConnectionError("broker gone")
+
+    broker.submit_market_order = broker_gone
+    with pytest.raises(ConnectionError):
+        run_morning(scheduled(), services, "req-1", FakeLog(), LEASE)
+    entry = journal.get(KEY)
+    assert entry.decision is not None and journal.leases[KEY] == journal.now  # lease ended
+    taken = journal.claim(KEY, "req-2", LEASE)
+    assert taken.outcome == "claimed" and taken.entry.decision == entry.decision
+
+
+def test_a_morning_failing_before_its_plan_deletes_its_claim():
+    services, _, bars, journal = world()
+
+    def feed_gone(*args, **kwargs):
+        raise ConnectionError("feed gone")
+
+    bars.daily_bars = feed_gone
+    log = FakeLog()
+    with pytest.raises(ConnectionError):
+        run_morning(scheduled(), services, "req-1", log, LEASE)
+    assert journal.get(KEY) is None and journal.writes == [("claim", KEY), ("release", KEY)]
+    assert "claim released after a failure" in log.messages()
+
+
+class Switch:
+    def __init__(self, answer):
+        self.answer = answer
+
+    def enabled(self):
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def test_the_kill_switch_decides_over_trading_enabled():
+    services, broker, _, journal = world({"TRADING_ENABLED": "true"})
+    paused = dataclasses.replace(services, switch=Switch(False))
+    assert run_morning(scheduled(), paused, "req-1", FakeLog(), LEASE)["status"] == "disabled"
+    assert not broker.submitted() and not journal.writes
+    resumed = dataclasses.replace(services, switch=Switch(True))
+    assert run_morning(scheduled(), resumed, "req-2", FakeLog(), LEASE)["status"] == "done"
+
+
+def test_an_unreadable_kill_switch_raises_before_anything_is_claimed():
+    services, broker, bars, journal = world()
+    broken = dataclasses.replace(services, switch=Switch(SwitchError("kill switch /x: gone")))
+    with pytest.raises(SwitchError, match="gone"):
+        run_morning(scheduled(), broken, "req-1", FakeLog(), LEASE)
+    assert not broker.submitted() and not journal.writes and not bars.calls

@@ -11,7 +11,7 @@ from handler.execution import client_order_id
 from handler.opening import MarketNotOpen, Opening, RealTimeWaiter, open_in, sell_route
 from handler.ports import ExecutionMode, JournalStatus, MarketClock
 from strategy import Plan
-from tests.unit.handler_fakes import FakeBroker, FakeLog, FakeWaiter, make_decision
+from tests.unit.handler_fakes import LEASE, FakeBroker, FakeLog, FakeWaiter, make_decision
 from tests.unit.test_handler_execution import DAY, PLAN, Clock, executor, make_broker
 from tests.unit.test_handler_morning import KEY, expected_plan, run_morning, scheduled, world
 
@@ -214,7 +214,7 @@ HELD = {"AAA": 1}  # not a candidate: the plan sells it, then buys
 def test_a_0920_morning_sells_in_the_auction_and_records_each_phase():
     services, broker, _, journal = world(now=PRE_OPEN, held=HELD)
     log = FakeLog()
-    summary = run_morning(scheduled(), services, "req-1", log)
+    summary = run_morning(scheduled(), services, "req-1", log, LEASE)
     want = expected_plan(services.config, positions=HELD)
     assert summary["status"] == "done" and want.sells and want.buys
     assert (summary["execution"], summary["execution_reason"]) == (
@@ -239,7 +239,7 @@ def test_a_0920_morning_sells_in_the_auction_and_records_each_phase():
 )
 def test_a_trading_run_too_early_or_after_the_close_is_skipped_untouched(now, code):
     services, broker, bars, journal = world(now=now)
-    summary = run_morning(scheduled(), services, "req-1", FakeLog())
+    summary = run_morning(scheduled(), services, "req-1", FakeLog(), LEASE)
     assert (summary["status"], summary["code"]) == ("skipped", code)
     assert not bars.calls and not journal.writes and not broker.events
     assert not services.waiter.waits
@@ -247,14 +247,14 @@ def test_a_trading_run_too_early_or_after_the_close_is_skipped_untouched(now, co
 
 def test_a_dry_run_before_the_open_does_not_wait():
     services, *_ = world(now=PRE_OPEN)
-    summary = run_morning(RunRequest(None, True), services, "req-1", FakeLog())
+    summary = run_morning(RunRequest(None, True), services, "req-1", FakeLog(), LEASE)
     assert summary["status"] == "dry_run" and not services.waiter.waits
 
 
 def test_a_morning_killed_after_its_sells_resumes_from_its_phase_and_buys_once():
     services, broker, _, journal = world(now=PRE_OPEN, held=HELD)
     want = expected_plan(services.config, positions=HELD)
-    journal.claim(KEY, "req-1")
+    journal.claim(KEY, "req-1", LEASE)
     journal.store_plan(KEY, "req-1", make_decision(want))
     (sell,) = want.sells
     cid = f"mr-2024-03-06-{sell.symbol}-sell"
@@ -262,7 +262,7 @@ def test_a_morning_killed_after_its_sells_resumes_from_its_phase_and_buys_once()
         sell.symbol, sell.side, sell.qty, cid, "opg"))
     journal.advance(KEY, "req-1", JournalStatus.SELLS_SENT)
     # ... killed here, before the open; Lambda's retry keeps the request id
-    summary = run_morning(scheduled(), services, "req-1", FakeLog())
+    summary = run_morning(scheduled(), services, "req-1", FakeLog(), LEASE)
     assert (summary["status"], summary["resumed_from"]) == ("done", "SELLS_SENT")
     assert summary["execution"] is None  # this invocation sent no sell
     assert broker.submitted() == [cid, *(f"mr-2024-03-06-{o.symbol}-buy" for o in want.buys)]
@@ -273,9 +273,9 @@ def test_a_morning_killed_after_its_sells_resumes_from_its_phase_and_buys_once()
 
 def test_an_invocation_finding_the_morning_held_says_which_phase_it_reached():
     services, broker, _, journal = world()
-    journal.claim(KEY, "req-other")
+    journal.claim(KEY, "req-other", LEASE)
     journal.store_plan(KEY, "req-other", make_decision(Plan()))
     journal.advance(KEY, "req-other", JournalStatus.SELLS_SENT)
-    summary = run_morning(scheduled(), services, "req-1", FakeLog())
+    summary = run_morning(scheduled(), services, "req-1", FakeLog(), LEASE)
     assert (summary["status"], summary["phase"]) == ("in_progress", "SELLS_SENT")
     assert not broker.events

@@ -105,7 +105,12 @@ def test_a_traded_morning_reports_orders_equity_and_completion(emitted):
     app._emit_metrics(DONE)
     assert emitted == {"RunCompleted": 1, "OrdersSubmitted": 1, "OrdersFilled": 1,
                        "OrdersRejected": 0, "OrdersRefused": 1, "Equity": 611.9999999,
-                       "BarsDropped": 0, "RunSeconds": 1.25}
+                       "BenchmarkClose": 400.0, "BarsDropped": 0, "RunSeconds": 1.25}
+
+
+# A morning that planned without trading: the equity and benchmark close the plan saw.
+PLANNED = {"Equity": DECISION.inputs.equity, "BenchmarkClose": DECISION.inputs.benchmark_close,
+           "BarsDropped": 0, "RunSeconds": 0.5}
 
 
 @pytest.mark.parametrize(
@@ -122,12 +127,12 @@ def test_a_traded_morning_reports_orders_equity_and_completion(emitted):
          {"AccountBlocked": 1, "OrdersSubmitted": 0}),
         (RunOutcome(RunStatus.GUARD_BLOCKED, DAY, decision=DECISION, violations=(BLOCK,),
                     run_seconds=0.5),
-         {"GuardBlocked": 1, "OrdersSubmitted": 0, "BarsDropped": 0, "RunSeconds": 0.5}),
+         {"GuardBlocked": 1, "OrdersSubmitted": 0, **PLANNED}),
         (RunOutcome(RunStatus.DRY_RUN, DAY, decision=DECISION, run_seconds=0.5),
-         {"OrdersSubmitted": 0, "BarsDropped": 0, "RunSeconds": 0.5}),
+         {"OrdersSubmitted": 0, **PLANNED}),
         (RunOutcome(RunStatus.DISABLED, DAY, decision=DECISION, violations=(BLOCK,),
                     run_seconds=0.5),
-         {"OrdersSubmitted": 0, "BarsDropped": 0, "RunSeconds": 0.5}),
+         {"OrdersSubmitted": 0, **PLANNED}),
         (RunOutcome(RunStatus.ALREADY_DONE, DAY, stored_summary={"status": "done"}),
          {"OrdersSubmitted": 0}),
         (RunOutcome(RunStatus.IN_PROGRESS, DAY, journal_key="k"), {"OrdersSubmitted": 0}),

@@ -12,9 +12,9 @@ import pytest
 
 from tests.conftest import ROOT
 
-KNOBS = {"DATA": "", "START": "", "END": "", "CASH": "500", "DAYS": "20", "OUT": "out/<target>",
-         "GRID": "ema_span=5,10,20 max_positions=3,5,10", "EVENT": "events/dry-run.json",
-         "SEED": "7", "CHAOS_SEED": "7"}
+KNOBS = {"DATA": "", "SOURCE": "", "START": "", "END": "", "CASH": "500", "DAYS": "20",
+         "OUT": "out/<target>", "GRID": "ema_span=5,10,20 max_positions=3,5,10",
+         "EVENT": "events/dry-run.json", "SEED": "7", "CHAOS_SEED": "7", "CONFIG_ENV": "paper"}
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
 
@@ -62,6 +62,12 @@ def test_seed_is_the_market_and_chaos_seed_the_faults():
     assert "--seed 11" in chaos and "--chaos-seed 3" in chaos
     assert "--chaos-seed 7" in commands("chaos", "SEED=11")
     assert "--seed 11" in commands("run", "SEED=11")
+
+
+def test_source_reaches_the_backtest_with_any_data_beside_it():
+    assert "-m backtest --source alpaca --cash" in commands("backtest", "SOURCE=alpaca")
+    assert "--source alpaca --data x.csv" in commands("backtest", "SOURCE=alpaca", "DATA=x.csv")
+    assert "--synthetic" in commands("backtest")
 
 
 def test_commands_started_by_make_name_knobs_in_their_errors():

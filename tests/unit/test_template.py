@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 import sys
 import tomllib
 import types
@@ -21,11 +23,15 @@ import yaml
 from handler.config import load_config
 from handler.event import parse_event
 from handler.execution import CANCEL_WAIT_SECONDS
-from handler.journal import DynamoJournal
+from handler.journal import DynamoJournal, lease_seconds
 from handler.opening import MAX_OPEN_WAIT
+from handler.switch import parse_switch
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
+STACK = {"Ref": "AWS::StackName"}
+# A stack name as CloudFormation would substitute it, for the code run from the template.
+STACK_NAME = "alpaca-meanrev-paper"
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -66,10 +72,20 @@ def _of_type(resources: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {k: v["Properties"] for k, v in resources.items() if v["Type"] == kind}
 
 
-def _schedule(resources: dict[str, Any], function: str) -> dict[str, Any]:
-    (event,) = _props(resources, function)["Events"].values()
+def _schedule(resources: dict[str, Any], function: str, name: str) -> dict[str, Any]:
+    event = _props(resources, function)["Events"][name]
     assert event["Type"] == "ScheduleV2"
     return event["Properties"]
+
+
+def _schedules(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every ScheduleV2 event of every function, by "Function.Event"."""
+    return {
+        f"{fn}.{name}": event["Properties"]
+        for fn, props in _of_type(resources, "AWS::Serverless::Function").items()
+        for name, event in props.get("Events", {}).items()
+        if event["Type"] == "ScheduleV2"
+    }
 
 
 def _statements(resources: dict[str, Any], role: str) -> list[dict[str, Any]]:
@@ -84,7 +100,7 @@ def _statements(resources: dict[str, Any], role: str) -> list[dict[str, Any]]:
 def test_morning_schedule_is_0920_new_york_on_weekdays(resources):
     """Ten minutes before the open: Lambda retries a failed attempt about 1 and then 2 minutes
     later, so even the second retry of a fast failure lands before the 09:28 opg cut-off."""
-    schedule = _schedule(resources, "TradingFunction")
+    schedule = _schedule(resources, "TradingFunction", "Morning")
     assert schedule["ScheduleExpression"] == "cron(20 9 ? * MON-FRI *)"
     assert schedule["ScheduleExpressionTimezone"] == "America/New_York"
     assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
@@ -92,7 +108,7 @@ def test_morning_schedule_is_0920_new_york_on_weekdays(resources):
 
 
 def test_scheduler_input_is_an_event_the_handler_accepts(resources):
-    text = _schedule(resources, "TradingFunction")["Input"]
+    text = _schedule(resources, "TradingFunction", "Morning")["Input"]
     assert SCHEDULED_TIME in text
     # 13:20Z on 2026-07-15 is 09:20 EDT; the run_date is the New York date.
     event = json.loads(text.replace(SCHEDULED_TIME, "2026-07-15T13:20:00Z"))
@@ -106,8 +122,10 @@ def test_retries_are_bounded_and_failures_reach_the_dead_letter_queue(resources)
     queues = _of_type(resources, "AWS::SQS::Queue")
     dlq = {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
     assert "DeadLetterQueue" in queues
-    for function in ("TradingFunction", "RunCheckFunction"):
-        schedule = _schedule(resources, function)
+    schedules = _schedules(resources)
+    assert set(schedules) == {"TradingFunction.Morning", "TradingFunction.Canary",
+                              "RunCheckFunction.Deadline"}
+    for schedule in schedules.values():
         assert schedule["DeadLetterConfig"] == {"Arn": dlq}
         policy = schedule["RetryPolicy"]
         assert 1 <= policy["MaximumRetryAttempts"] <= 5
@@ -123,7 +141,6 @@ def test_function_runtime_sizing_and_concurrency(template, resources):
     major, minor = map(int, fn["Runtime"].removeprefix("python").split("."))
     assert (major, minor) >= (3, 12)
     assert fn["Architectures"] == ["arm64"]
-    assert fn["ReservedConcurrentExecutions"] == 1
     assert fn["Handler"] == "handler.app.lambda_handler"
     assert resources["TradingFunction"]["Metadata"] == {"BuildMethod": "makefile"}
     # The longest wait for the open (bars, plan and journal happen inside it), then both fill
@@ -132,8 +149,23 @@ def test_function_runtime_sizing_and_concurrency(template, resources):
     longest_fill = template["Parameters"]["FillTimeoutSeconds"]["MaxValue"]
     worst = MAX_OPEN_WAIT.total_seconds() + 2 * (longest_fill + CANCEL_WAIT_SECONDS) + 30
     assert worst <= fn["Timeout"] <= 900
-    assert load_config({"ALPACA_SECRET_ID": "s"}).journal_lease_seconds > fn["Timeout"]
+    assert lease_seconds(fn["Timeout"] * 1000) > fn["Timeout"]  # sized from the time left
     assert fn["MemorySize"] >= 512
+
+
+def test_reserved_concurrency_is_optional_and_off_by_default(template, resources):
+    """Reserving even 1 fails stack creation on accounts whose concurrency quota is low (new
+    accounts): off unless asked for; the journal already keeps a morning from trading twice."""
+    param = template["Parameters"]["ReservedConcurrency"]
+    assert (param["Type"], param["Default"], param["AllowedValues"]) == ("Number", 0, [0, 1])
+    assert template["Conditions"]["ReserveConcurrency"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ReservedConcurrency"}, 0]}]
+    }
+    fn = _props(resources, "TradingFunction")
+    assert fn["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["ReserveConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert "ReservedConcurrentExecutions" not in _props(resources, "RunCheckFunction")
 
 
 def test_execution_mode_defaults_to_the_opening_auction(template, resources):
@@ -155,6 +187,15 @@ def test_log_groups_have_retention_and_the_functions_names(resources):
         assert resources[function]["DependsOn"] == group
 
 
+def test_the_record_outlives_the_stack(resources):
+    """sam delete (or a replacement) keeps the order history: logs, failed mornings, journal.
+    What must not outlive it is what would block a new stack of the same name: the switch's
+    fixed parameter name; topics, alarms and roles hold no record."""
+    kept = {name for name, r in resources.items()
+            if r.get("DeletionPolicy") == "Retain" and r.get("UpdateReplacePolicy") == "Retain"}
+    assert kept == {"TradingLogGroup", "RunCheckLogGroup", "DeadLetterQueue", "JournalTable"}
+
+
 # ------------------------------------------------------------------ journal table
 
 
@@ -165,7 +206,17 @@ def test_journal_table_on_demand_ttl_pitr(resources):
     assert table["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"}]
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert resources["JournalTable"]["DeletionPolicy"] == "Retain"
+
+
+def test_journal_keeps_ten_years_by_default(template, resources):
+    """The journal is the record of what was traded: the TTL only bounds a table nobody reads
+    any more (a small item a morning), it does not clear the history within a tax year."""
+    ttl = template["Parameters"]["JournalTtlDays"]
+    assert ttl["Default"] >= 3650
+    env = _props(resources, "TradingFunction")["Environment"]["Variables"]
+    assert env["JOURNAL_TTL_DAYS"] == {"Ref": "JournalTtlDays"}
+    assert load_config({"ALPACA_SECRET_ID": "s", "JOURNAL_TTL_DAYS": str(ttl["Default"])}
+                       ).journal_ttl_days == ttl["Default"]
 
 
 def test_table_key_and_ttl_are_what_the_journal_writes(resources):
@@ -175,8 +226,8 @@ def test_table_key_and_ttl_are_what_the_journal_writes(resources):
         def put_item(self, **kwargs: Any) -> None:
             written.update(kwargs)
 
-    journal = DynamoJournal(Client(), "t", lease_seconds=900, ttl_days=400, now=lambda: 1e9)
-    assert journal.claim("ACC#2026-11-24", "request-1").outcome == "claimed"
+    journal = DynamoJournal(Client(), "t", ttl_days=400, now=lambda: 1e9)
+    assert journal.claim("ACC#2026-11-24", "request-1", lease_seconds=900).outcome == "claimed"
     table = _props(resources, "JournalTable")
     (key,) = table["KeySchema"]
     assert written["Item"][key["AttributeName"]] == {"S": "ACC#2026-11-24"}
@@ -185,6 +236,11 @@ def test_table_key_and_ttl_are_what_the_journal_writes(resources):
 
 
 # ------------------------------------------------------------------ configuration
+
+
+# Read by Powertools itself, not by handler.config.
+_POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL",
+               "POWERTOOLS_TRACER_CAPTURE_RESPONSE"}
 
 
 def test_environment_names_are_the_ones_the_handler_reads(resources):
@@ -197,38 +253,78 @@ def test_environment_names_are_the_ones_the_handler_reads(resources):
 
     load_config(Recording(ALPACA_SECRET_ID="s", JOURNAL_TABLE="t"))
     load_config(Recording(ALPACA_SECRET_ID="s", TRADING_MODE="live", LIVE_TRADING_CONFIRMED="yes"))
-    powertools = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
+    handler_text = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "handler").glob("*.py"))
     env = _props(resources, "TradingFunction")["Environment"]["Variables"]
-    assert set(env) - read - powertools == set()
+    outside_config = {name for name in set(env) - read - _POWERTOOLS if f'"{name}"' in handler_text}
+    assert set(env) - read - _POWERTOOLS - outside_config == set()
+    assert {"TRADING_SWITCH_PARAMETER", "SUMMARY_TOPIC_ARN"} <= set(env)
     # Every guard and strategy setting is a stack parameter; only these keep code defaults
-    # (transport tuning and the lease, sized together with the function timeout).
+    # (transport tuning, the switch's cache), and TRADING_ENABLED is the local stand-in of the
+    # switch parameter.
     assert read - set(env) == {
         "CLIENT_ORDER_PREFIX",
         "HTTP_RATE_LIMIT_WAIT_SECONDS",
         "HTTP_RETRY_ATTEMPTS",
         "HTTP_RETRY_WAIT_SECONDS",
         "HTTP_TIMEOUT_SECONDS",
-        "JOURNAL_LEASE_SECONDS",
+        "TRADING_ENABLED",
+        "TRADING_SWITCH_MAX_AGE_SECONDS",
     }
-    assert env["POWERTOOLS_SERVICE_NAME"] == "alpaca-meanrev"
-    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "AlpacaMeanRev"
     assert env["JOURNAL_TABLE"] == {"Ref": "JournalTable"}
     assert env["ALPACA_SECRET_ID"] == {"Ref": "AlpacaSecretName"}
     assert env["TRADING_MODE"] == {"Ref": "TradingMode"}
     assert env["LIVE_TRADING_CONFIRMED"] == {"Ref": "LiveTradingConfirmed"}
-    assert env["TRADING_ENABLED"] == {"Ref": "TradingEnabled"}
+    assert "LOG_LEVEL" not in env  # Powertools' legacy name
+    assert env["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+
+
+def test_tracer_keeps_the_handlers_answer_out_of_xray(resources):
+    """The answer holds the account id, cash and positions: neither the environment default nor
+    the decorator may put it into a trace."""
+    env = _props(resources, "TradingFunction")["Environment"]["Variables"]
+    assert env["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+    app = (ROOT / "handler" / "app.py").read_text(encoding="utf-8")
+    assert "@tracer.capture_lambda_handler(capture_response=False)" in app
+
+
+def test_metrics_and_names_derive_from_the_stack_name(template, resources):
+    """A paper and a live stack in one account: no shared namespace, service, query name or
+    watchdog, so the paper stack's RunCompleted never satisfies the live stack's watchdog."""
+    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
+    assert "AlpacaMeanRev" not in text
+    assert re.findall(r"alpaca-meanrev(?!/paper)", text) == []  # only the secret's default name
+    env = _props(resources, "TradingFunction")["Environment"]["Variables"]
+    assert env["POWERTOOLS_SERVICE_NAME"] == STACK
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == STACK
+    watchdog = _props(resources, "RunCheckFunction")["Environment"]["Variables"]
+    assert watchdog == {"METRICS_NAMESPACE": STACK, "SERVICE": STACK}
+    alarms = _of_type(resources, "AWS::CloudWatch::Alarm").values()
+    stats = [q["MetricStat"]["Metric"] for a in alarms for q in a.get("Metrics", [])
+             if "MetricStat" in q]
+    custom = [m for m in [*alarms, *stats]
+              if "Namespace" in m and m["Namespace"] not in ("AWS/Lambda", "AWS/SQS")]
+    assert len(custom) >= 6
+    for alarm in custom:
+        assert alarm["Namespace"] == STACK
+        assert alarm["Dimensions"] == [{"Name": "service", "Value": STACK}]
+    for query in _of_type(resources, "AWS::Logs::QueryDefinition").values():
+        assert query["Name"]["Fn::Sub"].startswith("${AWS::StackName}/")
+
+
+def _resolved_environment(template: dict[str, Any], resources: dict[str, Any]) -> dict[str, str]:
+    """The function's environment as CloudFormation would set it with every default."""
+    refs = {"JournalTable": "stack-JournalTable-ABC", "AWS::StackName": STACK_NAME,
+            "TradingSwitch": f"/{STACK_NAME}/trading-enabled",
+            "SummaryTopic": f"arn:aws:sns:us-east-1:123456789012:{STACK_NAME}-SummaryTopic-X"}
+    params = template["Parameters"]
+    refs.update({name: str(p["Default"]) for name, p in params.items() if "Default" in p})
+    env = _props(resources, "TradingFunction")["Environment"]["Variables"]
+    return {name: refs[value["Ref"]] if isinstance(value, dict) else value
+            for name, value in env.items()}
 
 
 def test_template_defaults_load_as_a_paper_configuration(template, resources):
-    params = template["Parameters"]
-    env = _props(resources, "TradingFunction")["Environment"]["Variables"]
-    refs = {"JournalTable": "stack-JournalTable-ABC"}
-    refs.update({name: str(p["Default"]) for name, p in params.items() if "Default" in p})
-    resolved = {
-        name: refs[value["Ref"]] if isinstance(value, dict) else value
-        for name, value in env.items()
-    }
-    config = load_config(resolved)
+    config = load_config(_resolved_environment(template, resources))
     assert config.live is False
     assert config.trading_enabled is True
     assert config.secret_id == "alpaca-meanrev/paper"
@@ -254,13 +350,47 @@ def test_live_needs_two_parameters(template):
     }
 
 
-def test_kill_switch_and_schedule_switch_are_parameters(template):
+def test_kill_switch_is_a_parameter_of_the_stack_the_template_only_seeds(template, resources):
+    """make pause/resume flip the SSM parameter without a deploy; TradingEnabled is only its
+    initial value, and the function may read that one parameter and nothing else."""
     params = template["Parameters"]
     assert params["TradingEnabled"]["AllowedValues"] == ["true", "false"]
-    assert params["ScheduleEnabled"]["AllowedValues"] == ["true", "false"]
+    switch = _props(resources, "TradingSwitch")
+    assert resources["TradingSwitch"]["Type"] == "AWS::SSM::Parameter"
+    assert switch["Name"] == {"Fn::Sub": "/${AWS::StackName}/trading-enabled"}
+    assert (switch["Type"], switch["Value"]) == ("String", {"Ref": "TradingEnabled"})
+    allowed = re.compile(switch["AllowedPattern"])
+    for value in ("true", "false", "True", "", "yes", "true "):
+        assert bool(allowed.fullmatch(value)) == (value in ("true", "false"))
+        if allowed.fullmatch(value):  # what the parameter can hold, the handler understands
+            assert parse_switch("p", value) is (value == "true")
+    env = _props(resources, "TradingFunction")["Environment"]["Variables"]
+    assert env["TRADING_SWITCH_PARAMETER"] == {"Ref": "TradingSwitch"}
+    assert "TRADING_ENABLED" not in env  # one switch in AWS: the parameter
+    by_sid = {s["Sid"]: s for s in _statements(resources, "TradingRole")}
+    assert by_sid["KillSwitch"]["Action"] == "ssm:GetParameter"
+    assert by_sid["KillSwitch"]["Resource"] == {"Fn::Sub": (
+        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${TradingSwitch}")}
+
+
+def test_schedule_switch_turns_every_schedule_off(template, resources):
+    assert template["Parameters"]["ScheduleEnabled"]["AllowedValues"] == ["true", "false"]
     assert template["Conditions"]["ScheduleOn"] == {
         "Fn::Equals": [{"Ref": "ScheduleEnabled"}, "true"]
     }
+    for schedule in _schedules(resources).values():
+        assert schedule["State"] == {"Fn::If": ["ScheduleOn", "ENABLED", "DISABLED"]}
+
+
+def test_daily_summary_goes_to_its_own_topic_with_the_alert_address(resources):
+    env = _props(resources, "TradingFunction")["Environment"]["Variables"]
+    assert env["SUMMARY_TOPIC_ARN"] == {"Ref": "SummaryTopic"}
+    summary, alerts = _props(resources, "SummaryTopic"), _props(resources, "AlertTopic")
+    assert summary["Subscription"] == alerts["Subscription"] == [
+        {"Protocol": "email", "Endpoint": {"Ref": "AlertEmail"}}]
+    by_sid = {s["Sid"]: s for s in _statements(resources, "TradingRole")}
+    assert (by_sid["DailySummary"]["Action"], by_sid["DailySummary"]["Resource"]) == (
+        "sns:Publish", {"Ref": "SummaryTopic"})
 
 
 _CREDENTIAL = [
@@ -333,7 +463,20 @@ def test_star_resources_only_where_nothing_can_be_named(resources):
     functions = _of_type(resources, "AWS::Serverless::Function")
     assert all("Policies" not in fn and "Role" in fn for fn in functions.values())
     put = next(s for s in _statements(resources, "RunCheckRole") if s["Sid"] == "WriteRunMissed")
-    assert put["Condition"] == {"StringEquals": {"cloudwatch:namespace": "AlpacaMeanRev"}}
+    assert put["Condition"] == {"StringEquals": {"cloudwatch:namespace": STACK}}
+
+
+def test_deploy_docs_count_the_iam_roles_sam_creates(resources):
+    """CAPABILITY_IAM covers them; the count the docs give is the functions' roles plus the one
+    SAM adds for each ScheduleV2 event without a RoleArn (it invokes the function and writes
+    the dead-letter queue)."""
+    functions = _of_type(resources, "AWS::Serverless::Function").values()
+    implicit = sum("Role" not in fn for fn in functions)
+    per_schedule = sum("RoleArn" not in s for s in _schedules(resources).values())
+    count = len(_of_type(resources, "AWS::IAM::Role")) + implicit + per_schedule
+    assert count == 5
+    docs = (ROOT / "docs" / "deploy-and-operate.md").read_text(encoding="utf-8")
+    assert set(re.findall(r"(\d+) IAM roles", docs)) == {str(count)}
 
 
 # ------------------------------------------------------------------ operations
@@ -345,7 +488,15 @@ _MORNING_ALARMS = {
     "AccountBlockedAlarm": "AccountBlocked",
     "GuardBlockedAlarm": "GuardBlocked",
     "DataFeedFallbackAlarm": "DataFeedFallback",
+    "CanaryFailedAlarm": "CanaryFailed",
+    "SummaryFailedAlarm": "SummaryFailed",
 }
+
+
+def _emitted_by_the_handler(metric: str) -> bool:
+    """The handler names each metric it adds literally (handler/*.py, add_metric)."""
+    text = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "handler").glob("*.py"))
+    return "metrics.add_metric(" in text and f'"{metric}"' in text
 
 
 def test_alarms_on_errors_dead_letters_and_missed_runs_notify_the_topic(template, resources):
@@ -359,16 +510,26 @@ def test_alarms_on_errors_dead_letters_and_missed_runs_notify_the_topic(template
     errors = alarms["FunctionErrorsAlarm"]
     assert (errors["Namespace"], errors["MetricName"]) == ("AWS/Lambda", "Errors")
     assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "TradingFunction"}}]
-    dlq = alarms["DeadLetterAlarm"]
-    assert dlq["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}
     queries = {q["Id"]: q for q in alarms["MissedRunAlarm"]["Metrics"]}
     missed = queries["missed"]["MetricStat"]["Metric"]
-    assert (missed["Namespace"], missed["MetricName"]) == ("AlpacaMeanRev", "RunMissed")
-    assert missed["Dimensions"] == [{"Name": "service", "Value": "alpaca-meanrev"}]
+    assert (missed["Namespace"], missed["MetricName"]) == (STACK, "RunMissed")
+    assert missed["Dimensions"] == [{"Name": "service", "Value": STACK}]
     assert queries["problem"]["ReturnData"] is True
     topic = _props(resources, "AlertTopic")
     assert topic["Subscription"] == [{"Protocol": "email", "Endpoint": {"Ref": "AlertEmail"}}]
     assert "Default" not in template["Parameters"]["AlertEmail"]
+
+
+def test_each_dead_letter_mails_even_when_the_queue_was_never_purged(resources):
+    """Messages sent, summed per period: a second failure alarms again. Messages visible would
+    keep the alarm in ALARM until someone purged the queue, and send nothing new."""
+    dlq = _of_type(resources, "AWS::CloudWatch::Alarm")["DeadLetterAlarm"]
+    assert (dlq["Namespace"], dlq["MetricName"], dlq["Statistic"]) == (
+        "AWS/SQS", "NumberOfMessagesSent", "Sum")
+    assert dlq["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}]
+    assert (dlq["Threshold"], dlq["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert dlq["TreatMissingData"] == "notBreaching"
 
 
 @pytest.mark.parametrize(("alarm", "metric"), sorted(_MORNING_ALARMS.items()))
@@ -376,22 +537,32 @@ def test_a_morning_that_needs_a_look_has_its_own_alarm_on_the_handlers_metric(
     resources, alarm, metric
 ):
     props = _of_type(resources, "AWS::CloudWatch::Alarm")[alarm]
-    assert (props["Namespace"], props["MetricName"]) == ("AlpacaMeanRev", metric)
-    assert props["Dimensions"] == [{"Name": "service", "Value": "alpaca-meanrev"}]
+    assert (props["Namespace"], props["MetricName"]) == (STACK, metric)
+    assert props["Dimensions"] == [{"Name": "service", "Value": STACK}]
     # any count in the period fires; a morning without it sends nothing: not breaching
     assert (props["Statistic"], props["Threshold"]) == ("Sum", 1)
     assert props["TreatMissingData"] == "notBreaching"
     assert props["AlarmActions"] == [{"Ref": "AlertTopic"}]
-    app = (ROOT / "handler" / "app.py").read_text(encoding="utf-8")
-    assert f'"{metric}", MetricUnit.Count' in app  # the name the handler emits
+    assert _emitted_by_the_handler(metric)
 
 
 def test_watchdog_runs_at_1030_new_york_on_weekdays(resources):
-    schedule = _schedule(resources, "RunCheckFunction")
+    schedule = _schedule(resources, "RunCheckFunction", "Deadline")
     assert schedule["ScheduleExpression"] == "cron(30 10 ? * MON-FRI *)"
     assert schedule["ScheduleExpressionTimezone"] == "America/New_York"
-    assert schedule["State"] == _schedule(resources, "TradingFunction")["State"]
     assert json.loads(schedule["Input"]) == {"scheduled_time": SCHEDULED_TIME}
+
+
+def test_canary_runs_at_0905_new_york_and_is_done_before_the_morning(resources):
+    """A dry run of the morning's reads 15 minutes ahead: a revoked key or a blocked account
+    alarms before the open, and no late delivery can land on the 09:20 morning."""
+    canary = _schedule(resources, "TradingFunction", "Canary")
+    morning = _schedule(resources, "TradingFunction", "Morning")
+    assert canary["ScheduleExpression"] == "cron(5 9 ? * MON-FRI *)"
+    assert canary["ScheduleExpressionTimezone"] == morning["ScheduleExpressionTimezone"]
+    assert canary["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert json.loads(canary["Input"]) == {"canary": True}
+    assert 5 * 60 + canary["RetryPolicy"]["MaximumEventAgeInSeconds"] < 20 * 60
 
 
 class _FakeCloudWatch:
@@ -413,7 +584,7 @@ def _watchdog(resources, monkeypatch, datapoints) -> tuple[Any, _FakeCloudWatch]
     monkeypatch.setitem(sys.modules, "boto3", types.SimpleNamespace(client=lambda name: fake))
     fn = _props(resources, "RunCheckFunction")
     for name, value in fn["Environment"]["Variables"].items():
-        monkeypatch.setenv(name, value)
+        monkeypatch.setenv(name, STACK_NAME if value == STACK else value)
     namespace: dict[str, Any] = {}
     exec(compile(fn["InlineCode"], "RunCheckFunction", "exec"), namespace)
     return namespace["handler"], fake
@@ -432,11 +603,11 @@ def test_watchdog_records_a_missed_run(resources, monkeypatch, scheduled, window
     assert result["run_missed"] == 1
     (query,) = cloudwatch.queries
     assert query["MetricName"] == "RunCompleted"
-    assert query["Dimensions"] == [{"Name": "service", "Value": "alpaca-meanrev"}]
+    assert query["Dimensions"] == [{"Name": "service", "Value": STACK_NAME}]
     assert query["StartTime"] == datetime.fromisoformat(window_start)
     assert query["EndTime"] == datetime.fromisoformat(scheduled).astimezone(UTC)
     (put,) = cloudwatch.put
-    assert put["Namespace"] == "AlpacaMeanRev"
+    assert put["Namespace"] == STACK_NAME
     assert put["MetricData"][0]["MetricName"] == "RunMissed"
     assert put["MetricData"][0]["Value"] == 1
 
@@ -450,31 +621,46 @@ def test_watchdog_records_a_completed_run(resources, monkeypatch):
 
 
 def test_saved_queries_match_the_handlers_log_messages(resources):
-    queries = {q["Name"]: q for q in _of_type(resources, "AWS::Logs::QueryDefinition").values()}
+    queries = {q["Name"]["Fn::Sub"].removeprefix("${AWS::StackName}/"): q
+               for q in _of_type(resources, "AWS::Logs::QueryDefinition").values()}
     for name in ("today's run", "orders and fills by run date", "errors", "skipped days"):
-        query = queries[f"alpaca-meanrev/{name}"]
+        query = queries[name]
         assert {"Ref": "TradingLogGroup"} in query["LogGroupNames"]
     execution = (ROOT / "handler" / "execution.py").read_text(encoding="utf-8")
-    orders = queries["alpaca-meanrev/orders and fills by run date"]["QueryString"]
+    orders = queries["orders and fills by run date"]["QueryString"]
     messages = re.search(r"message in \[(.*?)\]", orders).group(1)
     for message in json.loads(f"[{messages}]"):
         assert f'"{message}"' in execution
     app = (ROOT / "handler" / "app.py").read_text(encoding="utf-8")
     assert '"run finished", extra={"summary"' in app
-    assert "summary.status" in queries["alpaca-meanrev/skipped days"]["QueryString"]
+    assert "summary.status" in queries["skipped days"]["QueryString"]
 
 
-def test_dashboard_is_valid_json_with_equity_orders_fills_and_run_seconds(resources):
+def _dashboard_metrics(resources: dict[str, Any]) -> dict[str, list[Any]]:
+    """The dashboard's metric lines by metric name, with its ${...} left unresolved."""
     body = _props(resources, "Dashboard")["DashboardBody"]["Fn::Sub"]
-    dashboard = json.loads(re.sub(r"\$\{[^}]+\}", "X", body))
-    metrics = {
-        m[1]
-        for w in dashboard["widgets"]
-        if w["type"] == "metric"
-        for m in w["properties"]["metrics"]
+    dashboard = json.loads(body)
+    return {
+        line[1]: line
+        for widget in dashboard["widgets"] if widget["type"] == "metric"
+        for line in widget["properties"]["metrics"]
     }
-    assert {"Equity", "OrdersSubmitted", "OrdersFilled", "RunSeconds", "RunCompleted",
-            "RunMissed", *_MORNING_ALARMS.values()} <= metrics
+
+
+def test_dashboard_charts_equity_against_the_benchmark_and_the_new_metrics(resources):
+    lines = _dashboard_metrics(resources)
+    charted = {"Equity", "BenchmarkClose", "OrdersSubmitted", "OrdersFilled", "OrdersRefused",
+               "RunSeconds", "RunCompleted", "RunMissed", "CanaryPassed",
+               "TradingSwitchUnreadable", *_MORNING_ALARMS.values()}
+    assert charted <= set(lines)
+    for metric in charted - {"RunMissed"}:  # RunMissed is the watchdog's
+        assert _emitted_by_the_handler(metric), metric
+    for metric, line in lines.items():
+        if line[0] != "AWS/Lambda" and line[0] != "AWS/SQS":
+            assert line[:4] == ["${AWS::StackName}", metric, "service", "${AWS::StackName}"]
+    # equity in dollars on the left, the benchmark's close on its own axis
+    assert lines["BenchmarkClose"][4]["yAxis"] == "right"
+    assert lines["NumberOfMessagesSent"][0] == "AWS/SQS"
 
 
 # ------------------------------------------------------------------ events and sam config
@@ -503,9 +689,73 @@ def test_env_json_only_sets_variables_the_template_declares(resources):
     assert env["TradingFunction"]["ALPACA_SECRET_ID"] == ""
 
 
-def test_samconfig_names_the_stack_and_builds_in_source():
-    # No region assertion: `sam deploy --guided` asks for it and saves it in this file.
-    default = tomllib.loads((ROOT / "samconfig.toml").read_text())["default"]
-    assert default["global"]["parameters"]["stack_name"] == "alpaca-meanrev"
-    assert default["build"]["parameters"]["build_in_source"] is True
-    assert default["deploy"]["parameters"]["capabilities"] == "CAPABILITY_IAM"
+
+
+def _samconfig() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+
+
+def _overrides(env: dict[str, Any]) -> dict[str, str]:
+    pairs = env["deploy"]["parameters"]["parameter_overrides"]
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
+def test_samconfig_has_a_paper_and_a_live_stack_side_by_side(template):
+    config = _samconfig()
+    assert config["default"]["build"]["parameters"]["build_in_source"] is True
+    assert "global" not in config["default"]  # a plain `sam deploy` names no stack
+    paper, live = config["paper"], config["live"]
+    names = {env["global"]["parameters"]["stack_name"] for env in (paper, live)}
+    assert len(names) == 2  # two stacks, hence two namespaces and two watchdogs
+    for env in (paper, live):
+        glob, deploy = env["global"]["parameters"], env["deploy"]["parameters"]
+        # sam deploy, logs and delete --config-env all read the region from here
+        assert re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", glob["region"])
+        assert deploy["capabilities"] == "CAPABILITY_IAM"
+        assert deploy["confirm_changeset"] is True
+        assert set(_overrides(env)) <= set(template["Parameters"])
+        assert "AlertEmail" not in _overrides(env)  # the user's own, added before deploying
+    assert _overrides(paper)["TradingMode"] == "paper"
+    assert _overrides(paper)["AlpacaSecretName"] != _overrides(live)["AlpacaSecretName"]
+    # live moves money only once the user turns the second switch to "yes" in this file
+    assert (_overrides(live)["TradingMode"], _overrides(live)["LiveTradingConfirmed"]) == (
+        "live", "no")
+
+
+def _make(*args: str) -> str:
+    done = subprocess.run(["make", "--no-print-directory", "-s", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    return done.stdout + done.stderr
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
+@pytest.mark.parametrize("env", ["paper", "live"])
+def test_make_reads_the_stack_and_region_of_the_environment_from_samconfig(env):
+    glob = _samconfig()[env]["global"]["parameters"]
+    assert _make("aws-env", f"CONFIG_ENV={env}").strip() == (
+        f"export AWS_REGION={glob['region']} AWS_DEFAULT_REGION={glob['region']} "
+        f"STACK={glob['stack_name']}")
+    for target in ("deploy", "logs", "delete"):
+        dry = _make("-n", "-o", "build", "-o", ".venv-sam/.stamp", target, f"CONFIG_ENV={env}")
+        assert f"--config-env {env}" in dry, target
+        assert glob["stack_name"] in dry and glob["region"] in dry, target
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
+def test_an_unknown_environment_stops_make_with_one_line():
+    out = _make("aws-env", "CONFIG_ENV=prod")
+    assert "samconfig.toml has no" in out and "CONFIG_ENV=paper or CONFIG_ENV=live" in out
+    assert "export" not in out
+
+
+_DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+@pytest.mark.parametrize("page", _DOCS, ids=lambda p: p.name)
+def test_docs_commands_are_portable_and_never_wait_on_a_morning(page):
+    text = page.read_text(encoding="utf-8")
+    assert "date -d" not in text  # GNU-only
+    assert not re.search(r"(?<!POWERTOOLS_)\bLOG_LEVEL\b", text)  # Powertools' legacy name
+    # A morning outlasts the CLI's 60 s read timeout, whose retry would collide with it.
+    for command in re.findall(r"aws lambda invoke --[^`]*?(?:\n\n|```|`)", text):
+        assert "--invocation-type Event" in command or "--cli-read-timeout" in command, command

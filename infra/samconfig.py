@@ -1,0 +1,41 @@
+"""A stack's name and region as samconfig.toml writes them for one SAM environment
+(`[<env>.global.parameters]`, which `sam deploy/logs/delete --config-env <env>` read too), so
+the tools here that talk to a deployed stack (`make pause`, `make resume`) and its local
+stand-in (`infra.local_aws`) name the same stack as the deploy did."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMCONFIG = ROOT / "samconfig.toml"
+DEFAULT_ENV = "paper"  # the Makefile's CONFIG_ENV default
+
+
+class SamConfigError(ValueError):
+    """samconfig.toml lacks the environment or its stack name; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class Stack:
+    name: str
+    region: str | None  # None: samconfig names none (boto3's own chain decides)
+
+
+def read_stack(config_env: str = DEFAULT_ENV, path: Path = SAMCONFIG) -> Stack:
+    try:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SamConfigError(f"cannot read {path.name}: {exc}") from None
+    section = config.get(config_env, {}).get("global", {}).get("parameters", {})
+    name = section.get("stack_name")
+    if not name:
+        envs = sorted(k for k, v in config.items() if isinstance(v, dict)
+                      and v.get("global", {}).get("parameters", {}).get("stack_name"))
+        raise SamConfigError(
+            f"{path.name} has no stack_name in [{config_env}.global.parameters]: "
+            f"use CONFIG_ENV={' or CONFIG_ENV='.join(envs) or '<env>'}"
+        )
+    return Stack(str(name), section.get("region") or None)
