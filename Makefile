@@ -32,7 +32,7 @@ ENDPOINT   ?=
 BROKER_START := 2026-11-24
 
 DATA_ARG  = $(if $(DATA),--data $(DATA),--synthetic --seed $(SEED))
-# SOURCE=alpaca: Alpaca's bars instead (DATA as well is refused by the backtest's flags).
+# SOURCE=alpaca: Alpaca's bars instead (DATA as well is refused by the backtest's and sweep's flags).
 SOURCE_ARG = $(if $(SOURCE),--source $(SOURCE) $(if $(DATA),--data $(DATA)),$(DATA_ARG))
 START_ARG = $(if $(START),--start $(START),)
 END_ARG   = $(if $(END),--end $(END),)
@@ -50,7 +50,7 @@ help: ## List the targets and the knobs
 	@echo "Knobs (make run DAYS=60 CASH=1000):"
 	@printf '  %-10s  %s\n' \
 	  DATA 'CSV of daily bars, date,symbol,open,high,low,close,volume (default: synthetic market)' \
-	  SOURCE "backtest's other data source: alpaca (Alpaca's daily bars; keys ALPACA_KEY_ID," \
+	  SOURCE "backtest's and sweep's other data source: alpaca (Alpaca's daily bars; keys ALPACA_KEY_ID," \
 	  '' 'ALPACA_SECRET_KEY; cached in .cache/bars; docs/backtest.md)' \
 	  START 'first session (default: run, chaos a year into the data; backtest, sweep the first;' \
 	  '' 'paperbroker $(BROKER_START), the day of events/*.json; SOURCE=alpaca 365 days before END)' \
@@ -110,7 +110,7 @@ backtest: $(STAMP) ## Backtest DATA, SOURCE=alpaca or the synthetic market from 
 
 .PHONY: sweep
 sweep: $(STAMP) ## Parameter grid (GRID='ema_span=5,10 max_positions=3,5') on ENGINE into OUT
-	$(PY) -m backtest.sweep $(DATA_ARG) $(START_ARG) $(END_ARG) --cash $(CASH) \
+	$(PY) -m backtest.sweep $(SOURCE_ARG) $(START_ARG) $(END_ARG) --cash $(CASH) \
 	  --out $(call OUT_DIR,sweep) --grid '$(GRID)' --engine $(ENGINE)
 
 .PHONY: bench
@@ -136,13 +136,13 @@ reconcile: $(STAMP) ## ALPACA_KEY_ID's account against its backtest from START t
 # SAM CLI and cfn-lint live in .venv-sam. No target here needs Docker or AWS credentials except
 # deploy, logs, delete, pause and resume (which talk to your account).
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
-# CONFIG_ENV's stack name and region, read from samconfig.toml (the one place they are written,
-# which sam deploy/logs/delete --config-env read too); an unknown environment stops make.
-SAMCONFIG = $(or $(shell $(PYTHON) -c 'import tomllib; print(tomllib.load(open("samconfig.toml", "rb")) \
-  .get("$(CONFIG_ENV)", {}).get("global", {}).get("parameters", {}).get("$(1)", ""))'),$(error \
-  samconfig.toml has no $(1) in [$(CONFIG_ENV).global.parameters]: use CONFIG_ENV=paper or CONFIG_ENV=live))
-STACK  = $(call SAMCONFIG,stack_name)
-REGION = $(call SAMCONFIG,region)
+# CONFIG_ENV's stack name and region from samconfig.toml (the one place they are written, which
+# sam deploy/logs/delete --config-env read too), by infra/samconfig.py as make pause reads them;
+# its answer is "<stack> <region>", anything else (its one `error:` line) stops make with it.
+SAMCONFIG = $(call SAMCONFIG_OK,$(shell $(PYTHON) -m infra.samconfig --config-env $(CONFIG_ENV) 2>&1))
+SAMCONFIG_OK = $(if $(filter 2,$(words $(1))),$(1),$(error $(1)))
+STACK  = $(word 1,$(SAMCONFIG))
+REGION = $(word 2,$(SAMCONFIG))
 # The Lambda's platform: arm64 (Graviton, aarch64 wheels) and the template's python3.13 runtime.
 # pip fetches the wheels of $(call LAMBDA_WHEELS,ARCH) whatever this machine runs, so the build
 # needs no Docker and no local 3.13; make artifact-test builds the same for this machine's ARCH.

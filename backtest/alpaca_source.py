@@ -32,6 +32,14 @@ from alpaca.data.requests import StockBarsRequest
 from alpaca.data.timeframe import TimeFrame
 from tqdm import tqdm
 
+from backtest.alpaca_env import (
+    HTTP_TIMEOUT,
+    RETRY_ATTEMPTS,
+    RETRY_WAIT,
+    api_error_line,
+    keys_from_env,
+    url_from_env,
+)
 from backtest.cache import BarCache, Gap
 from handler.config import DATA_FEEDS
 from handler.http import api_message, harden
@@ -43,7 +51,6 @@ from strategy import Params
 
 EARLIEST = date(2016, 1, 1)  # the first day of Alpaca's historical bars
 SYMBOLS_PER_REQUEST = 100
-HTTP_TIMEOUT, RETRY_ATTEMPTS, RETRY_WAIT = 30.0, 5, 1.0
 
 
 @dataclass(frozen=True)
@@ -59,18 +66,10 @@ class AlpacaDataSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AlpacaDataSettings:
         """ALPACA_KEY_ID, ALPACA_SECRET_KEY, ALPACA_DATA_URL and DATA_FEED, read as the
-        handler reads them; a missing key or a bad value is a `MarketDataError` naming it."""
-        key_id, secret = (env.get(n, "").strip() for n in ("ALPACA_KEY_ID", "ALPACA_SECRET_KEY"))
-        missing = [n for n, v in (("ALPACA_KEY_ID", key_id), ("ALPACA_SECRET_KEY", secret))
-                   if not v]
-        if missing:
-            raise MarketDataError(
-                f"{' and '.join(missing)} must be set to read bars from Alpaca "
-                "(--source alpaca); see docs/backtest.md"
-            )
-        url = env.get("ALPACA_DATA_URL", "").strip().rstrip("/") or None
-        if url is not None and not url.startswith(("http://", "https://")):
-            raise MarketDataError(f"ALPACA_DATA_URL must be an http(s) URL, got {url!r}")
+        handler reads them; a missing key or a bad value is a ValueError naming it."""
+        key_id, secret = keys_from_env(
+            env, "to read bars from Alpaca (--source alpaca); see docs/backtest.md")
+        url = url_from_env(env, "ALPACA_DATA_URL")
         feed = (env.get("DATA_FEED", "").strip() or "sip").lower()
         if feed not in DATA_FEEDS:
             raise MarketDataError(
@@ -99,7 +98,7 @@ def load_market(
     """
     first = fetch_start(start, end, warmup_sessions, today or datetime.now(NEW_YORK).date())
     wanted = sorted({*symbols, benchmark})
-    cache = BarCache(cache_dir, settings.feed, settings.adjustment)
+    cache = BarCache(cache_dir, settings.feed, settings.adjustment, settings.data_url)
     stale = _fetch(cache, cache.missing(wanted, first, end), settings, progress)
     if stale:
         print(f"note: {len(stale)} symbol(s) were split or paid a dividend since they were "
@@ -197,10 +196,7 @@ def _refusal(exc: APIError, settings: AlpacaDataSettings) -> str:
     if subscription_refusal(status, message) is not None:
         return (f"Alpaca's data plan refuses DATA_FEED={settings.feed} for this window "
                 f"({message}); set DATA_FEED=iex or end the window earlier")
-    if status in (401, 403):
-        return (f"Alpaca refused the keys (HTTP {status}: {message}); check ALPACA_KEY_ID and "
-                "ALPACA_SECRET_KEY")
-    return f"Alpaca's data API answered HTTP {status}: {message}"
+    return api_error_line(exc, "Alpaca's data API")
 
 
 def bars_frame(raw: Mapping[str, list[dict]]) -> pd.DataFrame:

@@ -1,12 +1,15 @@
 """The local cache of Alpaca's daily bars for `python -m backtest --source alpaca`.
 
-One entry per (feed, adjustment), each one file `<cache_dir>/<feed>-<adjustment>/bars.parquet`:
-the long bar frame of `infra.market.Market`, and in its metadata (pandas `attrs`) the feed, the
+One entry per (endpoint, feed, adjustment), each one file
+`<cache_dir>/<feed>-<adjustment>/bars.parquet` for Alpaca's own endpoint, and
+`<cache_dir>/<feed>-<adjustment>@<host>_<port>/bars.parquet` for another ALPACA_DATA_URL (a
+local paper broker serving a CSV or a synthetic market): the long bar frame of
+`infra.market.Market`, and in its metadata (pandas `attrs`) the endpoint, the feed, the
 adjustment and the coverage: the calendar dates already asked for, per symbol, as one interval
 "first/last". A date inside a symbol's interval is never asked for again, whether Alpaca had a
 bar for it or not: a symbol that was not listed yet, or is unknown, costs one request, not one
-per run. Bars of sip and iex, or of raw and adjusted prices, are different prices of the same
-day, so an entry never holds another's.
+per run. Bars of sip and iex, of raw and adjusted prices, or of Alpaca and a stand-in, are
+different prices of the same day, so an entry never holds another's.
 
 Each interval stays one interval: what is missing on either side of it is fetched (`missing`),
 so a window past the cached one fetches only the difference. A save writes a temporary file
@@ -23,6 +26,7 @@ dropped (`add` names them), and the caller fetches the symbol's whole window aga
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -37,6 +41,7 @@ from infra.market.csv import COLUMNS
 from infra.market.model import MarketDataError
 
 ONE_DAY = timedelta(days=1)
+ALPACA_DATA_URL = "https://data.alpaca.markets"  # alpaca-py's endpoint when none is given
 
 
 class Side(StrEnum):
@@ -57,13 +62,15 @@ class Gap:
 
 
 class BarCache:
-    """One (feed, adjustment) entry: its bars and the dates covered per symbol."""
+    """One (endpoint, feed, adjustment) entry: its bars and the dates covered per symbol."""
 
-    def __init__(self, root: Path, feed: str, adjustment: str) -> None:
-        self.path = Path(root) / f"{feed}-{adjustment}" / "bars.parquet"
+    def __init__(self, root: Path, feed: str, adjustment: str,
+                 data_url: str | None = None) -> None:
+        source = _source(data_url)
+        self.path = Path(root) / entry_name(source, feed, adjustment) / "bars.parquet"
         self.coverage: dict[str, tuple[date, date]] = {}
         self.bars = pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in COLUMNS})
-        self._entry = {"feed": feed, "adjustment": adjustment}
+        self._entry = {"source": source, "feed": feed, "adjustment": adjustment}
         if self.path.is_file():
             self._load()
 
@@ -143,8 +150,10 @@ class BarCache:
         try:
             frame = pd.read_parquet(self.path)
             entry = frame.attrs
-            if {k: entry.get(k) for k in self._entry} != self._entry:
-                raise ValueError(f"it holds {entry.get('feed')}-{entry.get('adjustment')} bars")
+            held = {k: entry.get(k) for k in self._entry}
+            if held != self._entry:
+                raise ValueError(f"it holds {held['feed']}-{held['adjustment']} bars of "
+                                 f"{held['source'] or 'an unnamed endpoint'}")
             spans = {s: span.split("/") for s, span in entry["coverage"].items()}
             self.coverage = {s: (date.fromisoformat(a), date.fromisoformat(b))
                              for s, (a, b) in spans.items()}
@@ -155,6 +164,21 @@ class BarCache:
                 "again"
             ) from exc
         self.bars.attrs = {}
+
+
+def entry_name(data_url: str | None, feed: str, adjustment: str) -> str:
+    """The folder of an entry: `sip-all` for Alpaca's own endpoint, `sip-all@127.0.0.1_8123`
+    for another one, whose bars must never answer for Alpaca's (nor Alpaca's for its)."""
+    source = _source(data_url)
+    name = f"{feed}-{adjustment}"
+    if source == ALPACA_DATA_URL:
+        return name
+    where = re.sub(r"[^A-Za-z0-9.-]+", "_", source.split("://", 1)[-1]).strip("_")
+    return f"{name}@{where}"
+
+
+def _source(data_url: str | None) -> str:
+    return (data_url or ALPACA_DATA_URL).rstrip("/")
 
 
 def _gaps(covered: tuple[date, date] | None, first: date, last: date

@@ -3,7 +3,8 @@ window, cash and strategy flags, and turning them into a Market, Params and Cost
 
 `--source alpaca` reads Alpaca's daily bars (`backtest.alpaca_source`, imported only then: it
 brings alpaca-py); its window defaults to the year up to yesterday, its universe to the packaged
-S&P 500 list, and its warm-up to the sessions a morning reads (`Params.history_sessions`)."""
+S&P 500 list, and its warm-up to the sessions a morning reads (`Params.history_sessions`; for
+a sweep, of the grid point that reads the most)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def add_data_args(parser: argparse.ArgumentParser, out: Path) -> None:
     )
     parser.add_argument(
         "--cache-dir", type=Path, default=CACHE_DIR,
-        help=f"cache of --source alpaca's bars, one entry per feed and adjustment "
+        help=f"cache of --source alpaca's bars, one entry per endpoint, feed and adjustment "
         f"(default {CACHE_DIR})",
     )
     add_seed_argument(parser)
@@ -112,23 +113,28 @@ def costs_from(args: argparse.Namespace) -> Costs:
     return Costs(slippage_bps=args.slippage_bps, commission=args.commission)
 
 
-def load_market(args: argparse.Namespace, benchmark: str) -> Market:
-    """The CSV of --data, Alpaca's bars (--source alpaca), or the seeded synthetic market."""
+def load_market(
+    args: argparse.Namespace, benchmark: str, warmup_sessions: int | None = None
+) -> Market:
+    """The CSV of --data, Alpaca's bars (--source alpaca), or the seeded synthetic market.
+    `warmup_sessions`: the sessions --source alpaca fetches before --start (default: what the
+    flags' parameters read; a sweep passes its grid's largest)."""
     if args.data is not None:
         return load_csv(args.data, benchmark=benchmark)
     if args.source == "alpaca":
-        return _alpaca_market(args, benchmark)
+        warmup = warmup_sessions or params_from(args).history_sessions()
+        return _alpaca_market(args, benchmark, warmup)
     return synthetic_market(seed=args.seed, benchmark=benchmark)
 
 
-def _alpaca_market(args: argparse.Namespace, benchmark: str) -> Market:
+def _alpaca_market(args: argparse.Namespace, benchmark: str, warmup_sessions: int) -> Market:
     from backtest.alpaca_source import AlpacaDataSettings, load_market
 
     start, end = window(args)
     universe = universe_from(args)
     market = load_market(
         universe or load_universe(), start.date(), end.date(),
-        warmup_sessions=params_from(args).history_sessions(),
+        warmup_sessions=warmup_sessions,
         settings=AlpacaDataSettings.from_env(os.environ), cache_dir=args.cache_dir,
         benchmark=benchmark,
     )

@@ -147,7 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         points = grid_points(grid, cli.params_from(args), cli.costs_from(args))
         start, end = cli.window(args)
         universe = cli.universe_from(args)
-        market = cli.load_market(args, points[0][0].benchmark)
+        warmup = max(p.history_sessions() for p, _ in points)  # --source alpaca's
+        market = cli.load_market(args, points[0][0].benchmark, warmup)
         market.wide("close")  # built once here, inherited by the workers or shipped to Ray
         rows = run_sweep(market, points, start, end, args.cash, universe, args.workers,
                          engine=Engine(args.engine))

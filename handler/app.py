@@ -9,7 +9,8 @@ A configuration error raises there, on purpose: the invocation fails, Lambda rep
 the alarm fires, instead of a quiet "skipped" every morning. A bad event is different: it is
 answered with status `rejected_event` and one clear message, and nothing is sent. The canary
 event runs `handler.canary` instead of a morning; after a morning (or its failure) the daily
-summary goes out (`handler.notify`), never failing the morning it reports.
+summary goes out (`handler.notify`), never failing the morning it reports. A failed canary or
+morning drops the container's services, so the next invocation reads the secret again.
 """
 
 from __future__ import annotations
@@ -110,8 +111,11 @@ def lambda_handler(
         return to_summary(rejected)
     if request.canary:
         canary = run_canary(lambda: services or container_services(), logger)
-        name = "CanaryPassed" if canary.status == RunStatus.CANARY_PASSED else "CanaryFailed"
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        passed = canary.status == RunStatus.CANARY_PASSED
+        if not passed:
+            _forget_services(services)
+        metrics.add_metric(name="CanaryPassed" if passed else "CanaryFailed",
+                           unit=MetricUnit.Count, value=1)
         return _finish(canary)
     if request.run_date is not None:
         logger.append_keys(run_date=request.run_date.isoformat())
@@ -119,6 +123,7 @@ def lambda_handler(
     try:
         outcome = _morning(request, wired, context)
     except Exception as exc:
+        _forget_services(services)
         if not request.dry_run:
             error = " ".join(f"{type(exc).__name__}: {exc}".split())
             _publish(wired, lambda: failure_message(request.run_date, error, SERVICE))
@@ -126,6 +131,14 @@ def lambda_handler(
     _emit_metrics(outcome)
     _publish(wired, lambda: summary_of(wired, outcome, SERVICE))
     return _finish(outcome)
+
+
+def _forget_services(services: Services | None) -> None:
+    """After a failed canary or morning the container builds its services again next time: the
+    keys the operator replaced in the secret (a 401 at the 09:05 canary) then reach the 09:20
+    morning and Lambda's retries, which a warm container would otherwise run on the old ones."""
+    if services is None:
+        container_services.cache_clear()
 
 
 def _morning(request: RunRequest, wired: Services, context: Any) -> RunOutcome:

@@ -26,12 +26,16 @@ from typing import TypeVar
 
 from handler.http import RATE_WAIT_SECONDS
 from handler.ports import ExecutionMode
+from handler.switch import MAX_AGE_SECONDS
 from strategy import Params, load_universe
 
 _PREFIX = re.compile(r"^[A-Za-z0-9]{1,16}$")
 # The feeds Alpaca's bars endpoint takes (not alpaca-py's delayed_sip: 400 "invalid feed").
 DATA_FEEDS = ("iex", "sip", "boats", "overnight", "otc")
 _T = TypeVar("_T")
+# The journal is the record of what was traded: its items expire after ten years, as in AWS
+# (template.yaml JournalTtlDays), not after one.
+JOURNAL_TTL_DAYS = 3650
 _PARAM_VARS = {
     "ema_span": "STRATEGY_EMA_SPAN",
     "lookback_bars": "STRATEGY_LOOKBACK_BARS",
@@ -135,8 +139,8 @@ def load_config(env: Mapping[str, str]) -> Config:
         dynamodb_endpoint_url=reader.url("DYNAMODB_ENDPOINT_URL"),
         trading_enabled=reader.flag("TRADING_ENABLED", True),
         trading_switch_parameter=reader.text("TRADING_SWITCH_PARAMETER"),
-        trading_switch_max_age_seconds=reader.integer("TRADING_SWITCH_MAX_AGE_SECONDS", 60,
-                                                      minimum=0),
+        trading_switch_max_age_seconds=reader.integer("TRADING_SWITCH_MAX_AGE_SECONDS",
+                                                      MAX_AGE_SECONDS, minimum=0),
         summary_topic_arn=reader.text("SUMMARY_TOPIC_ARN"),
         params=_params(reader),
         universe=universe,
@@ -149,7 +153,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         http_retry_wait_seconds=reader.number("HTTP_RETRY_WAIT_SECONDS", 1.0),
         http_rate_limit_wait_seconds=reader.number("HTTP_RATE_LIMIT_WAIT_SECONDS",
                                                    RATE_WAIT_SECONDS),
-        journal_ttl_days=reader.integer("JOURNAL_TTL_DAYS", 400, minimum=1),
+        journal_ttl_days=reader.integer("JOURNAL_TTL_DAYS", JOURNAL_TTL_DAYS, minimum=1),
         guards=GuardLimits(
             max_order_notional=reader.number("MAX_ORDER_NOTIONAL", 1000.0),
             max_run_notional=reader.number("MAX_RUN_NOTIONAL", 5000.0),

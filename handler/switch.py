@@ -20,6 +20,9 @@ from typing import Any
 from aws_lambda_powertools.utilities import parameters
 
 TRUE, FALSE = "true", "false"
+# How long a warm container trusts the value it read (TRADING_SWITCH_MAX_AGE_SECONDS's default):
+# a pause reaches the next morning within it.
+MAX_AGE_SECONDS = 60
 
 
 class SwitchError(RuntimeError):
@@ -37,16 +40,6 @@ def parse_switch(name: str, value: Any) -> bool:
         f"kill switch {name} holds {value!r}, not true or false: set it with "
         "`make resume` or `make pause`"
     )
-
-
-class FixedSwitch:
-    """TRADING_ENABLED's value: the switch of a function without the SSM parameter."""
-
-    def __init__(self, enabled: bool) -> None:
-        self._enabled = enabled
-
-    def enabled(self) -> bool:
-        return self._enabled
 
 
 class SsmSwitch:

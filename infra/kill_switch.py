@@ -19,11 +19,10 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
+from handler.switch import MAX_AGE_SECONDS
 from infra.cli import Parser
 from infra.dynamodb_local import LOCAL_CREDENTIALS
 from infra.samconfig import DEFAULT_ENV, SamConfigError, Stack, read_stack
-
-MAX_AGE_SECONDS = 60  # the function's TRADING_SWITCH_MAX_AGE_SECONDS default
 
 
 class KillSwitchError(RuntimeError):

@@ -111,39 +111,43 @@ def run_local(
                         **{SIM_CLOCK_ENV: broker.base_url, **(settings or {})})
         with (invoker or in_process)(env, log, broker) as invoke:
             for session in sessions:
-                day = session.date()
-                morning = datetime.combine(day, RUN_TIME, NEW_YORK)
-                _admin(broker.base_url, "set_time", {"time": morning.isoformat()})
-                summary = invoke(
-                    {"trigger": "schedule", "scheduled_time": morning.isoformat()}
-                )
-                _admin(broker.base_url, "close")
-                account = _get(broker.base_url, "/v2/account")
-                row = EquityRow(day, float(account["equity"]), float(bench.loc[session]))
-                fills = [
-                    Fill(day, f["symbol"], f["side"], int(f["qty"]), float(f["price"]))
-                    for f in summary.get("fills", [])
-                ]
-                result.equity.append(row)
-                result.fills.extend(fills)
-                result.summaries.append(summary)
+                day = _morning(broker.base_url, invoke, session.date(), float(bench.loc[session]),
+                               result)
                 if on_day is not None:
-                    plan = summary.get("plan") or {"sells": [], "buys": []}
-                    on_day({
-                        "date": day.isoformat(),
-                        "status": summary["status"],
-                        "sells": len(plan["sells"]),
-                        "buys": len(plan["buys"]),
-                        "fills": len(fills),
-                        "cash": float(account["cash"]),
-                        "equity": row.equity,
-                        "benchmark": row.benchmark,
-                    })
+                    on_day(day)
         result.published = stand_in.messages()
         trading = TradingSettings(KEY_ID, SECRET_KEY, broker.base_url)
         result.account = read_account(trading.client(), sessions[0].date(),
                                       sessions[-1].date())
     return result
+
+
+def _morning(base_url: str, invoke: Callable[[dict[str, Any]], dict[str, Any]], day: date,
+             benchmark: float, result: LocalRun) -> dict[str, Any]:
+    """One session: the scheduler's event at 09:20, then the close; its equity row, fills and
+    summary go into `result`. Returns the day's row of the run table."""
+    morning = datetime.combine(day, RUN_TIME, NEW_YORK)
+    _admin(base_url, "set_time", {"time": morning.isoformat()})
+    summary = invoke({"trigger": "schedule", "scheduled_time": morning.isoformat()})
+    _admin(base_url, "close")
+    account = _get(base_url, "/v2/account")
+    row = EquityRow(day, float(account["equity"]), benchmark)
+    fills = [Fill(day, f["symbol"], f["side"], int(f["qty"]), float(f["price"]))
+             for f in summary.get("fills", [])]
+    result.equity.append(row)
+    result.fills.extend(fills)
+    result.summaries.append(summary)
+    plan = summary.get("plan") or {"sells": [], "buys": []}
+    return {
+        "date": day.isoformat(),
+        "status": summary["status"],
+        "sells": len(plan["sells"]),
+        "buys": len(plan["buys"]),
+        "fills": len(fills),
+        "cash": float(account["cash"]),
+        "equity": row.equity,
+        "benchmark": row.benchmark,
+    }
 
 
 # (environment, log sink, the running broker) -> a context yielding `invoke(event) -> summary`;

@@ -1,13 +1,17 @@
 """A stack's name and region as samconfig.toml writes them for one SAM environment
 (`[<env>.global.parameters]`, which `sam deploy/logs/delete --config-env <env>` read too), so
-the tools here that talk to a deployed stack (`make pause`, `make resume`) and its local
-stand-in (`infra.local_aws`) name the same stack as the deploy did."""
+the tools here that talk to a deployed stack (`make pause`, `make resume`; `make deploy`, `logs`,
+`delete` and `aws-env` through `main`) and its local stand-in (`infra.local_aws`) name the same
+stack and region as the deploy did."""
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+from infra.cli import Parser
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMCONFIG = ROOT / "samconfig.toml"
@@ -39,3 +43,27 @@ def read_stack(config_env: str = DEFAULT_ENV, path: Path = SAMCONFIG) -> Stack:
             f"use CONFIG_ENV={' or CONFIG_ENV='.join(envs) or '<env>'}"
         )
     return Stack(str(name), section.get("region") or None)
+
+
+def main(argv: list[str] | None = None, path: Path = SAMCONFIG) -> int:
+    """`python -m infra.samconfig [--config-env ENV]`: prints "<stack_name> <region>", what the
+    Makefile's deploy, logs, delete and aws-env name; one `error:` line when either is missing."""
+    parser = Parser(prog="python -m infra.samconfig", description=__doc__)
+    parser.add_argument("--config-env", default=DEFAULT_ENV,
+                        help=f"samconfig.toml environment (default {DEFAULT_ENV})")
+    args = parser.parse_args(argv)
+    try:
+        stack = read_stack(args.config_env, path)
+    except SamConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if stack.region is None:
+        print(f"error: {path.name} has no region in [{args.config_env}.global.parameters]: "
+              'add region = "us-east-1" (or yours) there', file=sys.stderr)
+        return 2
+    print(stack.name, stack.region)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

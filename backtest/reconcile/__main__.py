@@ -17,11 +17,11 @@ import requests
 from alpaca.common.exceptions import APIError
 
 from backtest import cli
+from backtest.alpaca_env import api_error_line
 from backtest.reconcile.account import AccountHistory, TradingSettings, read_account
 from backtest.reconcile.compare import verdict
 from backtest.reconcile.report import write_report
 from backtest.reconcile.run import reconcile_account, window_equity
-from handler.http import api_message
 from infra.cli import Parser, iso_date
 from infra.market import Market, MarketDataError, load_csv
 from strategy import load_universe
@@ -74,13 +74,7 @@ def _read(settings: TradingSettings, args: argparse.Namespace) -> AccountHistory
     try:
         return read_account(settings.client(), args.start, args.end)
     except APIError as exc:
-        status = exc.status_code
-        if status in (401, 403):
-            raise ValueError(f"{settings.where} refused the keys (HTTP {status}: "
-                             f"{api_message(exc)}); check ALPACA_KEY_ID and ALPACA_SECRET_KEY"
-                             ) from None
-        raise ValueError(f"{settings.where} answered HTTP {status}: {api_message(exc)}"
-                         ) from None
+        raise ValueError(api_error_line(exc, settings.where)) from None
     except requests.RequestException as exc:
         raise ValueError(f"cannot reach {settings.where} ({type(exc).__name__}); check "
                          "ALPACA_TRADING_URL and the network") from None

@@ -25,6 +25,13 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import QueryOrderStatus
 from alpaca.trading.requests import GetOrdersRequest, GetPortfolioHistoryRequest
 
+from backtest.alpaca_env import (
+    HTTP_TIMEOUT,
+    RETRY_ATTEMPTS,
+    RETRY_WAIT,
+    keys_from_env,
+    url_from_env,
+)
 from backtest.reconcile.compare import AccountFill, AccountOrder, EquityPoint
 from handler.http import harden
 from strategy import Side
@@ -34,7 +41,6 @@ PAGE_SIZE = 100  # Alpaca's cap without `date`
 ORDERS_PAGE = 500  # GET /v2/orders `limit`: "Defaults to 50 and max is 500"
 AFTER_HOURS = time(20)  # the end of a session's extended hours: `end` of the history asked
 LOOK_BACK = timedelta(days=10)  # history asked from before the window: the session before it
-HTTP_TIMEOUT, RETRY_ATTEMPTS, RETRY_WAIT = 30.0, 5, 1.0
 
 
 class TradingApi(Protocol):
@@ -61,15 +67,9 @@ class TradingSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TradingSettings:
         """Raises ValueError naming the variable that is missing or wrong."""
-        key_id, secret = (env.get(n, "").strip() for n in ("ALPACA_KEY_ID", "ALPACA_SECRET_KEY"))
-        missing = [n for n, v in (("ALPACA_KEY_ID", key_id), ("ALPACA_SECRET_KEY", secret))
-                   if not v]
-        if missing:
-            raise ValueError(f"{' and '.join(missing)} must be set: the keys of the account to "
-                             "reconcile (see docs/reconcile.md)")
-        url = env.get("ALPACA_TRADING_URL", "").strip().rstrip("/") or None
-        if url is not None and not url.startswith(("http://", "https://")):
-            raise ValueError(f"ALPACA_TRADING_URL must be an http(s) URL, got {url!r}")
+        key_id, secret = keys_from_env(
+            env, "to the keys of the account to reconcile (see docs/reconcile.md)")
+        url = url_from_env(env, "ALPACA_TRADING_URL")
         mode = env.get("TRADING_MODE", "").strip().lower() or "paper"
         if mode not in ("paper", "live"):
             raise ValueError(f"TRADING_MODE must be paper or live, got {mode!r}")

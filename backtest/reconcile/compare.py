@@ -214,9 +214,10 @@ def reconcile(
 
 def verdict(rec: Reconciliation) -> str:
     """One line: whether the account traded as the backtest, and what it cost if not."""
-    worst = rec.max_divergence
+    worst, final = rec.max_divergence, rec.final_divergence
+    final_text = "unknown (one side only)" if final is None else f"${final:+,.2f}"
     worst_text = "no common session" if worst is None else (
-        f"max ${worst.divergence:+,.2f} on {worst.day}, final ${rec.final_divergence or 0:+,.2f}")
+        f"max ${worst.divergence:+,.2f} on {worst.day}, final {final_text}")
     costs = [s.dollars for s in rec.slippage if s.dollars is not None]
     cost = sum(costs)
     clean = (not rec.orders and not rec.unmatched_days and worst is not None

@@ -1,17 +1,13 @@
 """reconcile.md and reconcile.png of one reconciliation: the verdict first, then every order the
 two sides disagree on, the slippage of every account fill and the equity of every session; the
-picture shows both equity curves and their divergence (Agg backend: no display needed)."""
+picture shows both equity curves and their divergence, drawn on a bare Agg canvas (no pyplot,
+no display) with matplotlib imported only then, as `backtest.plot` draws."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from backtest.reconcile.compare import Reconciliation, verdict
@@ -122,30 +118,31 @@ def _signed(x: float, spec: str) -> str:
 def plot(rec: Reconciliation, title: str, path: Path) -> Path:
     """Both equity curves on top, account - backtest below; a faint red band on each session
     where an order differs."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     days = pd.to_datetime([g.day for g in rec.equity])
     account = pd.Series([g.account for g in rec.equity], index=days, dtype=float)
     backtest = pd.Series([g.backtest for g in rec.equity], index=days, dtype=float)
     gap = pd.Series([g.divergence for g in rec.equity], index=days, dtype=float)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True,
-                                      gridspec_kw={"height_ratios": [3, 1]})
-    try:
-        top.plot(backtest.index, backtest, color=BACKTEST_COLOR, lw=3, label="backtest")
-        top.plot(account.index, account, color=ACCOUNT_COLOR, lw=1.3, label="account")
-        for i, day in enumerate(sorted({g.day for g in rec.orders})):
-            for axis in (top, bottom):
-                axis.axvline(pd.Timestamp(day), color=GAP_COLOR, alpha=0.15, lw=6,
-                             label="an order differs" if i == 0 and axis is top else None)
-        top.set_ylabel("equity ($)")
-        top.set_title(title)
-        top.legend(loc="upper left")
-        top.grid(alpha=0.3)
-        bottom.axhline(0, color="black", lw=0.6)
-        bottom.plot(gap.index, gap, color=GAP_COLOR, lw=1.3, marker=".")
-        bottom.set_ylabel("account - backtest ($)")
-        bottom.grid(alpha=0.3)
-        fig.autofmt_xdate()
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-    finally:
-        plt.close(fig)
+    fig = Figure(figsize=(10, 6))
+    FigureCanvasAgg(fig)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
+    top.plot(backtest.index, backtest, color=BACKTEST_COLOR, lw=3, label="backtest")
+    top.plot(account.index, account, color=ACCOUNT_COLOR, lw=1.3, label="account")
+    for i, day in enumerate(sorted({g.day for g in rec.orders})):
+        for axis in (top, bottom):
+            axis.axvline(pd.Timestamp(day), color=GAP_COLOR, alpha=0.15, lw=6,
+                         label="an order differs" if i == 0 and axis is top else None)
+    top.set_ylabel("equity ($)")
+    top.set_title(title)
+    top.legend(loc="upper left")
+    top.grid(alpha=0.3)
+    bottom.axhline(0, color="black", lw=0.6)
+    bottom.plot(gap.index, gap, color=GAP_COLOR, lw=1.3, marker=".")
+    bottom.set_ylabel("account - backtest ($)")
+    bottom.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
     return path

@@ -4,7 +4,7 @@ what a missing price means.
 
 Parsing 600,000 rows of text takes most of a second, so a parsed file of at least
 `CACHE_MIN_BYTES` is kept as arrays (`infra.market.csv_cache`) in the user's cache folder and read
-back in a few hundredths of a second while the file's path, size and mtime stay the same."""
+back in a few hundredths of a second while the file's path, size, mtime and ctime stay the same."""
 
 from __future__ import annotations
 

@@ -3,7 +3,9 @@ numpy arrays (an uncompressed .npz, no pickle) in the user's cache folder, never
 
 One entry per CSV path (`$XDG_CACHE_HOME` or `~/.cache`, then `alpaca-meanrev/bars/`), named
 by a hash of the resolved path, so editing a file replaces its entry instead of adding one.
-An entry records the file's size and mtime: any change and it is parsed again. Small files
+An entry records the file's size, mtime and ctime: any change and it is parsed again (the ctime
+moves on every write and no tool sets it back, so a file rewritten to the same size with its
+mtime restored, as `cp -p` or `rsync -t` leave it, is not read from a stale entry). Small files
 (under `CACHE_MIN_BYTES`) parse faster than an entry is worth and are never cached, which also
 keeps the many small CSVs tests write out of the cache. A missing, unreadable or outdated entry
 is simply a miss, and a folder that cannot be written only costs the next run a parse.
@@ -24,7 +26,7 @@ from infra.market.model import FIELDS
 
 CACHE_MIN_BYTES = 1 << 20
 # Bump when the parsed frame or this layout changes: older entries then read as misses.
-FORMAT = 1
+FORMAT = 2
 
 
 def cache_dir() -> Path:
@@ -88,9 +90,9 @@ def _entry(path: Path) -> Path | None:
 
 
 def _stamp(path: Path) -> np.ndarray | None:
-    """What must not have changed since the entry was written: mtime, size, FORMAT."""
+    """What must not have changed since the entry was written: mtime, size, ctime, FORMAT."""
     try:
         st = path.stat()
     except OSError:
         return None
-    return np.array([st.st_mtime_ns, st.st_size, FORMAT], dtype=np.int64)
+    return np.array([st.st_mtime_ns, st.st_size, st.st_ctime_ns, FORMAT], dtype=np.int64)

@@ -15,6 +15,7 @@ import pytest
 
 from backtest.__main__ import main
 from backtest.alpaca_source import AlpacaDataSettings, load_market
+from backtest.cache import entry_name
 from infra.market import Market, MarketDataError, synthetic_market
 from infra.paperbroker.faults import FaultConfig, FaultRule
 from infra.paperbroker.server import RunningBroker, start_broker
@@ -120,7 +121,7 @@ def test_a_longer_window_fetches_only_the_missing_dates(broker, recorder, tmp_pa
 def test_bars_split_since_they_were_cached_are_fetched_again(broker, market, tmp_path, capsys):
     load(broker.base_url, tmp_path, date(2022, 6, 1), date(2022, 9, 30))
     # As the cache would hold AAPL's bars had it split 2-for-1 after they were fetched.
-    path = tmp_path / "sip-all" / "bars.parquet"
+    path = tmp_path / entry_name(broker.base_url, "sip", "all") / "bars.parquet"
     bars = pd.read_parquet(path)
     bars.loc[bars["symbol"] == "AAPL", ["open", "high", "low", "close"]] *= 2
     bars.to_parquet(path, index=False)
@@ -137,16 +138,34 @@ def test_feeds_are_cached_apart_and_never_mixed(broker, tmp_path):
     iex = load(broker.base_url, tmp_path, date(2022, 6, 1), date(2022, 9, 30), feed="iex")
     assert served(broker) > before  # the sip entry does not answer for iex
     assert not sip.wide("close").equals(iex.wide("close"))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["iex-all", "sip-all"]
+    sip_entry, iex_entry = (tmp_path / entry_name(broker.base_url, feed, "all") / "bars.parquet"
+                            for feed in ("sip", "iex"))
+    assert sorted(p.parent for p in tmp_path.glob("*/bars.parquet")) == [iex_entry.parent,
+                                                                       sip_entry.parent]
     again = load(broker.base_url, tmp_path, date(2022, 6, 1), date(2022, 9, 30))
     pd.testing.assert_frame_equal(again.bars, sip.bars)
     # an entry in the wrong place is refused, not read as the other feed's prices
-    (tmp_path / "iex-all" / "bars.parquet").replace(tmp_path / "sip-all" / "bars.parquet")
+    iex_entry.replace(sip_entry)
     with pytest.raises(MarketDataError, match=r"unreadable .*it holds iex-all bars"):
         load(broker.base_url, tmp_path, date(2022, 6, 1), date(2022, 9, 30))
-    (tmp_path / "sip-all" / "bars.parquet").write_bytes(b"not parquet")
+    sip_entry.write_bytes(b"not parquet")
     with pytest.raises(MarketDataError, match=r"unreadable .*delete it"):
         load(broker.base_url, tmp_path, date(2022, 6, 1), date(2022, 9, 30))
+
+
+def test_endpoints_are_cached_apart_and_never_mixed(broker, recorder, tmp_path):
+    """Bars a local paper broker served (ALPACA_DATA_URL) never answer for another endpoint,
+    Alpaca's own included, nor are another's bars served for it."""
+    load(broker.base_url, tmp_path, date(2022, 6, 1), date(2022, 9, 30))
+    other = load(recorder.proxy.url, tmp_path, date(2022, 6, 1), date(2022, 9, 30))
+    assert {s for s, _ in recorder.served} == set(other.bars["symbol"])
+    assert entry_name(None, "sip", "all") == "sip-all"
+    assert entry_name("https://data.alpaca.markets/", "sip", "all") == "sip-all"
+    assert entry_name("http://127.0.0.1:8123", "iex", "all") == "iex-all@127.0.0.1_8123"
+    stand_in = tmp_path / entry_name(broker.base_url, "sip", "all") / "bars.parquet"
+    stand_in.replace(tmp_path / entry_name(recorder.proxy.url, "sip", "all") / "bars.parquet")
+    with pytest.raises(MarketDataError, match=r"it holds sip-all bars of http://127\.0\.0\.1"):
+        load(recorder.proxy.url, tmp_path, date(2022, 6, 1), date(2022, 9, 30))
 
 
 def test_unknown_symbols_are_dropped_with_a_warning_and_not_asked_again(
@@ -181,7 +200,7 @@ NO_KEYS = {"ALPACA_KEY_ID": None, "ALPACA_SECRET_KEY": None}
 @pytest.mark.parametrize(("window", "env", "words"), [
     (("2022-06-01", "2022-09-30"), NO_KEYS, "ALPACA_KEY_ID and ALPACA_SECRET_KEY must be set"),
     (("2022-06-01", "2022-09-30"), {"ALPACA_SECRET_KEY": "wrong"},
-     "Alpaca refused the keys (HTTP 403"),
+     "Alpaca's data API refused the keys (HTTP 403"),
     (("2022-06-01", "2022-09-30"), {"DATA_FEED": "delayed_sip"}, "DATA_FEED must be one of"),
     (("2022-06-01", "2022-09-30"), {"ALPACA_DATA_URL": "http://127.0.0.1:9"},
      "cannot reach http://127.0.0.1:9"),
@@ -240,6 +259,23 @@ def test_cli_writes_the_backtest_and_says_which_bars(broker, tmp_path, monkeypat
     equity = pd.read_csv(tmp_path / "out" / "equity.csv")
     assert equity["date"].iloc[0] == "2022-06-01" and equity["date"].iloc[-1] == "2022-12-30"
     assert "Alpaca sip daily bars (all adjustment)" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_a_sweep_fetches_the_warm_up_of_its_largest_lookback(
+        market, recorder, tmp_path, monkeypatch, capsys):
+    from backtest.sweep import main as sweep
+
+    for name, value in {"ALPACA_KEY_ID": KEY, "ALPACA_SECRET_KEY": SECRET,
+                        "ALPACA_DATA_URL": recorder.proxy.url}.items():
+        monkeypatch.setenv(name, value)
+    code = sweep(["--source", "alpaca", "--start", "2022-09-01", "--end", "2022-10-31",
+                  "--grid", "lookback_bars=30,100", "--workers", "1",
+                  "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "out"),
+                  "--universe", str(universe_file(tmp_path, SYMBOLS))])
+    assert code == 0, capsys.readouterr().err
+    before = market.sessions[market.sessions < "2022-09-01"]
+    warmup = Params(lookback_bars=100).history_sessions()
+    assert min(d for _, d in recorder.served) == before[-warmup]
 
 
 @pytest.mark.realdata

@@ -16,6 +16,8 @@ from handler.config import ConfigError
 from handler.ports import ClaimOutcome
 from handler.switch import SwitchError, parse_switch
 from infra.local_lambda import LocalContext, handler_output, process_env
+from tests.unit.test_handler_canary import BEFORE_OPEN
+from tests.unit.test_handler_morning import world
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAIN = {"ALPACA_KEY_ID": "k", "ALPACA_SECRET_KEY": "s"}
@@ -110,3 +112,50 @@ def test_the_kill_switch_reads_true_or_false(value, enabled):
 def test_any_other_switch_value_never_means_trade(value):
     with pytest.raises(SwitchError, match=r"/s/trading-enabled holds .*, not true or false"):
         parse_switch("/s/trading-enabled", value)
+
+
+@pytest.fixture
+def container(monkeypatch):
+    """The warm container's services, built from a queue of `Services` by a counting stand-in
+    of `build_services`: `built` is how often the container built them."""
+    queue: list = []
+    built: list = []
+
+    def build(env):
+        built.append(queue[0])
+        return queue.pop(0)
+
+    app.container_services.cache_clear()
+    monkeypatch.setattr(app, "build_services", build)
+    yield queue, built
+    app.container_services.cache_clear()
+
+
+def invoke(event):
+    with handler_output(io.StringIO()):
+        return app.lambda_handler(event, LocalContext())
+
+
+def test_a_failed_canary_makes_the_next_invocation_read_the_keys_again(container):
+    """A 09:05 canary that fails (here the account; a revoked key alike) leaves no cached
+    services behind: what the operator fixes before 09:20 reaches the morning."""
+    queue, built = container
+    blocked, _, _, _ = world(now=BEFORE_OPEN, account_flags=frozenset({"trading_blocked"}))
+    fixed, _, _, _ = world(now=BEFORE_OPEN)
+    queue += [blocked, fixed]
+    assert invoke({"canary": True})["status"] == "canary_failed"
+    assert invoke({"canary": True})["status"] == "canary_passed"
+    assert invoke({"canary": True})["status"] == "canary_passed"
+    assert built == [blocked, fixed]  # rebuilt once after the failure, then kept warm
+
+
+def test_a_failed_morning_makes_its_retry_build_the_services_again(container):
+    queue, built = container
+    broken, broker, _, journal = world(now=BEFORE_OPEN)
+    fixed, _, _, _ = world(now=BEFORE_OPEN)
+    broken.broker.clock = lambda: (_ for _ in ()).throw(ConnectionError("reset by peer"))
+    queue += [broken, fixed]
+    with pytest.raises(ConnectionError):
+        invoke({"dry_run": True})
+    assert invoke({"dry_run": True})["status"] == "dry_run"
+    assert built == [broken, fixed] and not broker.submitted() and not journal.writes

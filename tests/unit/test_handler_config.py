@@ -16,7 +16,7 @@ def test_defaults_are_paper_sip_enabled_and_the_strategy_defaults():
     assert cfg.params == Params()
     assert cfg.universe == load_universe()
     assert (cfg.fill_timeout_seconds, cfg.http_timeout_seconds, cfg.journal_ttl_days) == (
-        60.0, 10.0, 400
+        60.0, 10.0, 3650
     )
     assert vars(cfg.guards) == {
         "max_order_notional": 1000.0,

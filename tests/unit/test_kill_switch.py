@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from infra.kill_switch import switch_parameter
-from infra.samconfig import SamConfigError, Stack, read_stack
+from infra.samconfig import SamConfigError, Stack, main, read_stack
 from tests.conftest import ROOT
 
 
@@ -34,6 +34,18 @@ def test_an_environment_without_a_stack_is_one_line_naming_the_ones_there(tmp_pa
                                              r"use CONFIG_ENV=paper"):
         read_stack("prod", config)
     assert read_stack("paper", config) == Stack("p", None)
+
+
+def test_the_makefiles_stack_and_region_are_read_here_and_a_missing_region_stops_it(
+        tmp_path, capsys):
+    assert main(["--config-env", "live"]) == 0
+    assert capsys.readouterr().out == "alpaca-meanrev-live us-east-1\n"
+    config = tmp_path / "samconfig.toml"
+    config.write_text('version = 0.1\n[paper.global.parameters]\nstack_name = "p"\n')
+    assert main([], config) == 2
+    done = capsys.readouterr()
+    assert done.out == ""
+    assert done.err.startswith("error: samconfig.toml has no region in [paper.global.parameters]")
 
 
 def pause(*args: str, **env: str) -> subprocess.CompletedProcess:

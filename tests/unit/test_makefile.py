@@ -64,10 +64,11 @@ def test_seed_is_the_market_and_chaos_seed_the_faults():
     assert "--seed 11" in commands("run", "SEED=11")
 
 
-def test_source_reaches_the_backtest_with_any_data_beside_it():
+def test_source_reaches_the_backtest_and_sweep_with_any_data_beside_it():
     assert "-m backtest --source alpaca --cash" in commands("backtest", "SOURCE=alpaca")
     assert "--source alpaca --data x.csv" in commands("backtest", "SOURCE=alpaca", "DATA=x.csv")
     assert "--synthetic" in commands("backtest")
+    assert "-m backtest.sweep --source alpaca --cash" in commands("sweep", "SOURCE=alpaca")
 
 
 def test_commands_started_by_make_name_knobs_in_their_errors():

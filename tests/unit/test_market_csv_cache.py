@@ -8,6 +8,7 @@ import os
 import pandas as pd
 import pytest
 
+from infra.market import csv as csv_module
 from infra.market import csv_cache, load_csv
 
 HEADER = "date,symbol,open,high,low,close,volume\n"
@@ -42,14 +43,26 @@ def test_a_cached_load_gives_the_parsed_bars_from_the_user_cache(tmp_path, cache
     pd.testing.assert_frame_equal(cached.wide("close"), parsed.wide("close"))
 
 
-def test_the_entry_is_what_is_read_while_size_and_mtime_stay(tmp_path, cache_home):
+def test_the_entry_is_read_while_the_file_is_unchanged(tmp_path, cache_home, monkeypatch):
+    data = tmp_path / "bars.csv"
+    write(data, {"SPY": [400.0, 401.0], "AAA": [10.0, 11.0]})
+    load_csv(data)
+
+    def no_parse(path):
+        raise AssertionError(f"{path} parsed again")
+
+    monkeypatch.setattr(csv_module, "_parse", no_parse)
+    assert load_csv(data).wide("close")["AAA"].tolist() == [10.0, 11.0]
+
+
+def test_a_rewrite_to_the_same_size_and_mtime_is_parsed_again(tmp_path, cache_home):
     data = tmp_path / "bars.csv"
     write(data, {"SPY": [400.0, 401.0], "AAA": [10.0, 11.0]})
     load_csv(data)
     stamp = data.stat().st_mtime_ns
     write(data, {"SPY": [400.0, 401.0], "AAA": [10.0, 12.0]})  # same size
-    os.utime(data, ns=(stamp, stamp))
-    assert load_csv(data).wide("close")["AAA"].tolist() == [10.0, 11.0]
+    os.utime(data, ns=(stamp, stamp))  # as cp -p or rsync -t leave a copied file
+    assert load_csv(data).wide("close")["AAA"].tolist() == [10.0, 12.0]
 
 
 def test_a_changed_file_is_parsed_again(tmp_path, cache_home):

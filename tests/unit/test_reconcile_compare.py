@@ -139,6 +139,12 @@ def test_verdict_says_match_only_when_everything_agrees():
     assert "max $-2.00 on 2023-01-03" in line
     refused = reconcile([], [EquityPoint(D1, 1000.0)], as_backtest(fills), curve, {})
     assert "DIVERGED from 2023-01-03" in verdict(refused) and "1 backtest only" in verdict(refused)
+    # the account has no equity for the last session: its divergence is unknown, not zero
+    short = reconcile(fills, [EquityPoint(D1, 998.0)], as_backtest(fills),
+                      [*curve, EquityRow(D2, 1001.0, 1.0)], {(D1, "AAA"): 100.0})
+    line = verdict(short)
+    assert "1 session(s) with one side's equity only" in line
+    assert line.endswith("max $-2.00 on 2023-01-03, final unknown (one side only)")
 
 
 def fill_row(n, order_id="o1", qty="2", price="10.5", side="buy", kind="fill", leaves="0",

@@ -215,8 +215,8 @@ def test_journal_keeps_ten_years_by_default(template, resources):
     assert ttl["Default"] >= 3650
     env = _props(resources, "TradingFunction")["Environment"]["Variables"]
     assert env["JOURNAL_TTL_DAYS"] == {"Ref": "JournalTtlDays"}
-    assert load_config({"ALPACA_SECRET_ID": "s", "JOURNAL_TTL_DAYS": str(ttl["Default"])}
-                       ).journal_ttl_days == ttl["Default"]
+    # one decision: the function's own default (local runs) is the stack's
+    assert load_config({"ALPACA_SECRET_ID": "s"}).journal_ttl_days == ttl["Default"]
 
 
 def test_table_key_and_ttl_are_what_the_journal_writes(resources):
@@ -309,6 +309,30 @@ def test_metrics_and_names_derive_from_the_stack_name(template, resources):
         assert alarm["Dimensions"] == [{"Name": "service", "Value": STACK}]
     for query in _of_type(resources, "AWS::Logs::QueryDefinition").values():
         assert query["Name"]["Fn::Sub"].startswith("${AWS::StackName}/")
+
+
+_EMIT = """
+from infra.local_lambda import LocalContext
+from handler.app import lambda_handler
+lambda_handler("not an event", LocalContext())
+"""
+
+
+def test_the_handler_emits_into_the_namespace_and_service_the_alarms_watch(resources):
+    """With the environment the template gives it, the function's EMF lines name the stack as
+    namespace and as the `service` dimension, which every alarm and the watchdog read."""
+    env = _props(resources, "TradingFunction")["Environment"]["Variables"]
+    names = {name: STACK_NAME for name, value in env.items() if value == STACK}
+    assert set(names) == {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}
+    done = subprocess.run([sys.executable, "-c", _EMIT], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, check=True,
+                          env={"PATH": "/usr/bin:/bin", "AWS_REGION": "us-east-1", **names})
+    emf = [json.loads(line) for line in done.stdout.splitlines() if '"_aws"' in line]
+    (directive,) = [d for doc in emf for d in doc["_aws"]["CloudWatchMetrics"]
+                    if "OrdersSubmitted" in [m["Name"] for m in d["Metrics"]]]
+    assert directive["Namespace"] == STACK_NAME
+    assert directive["Dimensions"] == [["service"]]
+    assert next(doc for doc in emf if "OrdersSubmitted" in doc)["service"] == STACK_NAME
 
 
 def _resolved_environment(template: dict[str, Any], resources: dict[str, Any]) -> dict[str, str]:
@@ -744,8 +768,9 @@ def test_make_reads_the_stack_and_region_of_the_environment_from_samconfig(env):
 @pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
 def test_an_unknown_environment_stops_make_with_one_line():
     out = _make("aws-env", "CONFIG_ENV=prod")
-    assert "samconfig.toml has no" in out and "CONFIG_ENV=paper or CONFIG_ENV=live" in out
-    assert "export" not in out
+    assert "samconfig.toml has no stack_name in [prod.global.parameters]" in out
+    assert "CONFIG_ENV=paper" in out and "CONFIG_ENV=live" in out
+    assert "export" not in out and out.count("\n") == 1
 
 
 _DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -755,6 +780,7 @@ _DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 def test_docs_commands_are_portable_and_never_wait_on_a_morning(page):
     text = page.read_text(encoding="utf-8")
     assert "date -d" not in text  # GNU-only
+    assert not re.search(r"\bread (-\w+ )*-\w*p", text)  # bash's prompt; zsh's -p is a coprocess
     assert not re.search(r"(?<!POWERTOOLS_)\bLOG_LEVEL\b", text)  # Powertools' legacy name
     # A morning outlasts the CLI's 60 s read timeout, whose retry would collide with it.
     for command in re.findall(r"aws lambda invoke --[^`]*?(?:\n\n|```|`)", text):
