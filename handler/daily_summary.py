@@ -68,6 +68,9 @@ def _traded(head: str, decision: Decision, traded: Traded, marks: Marks | None,
     resumed = (f" (resumed from {traded.resumed_from.value})"
                if traded.resumed_from is not None else "")
     lines = [f"Traded{resumed}. " + counts]
+    if execution.withheld is not None:
+        lines.append(f"Buys withheld ({execution.withheld.value}): the kill switch was off "
+                     "right before the buys would go, so no buy was sent; the sells stand.")
     lines += [f"  {_order(o, execution)}" for o in execution.orders]
     lines.append(f"Equity: {_money(account.equity)} after the morning (cash "
                  f"{_money(account.cash)}); {_money(decision.inputs.equity)} at the last close.")
@@ -75,7 +78,8 @@ def _traded(head: str, decision: Decision, traded: Traded, marks: Marks | None,
         if marks.previous is not None:
             lines.append(_returns("Since the previous morning", marks.previous, marks, benchmark))
         lines.append(_returns("Since the first morning", marks.first, marks, benchmark))
-    subject = f"{head}: {len(execution.orders)} orders, {filled} filled"
+    withheld = ", buys withheld" if execution.withheld is not None else ""
+    subject = f"{head}: {len(execution.orders)} orders, {filled} filled{withheld}"
     return _message(subject, lines)
 
 

@@ -19,7 +19,8 @@ for (GET /v2/orders by their symbols), whatever their number: within Alpaca's ra
 
 Before the buys go, the broker is asked which it already holds, and the rest are checked for
 buying power (`handler.buys`): a buy refused there, or by Alpaca's 403 for buying power, is
-recorded as refused, not sent, and is no error.
+recorded as refused, not sent, and is no error. Before that, `gate` may withhold them all
+(the kill switch read again: `handler.withhold`); a morning whose buys were sent is not asked.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from handler.ports import (
     OrderStatus,
     TimeInForce,
 )
+from handler.withhold import BuyGate, BuysWithheld, buys_allowed
 from strategy import Order, Plan
 
 FIRST_POLL_SECONDS = 0.05
@@ -71,6 +73,7 @@ class Execution:
     submitted: int = 0  # new orders accepted by the broker in this invocation
     waited: float = 0.0  # seconds slept waiting for orders to become terminal
     route: SellRoute | None = None  # how this invocation sent sells (None: it sent none)
+    withheld: BuysWithheld | None = None  # why no buy was sent (None: the buys went)
 
     @property
     def fills(self) -> list[OrderState]:
@@ -88,6 +91,7 @@ class Executor:
     reach: Callable[[JournalStatus], None]  # journal write of a phase reached
     trades: Callable[[Sequence[str]], LatestTrades]  # the latest trades (`BarSource`)
     phase: JournalStatus = JournalStatus.PLANNED  # the phase the journal holds
+    gate: BuyGate = buys_allowed  # asked once, right before the buys
     cancel_wait: float = CANCEL_WAIT_SECONDS
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
@@ -110,6 +114,12 @@ class Executor:
         for state in found.values():  # sent by an attempt that died before it heard back
             self.record(state)
         known = {**known, **found}
+        if not self.phase.reached(JournalStatus.BUYS_SENT):
+            result.withheld = self.gate()
+        if result.withheld is not None:  # only the buys an earlier attempt sent are awaited
+            self._wait([self._refresh(known[cid]) if known[cid].order_id else known[cid]
+                        for cid in cids.values() if cid in known], result)
+            return result
         refused = refused_buys(self.broker, self.trades, self.log, cids, known)
         buys = [self._reject(order, cid, refused[order], result, refused=True)
                 if order in refused else self._send(order, cid, known, result, TimeInForce.DAY)

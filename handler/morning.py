@@ -1,7 +1,8 @@
 """One morning, end to end, over the ports: clock and calendar -> kill switch -> account ->
 claim -> bars -> decision -> guards -> plan stored -> sells (opg before the 09:28 cut-off) ->
-the open -> sells terminal -> buys -> DONE, ending in one typed `RunOutcome` (docs/morning.md,
-minute by minute). A morning that raises after its claim lets the claim go first (`_let_go`).
+the open -> sells terminal -> kill switch again -> buys -> DONE, ending in one typed
+`RunOutcome` (docs/morning.md, minute by minute). A morning that raises after its claim lets
+the claim go first (`_let_go`).
 
 The imperative shell: it reads the broker, the bars and the journal and writes orders and the
 journal; every decision in between is a pure step (`handler.decision`, `handler.guards`). No
@@ -40,6 +41,7 @@ from handler.ports import (
     MarketClock,
     Waiter,
 )
+from handler.withhold import switch_gate
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -247,6 +249,7 @@ def _claimed(
         reach=lambda phase: journal.advance(key, owner, phase),
         trades=services.bars.latest_trades,
         phase=resumed_from or JournalStatus.PLANNED,
+        gate=switch_gate(services.switch, log),
     )
     execution = executor.run(decision.plan, run_date, cfg.client_order_prefix,
                              claim.entry.orders)

@@ -15,9 +15,9 @@ from typing import Any, Protocol
 
 
 class TradingSwitch(Protocol):
-    def enabled(self) -> bool:
+    def enabled(self, fresh: bool = False) -> bool:
         """True when mornings may send orders; raises `handler.switch.SwitchError` when the
-        switch cannot be read or holds anything but true/false."""
+        switch cannot be read or holds anything but true/false. `fresh`: past any cache."""
         ...
 
 

@@ -10,7 +10,8 @@ invocation fails with that one line (and the `TradingSwitchUnreadable` metric), 
 is claimed or sent, so Lambda's retries read it again a minute or two later: a passing SSM
 hiccup costs nothing, a bad value fails every attempt and the errors and dead-letter alarms mail
 the operator. Failing rather than quietly skipping also keeps a broken switch from looking like
-a pause.
+a pause. The morning reads it once more, `fresh` (past the cache), right before its buys
+(`handler.withhold`).
 """
 
 from __future__ import annotations
@@ -50,9 +51,9 @@ class SsmSwitch:
         self._name = name
         self._max_age = max_age
 
-    def enabled(self) -> bool:
+    def enabled(self, fresh: bool = False) -> bool:
         try:
-            value = self._provider.get(self._name, max_age=self._max_age)
+            value = self._provider.get(self._name, max_age=self._max_age, force_fetch=fresh)
         except parameters.GetParameterError as exc:
             raise SwitchError(
                 f"kill switch {self._name} cannot be read ({_cause(exc)}): check the parameter "

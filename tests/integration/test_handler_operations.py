@@ -8,6 +8,7 @@ metrics in the EMF output."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import time as clock
@@ -259,3 +260,43 @@ def test_a_warm_container_trusts_the_switch_it_read_for_its_max_age(stand_in):
     assert kill_switch.main(["pause", "--endpoint-url", stand_in.endpoint_url]) == 0
     assert cached.enabled() is True  # read again only once 60 s have passed
     assert fresh.enabled() is False
+
+
+class PauseWhileWaiting:
+    """The wait for the open, with `make pause` run during it: after the sells went, before
+    the buys (the 09:25 pause the 09:20 read of the switch did not see)."""
+
+    def __init__(self, waiter, endpoint_url: str) -> None:
+        self.waiter, self.endpoint_url, self.paused = waiter, endpoint_url, False
+
+    def wait_until(self, instant) -> None:
+        if not self.paused:
+            assert kill_switch.main(["pause", "--endpoint-url", self.endpoint_url]) == 0
+            self.paused = True
+        self.waiter.wait_until(instant)
+
+
+def test_a_pause_after_the_sells_went_keeps_that_mornings_buys_from_the_broker(
+    paper_broker_factory, dynamodb, stand_in
+):
+    broker = broker_at(paper_broker_factory, DAY, time(9, 20))
+    cached = {**stand_in.env(), "TRADING_SWITCH_MAX_AGE_SECONDS": "600"}  # still "true" cached
+    invoke = Container(env_for(broker, dynamodb, **cached))
+    assert invoke(scheduled(DAY))["status"] == "done"  # buys positions to sell next morning
+    stand_in.messages()
+    nextday = date(2023, 1, 4)
+    broker.broker.set_time(pd.Timestamp(morning(nextday, time(9, 20))))
+    invoke.services = dataclasses.replace(
+        invoke.services, waiter=PauseWhileWaiting(invoke.services.waiter, stand_in.endpoint_url))
+    answer = invoke(scheduled(nextday))
+    assert answer["plan"]["sells"] and answer["plan"]["buys"]  # both phases had work to do
+    assert answer["status"] == "done" and answer["buys_withheld"] == "kill_switch"
+    sent = [o for o in broker.broker.list_orders(status="all", limit=500)
+            if "-2023-01-04-" in o["client_order_id"]]
+    assert sent and {o["side"] for o in sent} == {"sell"}  # no buy reached the broker
+    assert {o["side"] for o in answer["orders"]} == {"sell"}
+    assert invoke.journal(broker.broker.account_id, nextday).summary["buys_withheld"] == (
+        "kill_switch")
+    (summary,) = stand_in.messages()
+    assert summary.subject.endswith(", buys withheld")
+    assert "Buys withheld (kill_switch): the kill switch was off" in summary.body

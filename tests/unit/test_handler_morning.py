@@ -8,9 +8,11 @@ import pandas as pd
 import pytest
 
 from handler.config import ConfigError, load_config
+from handler.daily_summary import morning_message
 from handler.event import RunRequest
 from handler.morning import Services
 from handler.morning import run_morning as run_outcome
+from handler.ports import JournalStatus, TimeInForce
 from handler.summary import to_summary
 from handler.switch import SwitchError
 from strategy import Order, Plan, plan, scores
@@ -294,13 +296,18 @@ def test_a_morning_failing_before_its_plan_deletes_its_claim():
 
 
 class Switch:
-    def __init__(self, answer):
-        self.answer = answer
+    """Answers `answer`, or each of `answers` in turn (an exception is raised); `reads` holds
+    each read's `fresh` flag."""
 
-    def enabled(self):
-        if isinstance(self.answer, Exception):
-            raise self.answer
-        return self.answer
+    def __init__(self, answer=None, *, answers=()):
+        self.answer, self.answers, self.reads = answer, list(answers), []
+
+    def enabled(self, fresh=False):
+        self.reads.append(fresh)
+        answer = self.answers.pop(0) if self.answers else self.answer
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
 
 def test_the_kill_switch_decides_over_trading_enabled():
@@ -318,3 +325,90 @@ def test_an_unreadable_kill_switch_raises_before_anything_is_claimed():
     with pytest.raises(SwitchError, match="gone"):
         run_morning(scheduled(), broken, "req-1", FakeLog(), LEASE)
     assert not broker.submitted() and not journal.writes and not bars.calls
+
+
+SELL, BUY = Order("AAA", "sell", 2), Order("FFF", "buy", 1)
+
+
+def planned_with(services, journal, switch, phase=None):
+    """`services` with `switch`, and a crashed attempt's plan (sell AAA, buy FFF) in the
+    journal at `phase` (None: PLANNED) for this attempt to resume."""
+    journal.claim(KEY, "req-crashed", LEASE)
+    journal.store_plan(KEY, "req-crashed", make_decision(Plan(sells=(SELL,), buys=(BUY,))))
+    if phase is not None:
+        journal.advance(KEY, "req-crashed", phase)
+    journal.expire(KEY)
+    return dataclasses.replace(services, switch=switch)
+
+
+def test_a_pause_after_the_first_read_withholds_the_buys_and_ends_the_morning_done():
+    services, broker, _, journal = world(held={"AAA": 2})
+    switch = Switch(answers=[True, False])
+    paused = planned_with(services, journal, switch)
+    log = FakeLog()
+    outcome = run_outcome(scheduled(), paused, "req-1", log, LEASE)
+    summary = to_summary(outcome)
+    assert switch.reads == [False, True]  # the second read bypasses the cache
+    assert broker.submitted() == ["mr-2024-03-06-AAA-sell"]  # the sell stands, no buy
+    assert summary["status"] == "done" and summary["buys_withheld"] == "kill_switch"
+    assert [o["side"] for o in summary["orders"]] == ["sell"] and summary["filled"] == 1
+    entry = journal.get(KEY)
+    assert entry.status == "DONE" and entry.summary["buys_withheld"] == "kill_switch"
+    assert ("warning", "buys withheld") in [(level, m) for level, m, _ in log.lines]
+    message = morning_message(outcome, None, "stack", "SPY")
+    assert message.subject.endswith(": 1 orders, 1 filled, buys withheld")
+    assert "Buys withheld (kill_switch): the kill switch was off" in message.body
+    resumed = dataclasses.replace(paused, switch=Switch(True))
+    again = run_morning(scheduled(), resumed, "req-2", FakeLog(), LEASE)  # never buys later
+    assert again["status"] == "already_done" and again["buys_withheld"] == "kill_switch"
+    assert broker.submitted() == ["mr-2024-03-06-AAA-sell"]
+
+
+def test_an_unreadable_switch_before_the_buys_sends_none_and_the_retry_reads_it_again():
+    services, broker, _, journal = world(held={"AAA": 2})
+    broken = planned_with(services, journal,
+                          Switch(answers=[True, SwitchError("kill switch /x: gone")]))
+    log = FakeLog()
+    with pytest.raises(SwitchError, match="gone"):
+        run_morning(scheduled(), broken, "req-1", log, LEASE)
+    assert broker.submitted() == ["mr-2024-03-06-AAA-sell"]
+    assert journal.get(KEY).status == "SELLS_DONE" and journal.writes[-1] == ("release", KEY)
+    assert ("warning", "buys withheld") in [(level, m) for level, m, _ in log.lines]
+    paused = dataclasses.replace(broken, switch=Switch(answers=[True, False]))
+    retry = run_morning(scheduled(), paused, "req-2", FakeLog(), LEASE)
+    assert retry["resumed_from"] == "SELLS_DONE" and retry["buys_withheld"] == "kill_switch"
+    assert broker.submitted() == ["mr-2024-03-06-AAA-sell"]
+
+
+def test_a_morning_resumed_at_sells_done_reads_the_switch_before_its_buys():
+    services, broker, _, journal = world(held={"AAA": 2})
+    switch = Switch(True)
+    resumed = planned_with(services, journal, switch, JournalStatus.SELLS_DONE)
+    summary = run_morning(scheduled(), resumed, "req-1", FakeLog(), LEASE)
+    assert switch.reads == [False, True]
+    assert summary["buys_withheld"] is None and summary["resumed_from"] == "SELLS_DONE"
+    assert "mr-2024-03-06-FFF-buy" in broker.submitted()
+
+
+def test_the_switch_still_on_before_the_buys_changes_nothing():
+    services, broker, _, _ = world()
+    switch = Switch(True)
+    on = dataclasses.replace(services, switch=switch)
+    summary = run_morning(scheduled(), on, "req-1", FakeLog(), LEASE)
+    want = expected_plan(services.config)
+    assert switch.reads == [False, True] and summary["buys_withheld"] is None
+    assert broker.submitted() == [f"mr-2024-03-06-{o.symbol}-{o.side}" for o in want.buys]
+    assert summary["filled"] == len(want.buys) > 0
+
+
+def test_a_buy_a_dead_attempt_sent_is_counted_not_sent_again_when_the_buys_are_withheld():
+    services, broker, _, journal = world(held={"AAA": 2})
+    paused = planned_with(services, journal, Switch(answers=[True, False]),
+                          JournalStatus.SELLS_DONE)
+    broker.submit_market_order("FFF", "buy", 1, "mr-2024-03-06-FFF-buy", TimeInForce.DAY)
+    summary = run_morning(scheduled(), paused, "req-1", FakeLog(), LEASE)
+    assert summary["buys_withheld"] == "kill_switch"
+    buys = [cid for cid in broker.submitted() if cid.endswith("-buy")]
+    assert buys == ["mr-2024-03-06-FFF-buy"]  # the dead attempt's, once
+    assert ("buy", "FFF", "filled") in [(o["side"], o["symbol"], o["status"])
+                                        for o in summary["orders"]]

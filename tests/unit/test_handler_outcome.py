@@ -39,10 +39,10 @@ def test_a_done_summary_has_money_to_the_cent_and_prices_exact():
         "scored", "bars_dropped", "stale_symbols", "symbols_requested", "data_requests",
         "data_feed", "data_feed_refused", "history_start", "history_end", "execution",
         "execution_reason", "orders", "submitted", "filled", "rejected", "refused", "timed_out",
-        "fill_wait_seconds", "fills", "cash", "equity", "run_seconds",
+        "buys_withheld", "fill_wait_seconds", "fills", "cash", "equity", "run_seconds",
     ]
-    assert (summary["resumed"], summary["resumed_from"], summary["execution"]) == (
-        False, None, None)
+    assert (summary["resumed"], summary["resumed_from"], summary["execution"],
+            summary["buys_withheld"]) == (False, None, None, None)
     assert (summary["cash"], summary["equity"]) == (131.23, 612.0)
     assert (summary["cash_before"], summary["equity_before"]) == (500.0, 612.34)
     assert summary["prices"] == {"AAA": 61.123456, "BBB": 99.5}
