@@ -9,7 +9,6 @@ which inherits the market loaded once in the parent; `--engine ray` runs it on R
 
 from __future__ import annotations
 
-import argparse
 import csv
 import itertools
 import sys
@@ -21,7 +20,7 @@ from typing import Any
 
 from backtest import cli
 from backtest.sweep_jobs import Job, run_local
-from infra.cli import Parser
+from infra.cli import Parser, count
 from infra.market import Market
 from strategy import Params
 from strategy.fills import Costs
@@ -134,7 +133,7 @@ def parser() -> Parser:
         "a local one",
     )
     p.add_argument(
-        "--workers", type=_count,
+        "--workers", type=count,
         help="processes, or Ray actors (default: all cores, or every CPU of the Ray cluster)",
     )
     return p
@@ -167,16 +166,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"wrote {table}")
     print(f"wrote {picture}")
     return 0
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def _draw(rows: Sequence[dict[str, Any]], keys: list[str], title: str, path: Path) -> Path:

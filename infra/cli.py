@@ -52,15 +52,15 @@ def money(text: str) -> float:
     return amount
 
 
-def mornings(text: str) -> int:
-    """A whole number of mornings, at least one."""
+def count(text: str) -> int:
+    """A whole number, at least one: mornings to run, sweep workers."""
     try:
-        days = int(text)
+        value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if days < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {days}")
-    return days
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
 
 
 def iso_date(text: str) -> date:

@@ -38,7 +38,7 @@ from backtest.reconcile.compare import verdict
 from backtest.reconcile.report import write_report
 from backtest.reconcile.run import Outcome, reconcile_account
 from infra import run_table
-from infra.cli import Parser, add_seed_argument, iso_date, money, mornings
+from infra.cli import Parser, add_seed_argument, count, iso_date, money
 from infra.dynamodb_local import DynamoDBLocal, create_journal_table
 from infra.local_aws import LocalAws, Published
 from infra.local_lambda import KEY_ID, SECRET_KEY, in_process, local_env
@@ -189,7 +189,7 @@ def add_run_arguments(parser: argparse.ArgumentParser, out: Path) -> None:
         "--start", type=iso_date,
         help="first morning (default: the first session a year into the data)",
     )
-    parser.add_argument("--days", type=mornings, default=20, help="mornings to run (default 20)")
+    parser.add_argument("--days", type=count, default=20, help="mornings to run (default 20)")
     parser.add_argument("--cash", type=money, default=500.0, help="opening cash (default 500)")
     parser.add_argument("--out", type=Path, default=out, help=f"output folder (default {out})")
 
