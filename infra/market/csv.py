@@ -28,8 +28,9 @@ def load_csv(path: str | Path, benchmark: str = "SPY") -> Market:
     cached = csv_cache.load(path)
     if cached is not None:
         return Market(bars=cached, benchmark=benchmark, name=str(path))
+    stamp = csv_cache.stamp_of(path)
     bars = _parse(path)
-    csv_cache.store(path, bars)
+    csv_cache.store(path, bars, stamp)
     return Market(bars=bars, benchmark=benchmark, name=str(path))
 
 

@@ -37,7 +37,7 @@ def cache_dir() -> Path:
 
 def load(path: Path) -> pd.DataFrame | None:
     """The bar frame parsed from `path` when an entry for it as it is now exists, else None."""
-    entry, stamp = _entry(path), _stamp(path)
+    entry, stamp = _entry(path), stamp_of(path)
     if entry is None or stamp is None or not entry.is_file():
         return None
     try:
@@ -55,9 +55,11 @@ def load(path: Path) -> pd.DataFrame | None:
     return pd.DataFrame(columns, copy=False)
 
 
-def store(path: Path, bars: pd.DataFrame) -> None:
-    """Keep `bars` (parsed from `path`) for the next run, when `path` is big enough to gain."""
-    entry, stamp = _entry(path), _stamp(path)
+def store(path: Path, bars: pd.DataFrame, stamp: np.ndarray | None) -> None:
+    """Keep `bars` for the next run, when `path` is big enough to gain. `stamp` is `stamp_of`
+    taken before the parse: a file rewritten during it then fails the next `load`'s check
+    instead of being served as the old bars under its new stamp."""
+    entry = _entry(path)
     if entry is None or stamp is None or stamp[1] < CACHE_MIN_BYTES:
         return
     code, symbols = pd.factorize(bars["symbol"])
@@ -89,7 +91,7 @@ def _entry(path: Path) -> Path | None:
     return cache_dir() / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz"
 
 
-def _stamp(path: Path) -> np.ndarray | None:
+def stamp_of(path: Path) -> np.ndarray | None:
     """What must not have changed since the entry was written: mtime, size, ctime, FORMAT."""
     try:
         st = path.stat()

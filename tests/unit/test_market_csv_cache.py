@@ -90,3 +90,21 @@ def test_small_files_are_not_cached(tmp_path, monkeypatch):
     write(data, {"SPY": [400.0, 401.0], "AAA": [10.0, 11.0]})
     load_csv(data)
     assert not (tmp_path / "cache").exists()
+
+
+def test_a_file_rewritten_while_it_is_parsed_is_not_served_as_the_old_bars(
+    tmp_path, cache_home, monkeypatch
+):
+    data = tmp_path / "bars.csv"
+    write(data, {"SPY": [400.0, 401.0], "AAA": [10.0, 11.0]})
+    parse = csv_module._parse
+
+    def parse_then_rewrite(path):
+        bars = parse(path)
+        write(data, {"SPY": [400.0, 401.0], "AAA": [20.0, 22.0]})
+        return bars
+
+    monkeypatch.setattr(csv_module, "_parse", parse_then_rewrite)
+    assert load_csv(data).wide("close")["AAA"].tolist() == [10.0, 11.0]
+    monkeypatch.setattr(csv_module, "_parse", parse)
+    assert load_csv(data).wide("close")["AAA"].tolist() == [20.0, 22.0]
