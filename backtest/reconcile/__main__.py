@@ -24,7 +24,7 @@ from backtest.reconcile.report import write_report
 from backtest.reconcile.run import reconcile_account, window_equity
 from infra.cli import Parser, iso_date
 from infra.market import Market, MarketDataError, load_csv
-from strategy import load_universe
+from strategy import Params, load_universe
 
 
 def parser() -> Parser:
@@ -55,8 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = TradingSettings.from_env(os.environ)
         history = _read(settings, args)
         window_equity(history, args.start, args.end)  # before fetching any bar
-        market = _market(args, history)
         universe = cli.universe_from(args) or (None if args.data else load_universe())
+        market = _market(args, history, params, universe)
         outcome = reconcile_account(history, market, args.start, args.end, params, universe,
                                     cli.costs_from(args))
         files = write_report(outcome, args.out, settings.where, market.name)
@@ -80,21 +80,21 @@ def _read(settings: TradingSettings, args: argparse.Namespace) -> AccountHistory
                          "ALPACA_TRADING_URL and the network") from None
 
 
-def _market(args: argparse.Namespace, history: AccountHistory) -> Market:
-    """The bars of --data, or Alpaca's for the universe, the benchmark and every symbol the
-    account traded (their opens price its slippage)."""
-    benchmark = cli.params_from(args).benchmark
+def _market(args: argparse.Namespace, history: AccountHistory, params: Params,
+            universe: Sequence[str] | None) -> Market:
+    """The bars of --data, or Alpaca's for `universe` (without --data: --universe or the
+    packaged list), the benchmark and every symbol the account traded (their opens price its
+    slippage)."""
     if args.data is not None:
-        return load_csv(args.data, benchmark=benchmark)
+        return load_csv(args.data, benchmark=params.benchmark)
     from backtest.alpaca_source import AlpacaDataSettings, load_market
 
-    universe = cli.universe_from(args) or load_universe()
     traded = {f.symbol for f in history.fills}
     return load_market(
-        sorted(set(universe) | traded), args.start, args.end,
-        warmup_sessions=cli.params_from(args).history_sessions(),
+        sorted(set(universe or ()) | traded), args.start, args.end,
+        warmup_sessions=params.history_sessions(),
         settings=AlpacaDataSettings.from_env(os.environ), cache_dir=args.cache_dir,
-        benchmark=benchmark,
+        benchmark=params.benchmark,
     )
 
 

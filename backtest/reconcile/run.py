@@ -10,7 +10,6 @@ minus the positions at that session's close.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -28,7 +27,7 @@ from backtest.reconcile.compare import (
 )
 from infra.market import Market, MarketDataError
 from strategy import Params
-from strategy.fills import Costs
+from strategy.fills import Costs, usable_price
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ def reconcile_account(
     opens = market.wide("open")
     at = {(f.day, f.symbol): float(opens.at[pd.Timestamp(f.day), f.symbol]) for f in fills
           if f.symbol in opens.columns and pd.Timestamp(f.day) in opens.index}
-    usable = {k: v for k, v in at.items() if math.isfinite(v) and v > 0}
+    usable = {k: v for k, v in at.items() if usable_price(v)}
     return Outcome(first, last, state,
                    reconcile(fills, equity, result.fills, result.equity, usable,
                              [o for o in history.orders if start <= o.day <= end]), result)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from unittest.mock import patch
 
 from backtest.engine import run_backtest
 from infra.market import Market, load_csv
@@ -50,16 +51,8 @@ def _cli(out: Path) -> tuple[float, float]:
 @contextmanager
 def _empty_cache() -> Iterator[None]:
     """The parsed-data cache in a fresh folder: the next load parses the CSV."""
-    before = os.environ.get("XDG_CACHE_HOME")
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ["XDG_CACHE_HOME"] = tmp
-        try:
-            yield
-        finally:
-            if before is None:
-                del os.environ["XDG_CACHE_HOME"]
-            else:
-                os.environ["XDG_CACHE_HOME"] = before
+    with tempfile.TemporaryDirectory() as tmp, patch.dict(os.environ, XDG_CACHE_HOME=tmp):
+        yield
 
 
 def _load_rows() -> list[Row]:
