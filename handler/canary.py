@@ -23,7 +23,14 @@ from handler.config import ConfigError
 from handler.credentials import refusal_message
 from handler.guards import violations
 from handler.journal import journal_key
-from handler.morning import NEW_YORK, Services, decide_now, session_history, trading_enabled
+from handler.morning import (
+    NEW_YORK,
+    Services,
+    account_blocked,
+    decide_now,
+    session_history,
+    trading_enabled,
+)
 from handler.outcome import RunOutcome, RunStatus
 from handler.switch import SwitchError
 
@@ -64,9 +71,9 @@ def run_canary(services: Callable[[], Services], log: Any) -> RunOutcome:
 
 def _account(wired: Services, checks: list[str]) -> str:
     account = wired.broker.account()
-    blocks = account.blocks()
-    if blocks:
-        raise CanaryFailure(f"the account may not trade: {', '.join(blocks)}")
+    blocked = account_blocked(account)
+    if blocked is not None:
+        raise CanaryFailure(blocked.reason)
     checks.append(f"account {account.account_id} may trade (equity ${account.equity:,.2f})")
     return account.account_id
 

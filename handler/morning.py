@@ -66,14 +66,9 @@ class Invocation:
     lease_seconds: float
 
 
-def history_sessions(config: Config) -> int:
-    """Sessions of history to fetch (`strategy.Params.history_sessions`)."""
-    return config.params.history_sessions()
-
-
 def session_history(services: Services, run_date: date) -> tuple[list[date], list[date]]:
     """The broker's sessions up to `run_date`, and the ones whose bars the decision reads."""
-    wanted = history_sessions(services.config)
+    wanted = services.config.params.history_sessions()
     start = run_date - timedelta(days=math.ceil(wanted * 1.5) + 15)
     calendar = services.broker.sessions(start, run_date)
     return calendar, [d for d in calendar if d < run_date][-wanted:]
@@ -180,8 +175,9 @@ def _trade(
 ) -> RunOutcome:
     owner = invocation.owner
     account = services.broker.account()
-    blocked = _blocked(account, log)
+    blocked = account_blocked(account)
     if blocked is not None:
+        log.error("account blocked", extra={"blocks": list(account.blocks())})
         return RunOutcome(RunStatus.SKIPPED, run_date, skip=blocked)
     key = journal_key(account.account_id, run_date.isoformat())
     claim = journal.claim(key, owner, invocation.lease_seconds)
@@ -264,13 +260,13 @@ def _claimed(
     return outcome
 
 
-def _blocked(account: Account, log: Any) -> Skip | None:
-    """Why the account may not trade this morning, or None. Read before the claim: a blocked
-    account would refuse every order, so nothing is claimed, journaled or sent."""
+def account_blocked(account: Account) -> Skip | None:
+    """Why the account may not trade this morning, or None (the canary's check too). Read
+    before the claim: a blocked account would refuse every order, so nothing is claimed,
+    journaled or sent."""
     blocks = account.blocks()
     if not blocks:
         return None
-    log.error("account blocked", extra={"blocks": list(blocks)})
     return Skip(SkipCode.ACCOUNT_BLOCKED, f"the account may not trade: {', '.join(blocks)}")
 
 
