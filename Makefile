@@ -227,8 +227,16 @@ invoke: $(STAMP) $(NODE_STAMP) ## EVENT via sam local invoke if Docker runs, els
 	  $(BIN)/python -m infra.invoke --event $(EVENT); \
 	fi
 
+# make deploy's first step: CONFIG_ENV's stack name must fit the template's names (at most 54
+# characters, infra/samconfig.py MAX_STACK_NAME), refused in one line before anything is built.
+DEPLOY_SAMCONFIG = $(call SAMCONFIG_OK,$(shell $(PYTHON) -m infra.samconfig --config-env $(CONFIG_ENV) --deploy 2>&1))
+
+.PHONY: deploy-check
+deploy-check:
+	@: $(DEPLOY_SAMCONFIG)
+
 .PHONY: deploy
-deploy: build ## Deploy CONFIG_ENV's stack (sam deploy --config-env; review the change set)
+deploy: deploy-check build ## Deploy CONFIG_ENV's stack (sam deploy --config-env; review the change set)
 	@echo "stack $(STACK) in $(REGION) (samconfig.toml [$(CONFIG_ENV)])"
 	$(SAM) deploy --config-env $(CONFIG_ENV)
 
