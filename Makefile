@@ -265,6 +265,11 @@ pause: $(STAMP) ## Kill switch off: CONFIG_ENV's mornings plan and send nothing 
 resume: $(STAMP) ## Kill switch on: CONFIG_ENV's mornings trade again
 	$(PY) -m infra.kill_switch resume --config-env $(CONFIG_ENV) $(ENDPOINT_ARG)
 
+# An e-mail confirmation expires after three days unclicked, and no deploy recreates it.
+.PHONY: subscribe
+subscribe: $(STAMP) ## Mail CONFIG_ENV's unconfirmed alarm and summary subscriptions' confirmation again
+	$(PY) -m infra.subscribe --config-env $(CONFIG_ENV)
+
 .PHONY: clean
 clean: ## Remove the virtualenvs, node_modules, build output and OUT (default out)
 	rm -rf $(VENV) $(SAM_VENV) $(COMPAT_VENV) node_modules .aws-sam $(or $(OUT),out) .pytest_cache .ruff_cache .hypothesis
