@@ -149,8 +149,6 @@ REGION = $(word 2,$(SAMCONFIG))
 LAMBDA_PYTHON_VERSION := 3.13
 LAMBDA_WHEELS = --platform manylinux2014_$(1) --platform manylinux_2_28_$(1) \
   --implementation cp --python-version $(LAMBDA_PYTHON_VERSION) --only-binary=:all:
-# Shipped with the Lambda runtime, so left out of the artifact (pulled in via aws-xray-sdk).
-RUNTIME_PROVIDED := boto3 botocore s3transfer
 MAX_UNZIPPED_MB := 250
 # A local CPython 3.13, if there is one, precompiles the artifact's bytecode: /var/task is
 # read-only, so without it every cold start compiles pandas & co. again (about 1 s more here).
@@ -163,15 +161,16 @@ $(SAM_STAMP): requirements-sam.txt
 	touch $@
 
 # $(call LAMBDA_ARTIFACT,DIR,ARCH): the function's artifact for ARCH (aarch64, x86_64) in DIR:
-# requirements.txt's wheels less what the runtime ships, handler/ and strategy/, bytecode, size.
+# every wheel of requirements.txt, boto3 included, handler/ and strategy/, bytecode, size.
 # The one recipe of build-TradingFunction (sam build, aarch64) and artifact-test (this machine).
+# boto3 is bundled, not left to the runtime: AWS fixes no SDK version for python3.13 and updates
+# it over time, and the artifact's urllib3, jmespath and dateutil come first on the path anyway
+# (requirements.txt says more); bundled, the SDK is the one the tests ran with.
 define LAMBDA_ARTIFACT
 test -n "$(1)"
 $(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-compile \
-  --no-warn-conflicts $(call LAMBDA_WHEELS,$(2)) --target "$(1)" \
-  -r <(grep -vE '^[[:space:]]*(#|$$)|^($(subst $(eval) ,|,$(RUNTIME_PROVIDED)))([^a-z0-9_.-]|$$)' requirements.txt)
-cd "$(1)" && rm -rf bin $(foreach p,$(RUNTIME_PROVIDED),$(p) $(p)-*.dist-info) \
-  pandas/tests && find numpy -type d -name tests -prune -exec rm -rf {} +
+  --no-warn-conflicts $(call LAMBDA_WHEELS,$(2)) --target "$(1)" -r requirements.txt
+cd "$(1)" && rm -rf bin pandas/tests && find numpy -type d -name tests -prune -exec rm -rf {} +
 tar --exclude=__pycache__ --exclude=handler/__main__.py -cf - handler strategy | tar -xf - -C "$(1)"
 $(if $(LAMBDA_PYTHON),$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash \
   "$(1)" >/dev/null && echo "bytecode precompiled with $(LAMBDA_PYTHON)",\
@@ -192,8 +191,9 @@ build: $(SAM_STAMP) ## sam build without Docker; prints the artifact's unzipped 
 	  "(limit $(MAX_UNZIPPED_MB) MB)"
 
 # make artifact-test: the recipe above for this machine's ARCH into ARTIFACT_TEST_DIR/task, the
-# boto3 the python3.13 runtime ships (requirements-lambda-runtime.txt) into .../runtime, then one
-# morning under python3.13 with those two directories alone on its path (infra/artifact_test.py).
+# older boto3 the python3.13 runtime may ship (requirements-lambda-runtime.txt) into .../runtime,
+# then one morning under python3.13 with those two directories alone on its path, which must take
+# boto3 and botocore from the artifact (infra/artifact_test.py).
 # Without a python3.13 it says so and succeeds: there is nothing here to run the artifact with.
 ARTIFACT_TEST_DIR := .aws-sam/artifact-test
 ARTIFACT_ARCH = $(shell uname -m)
@@ -227,8 +227,16 @@ invoke: $(STAMP) $(NODE_STAMP) ## EVENT via sam local invoke if Docker runs, els
 	  $(BIN)/python -m infra.invoke --event $(EVENT); \
 	fi
 
+# make deploy's first step: CONFIG_ENV's stack name must fit the template's names (at most 54
+# characters, infra/samconfig.py MAX_STACK_NAME), refused in one line before anything is built.
+DEPLOY_SAMCONFIG = $(call SAMCONFIG_OK,$(shell $(PYTHON) -m infra.samconfig --config-env $(CONFIG_ENV) --deploy 2>&1))
+
+.PHONY: deploy-check
+deploy-check:
+	@: $(DEPLOY_SAMCONFIG)
+
 .PHONY: deploy
-deploy: build ## Deploy CONFIG_ENV's stack (sam deploy --config-env; review the change set)
+deploy: deploy-check build ## Deploy CONFIG_ENV's stack (sam deploy --config-env; review the change set)
 	@echo "stack $(STACK) in $(REGION) (samconfig.toml [$(CONFIG_ENV)])"
 	$(SAM) deploy --config-env $(CONFIG_ENV)
 
@@ -256,6 +264,11 @@ pause: $(STAMP) ## Kill switch off: CONFIG_ENV's mornings plan and send nothing 
 .PHONY: resume
 resume: $(STAMP) ## Kill switch on: CONFIG_ENV's mornings trade again
 	$(PY) -m infra.kill_switch resume --config-env $(CONFIG_ENV) $(ENDPOINT_ARG)
+
+# An e-mail confirmation expires after three days unclicked, and no deploy recreates it.
+.PHONY: subscribe
+subscribe: $(STAMP) ## Mail CONFIG_ENV's unconfirmed alarm and summary subscriptions' confirmation again
+	$(PY) -m infra.subscribe --config-env $(CONFIG_ENV)
 
 .PHONY: clean
 clean: ## Remove the virtualenvs, node_modules, build output and OUT (default out)

@@ -9,9 +9,9 @@ TASK is the built artifact (Lambda's /var/task), RUNTIME the SDK the runtime shi
 emptied as well: the Lambda image has no /usr/share/zoneinfo, so America/New_York must come
 from the artifact's tzdata. Then it imports the function's module, as Lambda's bootstrap does
 first, and reports on stderr (one JSON line, `infra.artifact_test` reads it) where the handler,
-boto3 and tzdata were found. Only then does TOOLS (a folder holding `infra` alone) join the path,
-for `infra.handler_cli`: the `python -m handler` command line every local invocation goes
-through, whose waiter moves the paper broker's clock.
+the SDK (boto3, botocore), urllib3 and tzdata were found. Only then does TOOLS (a folder holding
+`infra` alone) join the path, for `infra.handler_cli`: the `python -m handler` command line
+every local invocation goes through, whose waiter moves the paper broker's clock.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import sys
 import zoneinfo
 
 HANDLER_MODULE = "handler.app"  # template.yaml: Handler: handler.app.lambda_handler
-REPORTED = (HANDLER_MODULE, "boto3", "tzdata")
+REPORTED = (HANDLER_MODULE, "boto3", "botocore", "urllib3", "tzdata")
 RUNTIME_MESSAGE = "artifact runtime"
 
 

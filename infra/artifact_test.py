@@ -2,8 +2,8 @@
 nothing on its path but the artifact and the SDK the Lambda runtime ships.
 
 The Makefile builds the artifact with the recipe of `make build` (the one sam build calls), for
-this machine's architecture instead of arm64, into DIR/task, and the runtime's boto3
-(requirements-lambda-runtime.txt) into DIR/runtime. This runs EVENT (default
+this machine's architecture instead of arm64, into DIR/task, and the older boto3 the runtime may
+ship (requirements-lambda-runtime.txt) into DIR/runtime. This runs EVENT (default
 events/scheduled.json, the 09:20 schedule of 2026-11-24) the way `make invoke` does without
 Docker: the stand-ins of `infra.invoke.stand_ins` (paper broker and DynamoDB Local on free
 loopback ports, run by this virtualenv's Python, stopped afterwards), the function's environment
@@ -11,11 +11,11 @@ from `infra.local_lambda.local_env`, one `python -m handler` invocation watched 
 `infra.handler_process`. Only the interpreter differs: python3.13 in isolated mode, set up by
 `infra/artifact_bootstrap.py`.
 
-It fails (exit 1) unless the morning ends `done` with orders sent, and the handler, boto3 and
-tzdata came from where Lambda finds them: so a module left out of the artifact, missing zoneinfo
-data and code that needs a newer boto3 than the runtime's all fail it. Prints where each came
-from and the morning's status; writes the summary (summary.json) and the function's log
-(handler.log) into DIR.
+It fails (exit 1) unless the morning ends `done` with orders sent, and the handler, the SDK,
+urllib3 and tzdata came from the artifact, ahead of the runtime's SDK: so a module left out of
+the artifact, missing zoneinfo data and a build that leaves boto3 to the runtime all fail it.
+Prints where each came from and the morning's status; writes the summary (summary.json) and the
+function's log (handler.log) into DIR.
 
     python -m infra.artifact_test --python PYTHON3.13 --dir .aws-sam/artifact-test [--event E]
 """
@@ -67,9 +67,10 @@ class Layout:
         return origin
 
 
-# Where Lambda finds each module: the function's own code and tzdata in the artifact (/var/task),
-# boto3 in the runtime's packages (the build leaves it out).
-EXPECTED = {HANDLER_MODULE: "task", "tzdata": "task", "boto3": "runtime"}
+# Where Lambda must find each module: all in the artifact (/var/task), which comes before the
+# runtime's packages; the SDK too, so the runtime's own boto3, whatever its version, is unused.
+EXPECTED = {HANDLER_MODULE: "task", "boto3": "task", "botocore": "task", "urllib3": "task",
+            "tzdata": "task"}
 
 
 def bootstrap_command(python: str, layout: Layout) -> list[str]:

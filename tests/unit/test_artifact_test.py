@@ -1,6 +1,6 @@
 """`make artifact-test`: the artifact it runs is built by the very commands `sam build` runs, for
 another platform; its interpreter sees only the artifact's folders; and a morning counts only
-when it traded with the handler, boto3 and tzdata from where Lambda finds them. The run itself
+when it traded with the handler, the SDK, urllib3 and tzdata from the artifact. The run itself
 (a build and a morning, a minute or two) is CI's: .ci/run calls `make artifact-test`."""
 
 from __future__ import annotations
@@ -49,10 +49,13 @@ def test_artifact_test_builds_with_the_recipe_sam_build_runs(tmp_path):
     start = test.index(swapped[0])
     assert test[start:start + len(swapped)] == swapped
     assert "manylinux2014_aarch64" in sam[1] and "x86_64" not in " ".join(sam)
-    # ... for the template's runtime, and the runtime's boto3 beside it for that platform.
+    # ... for the template's runtime, boto3 included (AWS fixes no runtime SDK version), and the
+    # runtime's older boto3 beside it for that platform, which the artifact's must shadow.
     runtime = re.search(r"TradingFunction:.*?Runtime: python(\d+\.\d+)",
                         (ROOT / "template.yaml").read_text(), re.S)
     assert f"--python-version {runtime.group(1)}" in sam[1]
+    assert sam[1].endswith("-r requirements.txt") and "boto" not in " ".join(sam)
+    assert re.search(r"^boto3==", (ROOT / "requirements.txt").read_text(), re.M)
     pip_runtime = next(line for line in test if "requirements-lambda-runtime.txt" in line)
     assert f"--target {test_dir}/runtime" in pip_runtime and "manylinux2014_x86_64" in pip_runtime
     assert test[-1].endswith(f"--python {FAKE_PYTHON} --dir {test_dir}")
@@ -86,7 +89,9 @@ def test_bootstrap_sees_only_the_artifact_folders(tmp_path):
 def _outcome(layout: Layout, summary: dict | None, **found: str | None) -> Outcome:
     origins = {
         "handler.app": str(layout.task / "handler" / "app.py"),
-        "boto3": str(layout.runtime / "boto3" / "__init__.py"),
+        "boto3": str(layout.task / "boto3" / "__init__.py"),
+        "botocore": str(layout.task / "botocore" / "__init__.py"),
+        "urllib3": str(layout.task / "urllib3" / "__init__.py"),
         "tzdata": str(layout.task / "tzdata" / "__init__.py"),
         **found,
     }
@@ -106,8 +111,11 @@ def test_a_traded_morning_from_the_right_places_passes(tmp_path):
     ("summary", "found", "expected"),
     [
         (DONE, {"boto3": "/somewhere/site-packages/boto3/__init__.py"},
-         "boto3 came from /somewhere/site-packages/boto3/__init__.py, not runtime"),
-        (DONE, {"boto3": "TASK/boto3/__init__.py"}, "boto3 came from task, not runtime"),
+         "boto3 came from /somewhere/site-packages/boto3/__init__.py, not task"),
+        (DONE, {"botocore": "RUNTIME/botocore/__init__.py"},
+         "botocore came from runtime, not task"),
+        (DONE, {"urllib3": "RUNTIME/urllib3/__init__.py"},
+         "urllib3 came from runtime, not task"),
         (DONE, {"tzdata": None}, "tzdata came from nowhere, not task"),
         ({"status": "skipped", "reason": "not a trading session"}, {},
          "ended skipped, not done: not a trading session"),
@@ -119,7 +127,7 @@ def test_a_morning_that_did_not_trade_or_found_a_module_elsewhere_fails(
     tmp_path, summary, found, expected
 ):
     layout = Layout.under(tmp_path)
-    found = {k: v.replace("TASK", str(layout.task)) if v else v for k, v in found.items()}
+    found = {k: v.replace("RUNTIME", str(layout.runtime)) if v else v for k, v in found.items()}
     assert any(expected in p for p in problems(_outcome(layout, summary, **found), layout))
 
 

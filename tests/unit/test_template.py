@@ -26,6 +26,7 @@ from handler.execution import CANCEL_WAIT_SECONDS
 from handler.journal import DynamoJournal, lease_seconds
 from handler.opening import MAX_OPEN_WAIT
 from handler.switch import parse_switch
+from infra.samconfig import MAX_STACK_NAME, Stack, check_deployable
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
@@ -191,9 +192,22 @@ def test_the_record_outlives_the_stack(resources):
     """sam delete (or a replacement) keeps the order history: logs, failed mornings, journal.
     What must not outlive it is what would block a new stack of the same name: the switch's
     fixed parameter name; topics, alarms and roles hold no record."""
-    kept = {name for name, r in resources.items()
-            if r.get("DeletionPolicy") == "Retain" and r.get("UpdateReplacePolicy") == "Retain"}
+    kept = {name for name, r in resources.items() if r.get("UpdateReplacePolicy") == "Retain"
+            and r.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate")}
     assert kept == {"TradingLogGroup", "RunCheckLogGroup", "DeadLetterQueue", "JournalTable"}
+
+
+def test_a_failed_first_deploy_leaves_nothing_that_blocks_the_retry(resources):
+    """Retain also keeps a resource when the stack's creation rolls back; the fixed log group
+    names then fail the next create ("already exists"). RetainExceptOnCreate deletes what the
+    failed create made, and sam deploy deletes the stack left in ROLLBACK_COMPLETE."""
+    policies = {name: r["DeletionPolicy"] for name, r in resources.items()
+                if "DeletionPolicy" in r}
+    assert policies == dict.fromkeys(
+        ("TradingLogGroup", "RunCheckLogGroup", "DeadLetterQueue", "JournalTable"),
+        "RetainExceptOnCreate")
+    for env in ("paper", "live"):
+        assert _samconfig()[env]["deploy"]["parameters"]["on_failure"] == "DELETE"
 
 
 # ------------------------------------------------------------------ journal table
@@ -475,7 +489,7 @@ def test_trading_role_names_the_table_the_secret_and_the_log_group(resources):
 
 def test_star_resources_only_where_nothing_can_be_named(resources):
     roles = _of_type(resources, "AWS::IAM::Role")
-    assert set(roles) == {"TradingRole", "RunCheckRole"}
+    assert set(roles) == {"TradingRole", "RunCheckRole", "SchedulerRole"}
     for role in roles:
         assert "ManagedPolicyArns" not in roles[role]
         for statement in _statements(resources, role):
@@ -498,9 +512,29 @@ def test_deploy_docs_count_the_iam_roles_sam_creates(resources):
     implicit = sum("Role" not in fn for fn in functions)
     per_schedule = sum("RoleArn" not in s for s in _schedules(resources).values())
     count = len(_of_type(resources, "AWS::IAM::Role")) + implicit + per_schedule
-    assert count == 5
+    assert count == 3
     docs = (ROOT / "docs" / "deploy-and-operate.md").read_text(encoding="utf-8")
     assert set(re.findall(r"(\d+) IAM roles", docs)) == {str(count)}
+
+
+def test_only_this_accounts_schedules_may_assume_the_schedulers_role(resources):
+    """SAM's own schedule roles trust scheduler.amazonaws.com for any caller; the written-out
+    role adds aws:SourceAccount (the confused-deputy guard AWS recommends for service roles),
+    and every schedule uses it, so SAM adds none of its own."""
+    role = _props(resources, "SchedulerRole")
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Action"] == "sts:AssumeRole"
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    for name, schedule in _schedules(resources).items():
+        assert schedule["RoleArn"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]}, name
+    by_sid = {s["Sid"]: s for s in _statements(resources, "SchedulerRole")}
+    assert by_sid["InvokeFunctions"]["Action"] == "lambda:InvokeFunction"
+    targets = {fn.split(".")[0] for fn in _schedules(resources)}
+    assert by_sid["InvokeFunctions"]["Resource"] == [
+        {"Fn::GetAtt": [fn, "Arn"]} for fn in sorted(targets, reverse=True)]
+    assert (by_sid["FailedDeliveries"]["Action"], by_sid["FailedDeliveries"]["Resource"]) == (
+        "sqs:SendMessage", {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]})
 
 
 # ------------------------------------------------------------------ operations
@@ -554,6 +588,16 @@ def test_each_dead_letter_mails_even_when_the_queue_was_never_purged(resources):
         {"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}]
     assert (dlq["Threshold"], dlq["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
     assert dlq["TreatMissingData"] == "notBreaching"
+
+
+def test_a_dead_letter_whose_metric_arrives_late_still_alarms(resources):
+    """The queue is inactive nearly always, and SQS's metrics of a queue waking up may arrive
+    up to 15 minutes late: the alarm must still be looking at that period when its datapoint
+    lands, and one datapoint must be enough."""
+    dlq = _of_type(resources, "AWS::CloudWatch::Alarm")["DeadLetterAlarm"]
+    late = 15 * 60
+    assert dlq["Period"] * dlq["EvaluationPeriods"] >= late + dlq["Period"]
+    assert dlq["DatapointsToAlarm"] == 1
 
 
 @pytest.mark.parametrize(("alarm", "metric"), sorted(_MORNING_ALARMS.items()))
@@ -636,6 +680,49 @@ def test_watchdog_records_a_missed_run(resources, monkeypatch, scheduled, window
     assert put["MetricData"][0]["Value"] == 1
 
 
+_NO_ZONE_DATA = """
+import json, sys, types, zoneinfo
+try:
+    zoneinfo.ZoneInfo("America/New_York")
+except zoneinfo.ZoneInfoNotFoundError:
+    pass
+else:
+    sys.exit("this interpreter still finds America/New_York")
+class CloudWatch:
+    def get_metric_statistics(self, **kwargs):
+        print(json.dumps({"start": kwargs["StartTime"].isoformat()}))
+        return {"Datapoints": []}
+    def put_metric_data(self, **kwargs):
+        pass
+sys.modules["boto3"] = types.SimpleNamespace(client=lambda name: CloudWatch())
+namespace = {}
+exec(compile(sys.stdin.read(), "RunCheckFunction", "exec"), namespace)
+for scheduled in sys.argv[1:]:
+    namespace["handler"]({"scheduled_time": scheduled}, None)  # prints its result
+"""
+
+
+def test_watchdog_runs_where_the_runtime_has_no_zone_data(resources):
+    """Inline code ships no tzdata, and the Lambda image may lack /usr/share/zoneinfo: the
+    watchdog must work out 09:00 New York without them, in winter and in summer, or it errors
+    every morning and MissedRunAlarm fires every weekday. -S keeps site-packages' tzdata away,
+    an empty PYTHONTZPATH the system's zone files."""
+    fn = _props(resources, "RunCheckFunction")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONTZPATH": "",
+           **{k: STACK_NAME for k in fn["Environment"]["Variables"]}}
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", _NO_ZONE_DATA, "2026-01-14T15:30:00Z", "2026-07-15T14:30:00Z"],
+        input=fn["InlineCode"], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert lines == [
+        {"start": "2026-01-14T14:00:00+00:00"},
+        {"run_date": "2026-01-14", "run_completed": 0, "run_missed": 1},
+        {"start": "2026-07-15T13:00:00+00:00"},
+        {"run_date": "2026-07-15", "run_completed": 0, "run_missed": 1},
+    ]
+
+
 def test_watchdog_records_a_completed_run(resources, monkeypatch):
     handler, cloudwatch = _watchdog(resources, monkeypatch, [{"Sum": 1.0}])
     assert handler({"scheduled_time": "2026-11-24T15:30:00Z"}, None) == {
@@ -669,6 +756,16 @@ def _dashboard_metrics(resources: dict[str, Any]) -> dict[str, list[Any]]:
         for widget in dashboard["widgets"] if widget["type"] == "metric"
         for line in widget["properties"]["metrics"]
     }
+
+
+def test_dashboard_name_is_unique_per_stack_and_region(resources):
+    """Dashboards are global to the account: the stack name alone would collide when the same
+    stack name is deployed in a second region."""
+    name = _props(resources, "Dashboard")["DashboardName"]["Fn::Sub"]
+    assert "${AWS::StackName}" in name and "${AWS::Region}" in name
+    longest = name.replace("${AWS::StackName}", "s" * 54)
+    resolved = longest.replace("${AWS::Region}", "ap-southeast-4")
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,255}", resolved)  # CloudWatch's dashboard name rule
 
 
 def test_dashboard_charts_equity_against_the_benchmark_and_the_new_metrics(resources):
@@ -771,6 +868,17 @@ def test_an_unknown_environment_stops_make_with_one_line():
     assert "samconfig.toml has no stack_name in [prod.global.parameters]" in out
     assert "CONFIG_ENV=paper" in out and "CONFIG_ENV=live" in out
     assert "export" not in out and out.count("\n") == 1
+
+
+def test_the_deployable_stack_name_length_is_what_the_function_names_leave(resources):
+    """Lambda function names hold 64 characters; each function's name is the stack name and a
+    suffix, so the longest suffix sets the longest stack name make deploy accepts."""
+    suffixes = [fn["FunctionName"]["Fn::Sub"].removeprefix("${AWS::StackName}")
+                for fn in _of_type(resources, "AWS::Serverless::Function").values()]
+    assert 64 - max(map(len, suffixes)) == MAX_STACK_NAME
+    for env in ("paper", "live"):  # the shipped names pass make deploy's check
+        name = _samconfig()[env]["global"]["parameters"]["stack_name"]
+        check_deployable(Stack(name, "us-east-1"), env)
 
 
 _DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
