@@ -297,6 +297,10 @@ class FakeJournal:
     def get(self, key: str) -> JournalEntry | None:
         return self.entries.get(key)
 
+    def mornings(self, account_id: str) -> dict[str, JournalEntry]:
+        head = f"{account_id}#"
+        return {k.removeprefix(head): e for k, e in self.entries.items() if k.startswith(head)}
+
     def _held(self, key: str, owner: str) -> JournalEntry:
         entry = self.entries[key]
         assert entry.owner == owner, f"{key} written by {owner}, held by {entry.owner}"

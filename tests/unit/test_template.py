@@ -510,6 +510,7 @@ def test_deploy_docs_count_the_iam_roles_sam_creates(resources):
 _MORNING_ALARMS = {
     "OrdersRejectedAlarm": "OrdersRejected",
     "AccountBlockedAlarm": "AccountBlocked",
+    "ForeignPositionsAlarm": "ForeignPositions",
     "GuardBlockedAlarm": "GuardBlocked",
     "DataFeedFallbackAlarm": "DataFeedFallback",
     "CanaryFailedAlarm": "CanaryFailed",
