@@ -201,6 +201,16 @@ class PaperBroker(AccountViews):
         return self.account()
 
     @locked
+    def split(self, symbol: str, ratio: int) -> None:
+        """A forward split of `symbol` as Alpaca books it (a corporate action, no order): the
+        position holds `ratio` times the shares at the same cost basis. The bars served are
+        split-adjusted already, so only the quantity held changes (tests: a split must not make
+        the function's position foreign, issue 21)."""
+        position = self._state.book.positions[symbol]
+        position[0] *= ratio
+        self.version += 1
+
+    @locked
     def close_position(self, symbol_or_id: str, qty: str | None = None,
                        percentage: str | None = None, wall: float | None = None) -> dict:
         """DELETE /v2/positions/{symbol_or_asset_id}[?qty=|percentage=]: a market sell."""
