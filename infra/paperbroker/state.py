@@ -202,10 +202,11 @@ class PaperBroker(AccountViews):
 
     @locked
     def split(self, symbol: str, ratio: int) -> None:
-        """A forward split of `symbol` as Alpaca books it (a corporate action, no order): the
-        position holds `ratio` times the shares at the same cost basis. The bars served are
-        split-adjusted already, so only the quantity held changes (tests: a split must not make
-        the function's position foreign, issue 21)."""
+        """A forward split of `symbol` (a corporate action, no order): the position holds
+        `ratio` times the shares at the same cost basis, as brokers book one (e.g. DriveWealth's
+        `positions.updated` STOCK_SPLIT event; Alpaca documents none of its own). The bars
+        served are split-adjusted already, so only the quantity held changes: what the tests of
+        the function's book need (a split must not make its position foreign)."""
         position = self._state.book.positions[symbol]
         position[0] *= ratio
         self.version += 1
