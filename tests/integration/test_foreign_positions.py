@@ -104,7 +104,7 @@ def test_positions_held_before_the_first_morning_stop_it_before_the_claim(
     broker.broker.set_time(pd.Timestamp(morning(sessions(broker, DAY, 2)[1], time(9, 5))))
     canary = invoke({"canary": True})
     assert canary["status"] == "canary_failed"
-    assert canary["error"].startswith("journal: the account holds positions the function did "
+    assert canary["error"].startswith("positions: the account holds positions the function did "
                                       "not buy: AAPL 3, MSFT 2: the morning will be skipped")
     assert functions_orders(broker) == []
 

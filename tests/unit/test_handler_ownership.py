@@ -5,10 +5,12 @@ tests/integration/test_foreign_positions.py."""
 
 from __future__ import annotations
 
+from handler.canary import run_canary
 from handler.daily_summary import morning_message
 from handler.ports import JournalEntry, JournalStatus
 from strategy import Plan
 from tests.unit.handler_fakes import FakeLog, make_decision
+from tests.unit.test_handler_canary import BEFORE_OPEN
 from tests.unit.test_handler_morning import (
     KEY,
     LEASE,
@@ -61,3 +63,14 @@ def test_a_morning_already_decided_resumes_whatever_the_account_holds():
     summary = answer(scheduled(), resumed, "req-1", FakeLog(), LEASE)
     assert summary["status"] == "done" and summary["resumed_from"] == "PLANNED"
     assert journal.get(KEY).status == "DONE"
+
+
+def test_the_canary_fails_on_them_naming_each_and_what_to_do():
+    services, broker, _, journal = world(now=BEFORE_OPEN, held={"AAA": 2})
+    outcome = run_canary(lambda: services, FakeLog())
+    assert outcome.status == "canary_failed"
+    assert outcome.error.startswith("positions: the account holds positions the function did "
+                                    "not buy: AAA 2: the morning will be skipped")
+    assert "MANAGE_EXISTING_POSITIONS=true" in outcome.error
+    assert outcome.checks[-1] == "journal readable (this morning: not started)"
+    assert not broker.submitted() and not journal.writes
