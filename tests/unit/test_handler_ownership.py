@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from handler.canary import run_canary
 from handler.daily_summary import morning_message
-from handler.ports import JournalEntry, JournalStatus
-from strategy import Plan
-from tests.unit.handler_fakes import FakeLog, make_decision
+from tests.unit.handler_fakes import FakeLog, bought_before
 from tests.unit.test_handler_canary import BEFORE_OPEN
 from tests.unit.test_handler_morning import (
     KEY,
@@ -39,12 +37,8 @@ def test_a_position_outside_the_book_stops_the_morning_before_the_claim():
 
 
 def test_a_position_the_journal_says_the_function_bought_is_its_own():
-    services, broker, _, journal = world(held={"AAA": 2})
-    yesterday = make_decision(Plan(), positions={})
-    bought = {"mr-2024-03-05-AAA-buy": broker.submit_market_order(
-        "AAA", "buy", 2, "mr-2024-03-05-AAA-buy")}
-    journal.entries["acct-1#2024-03-05"] = JournalEntry(JournalStatus.DONE, "req-0", yesterday,
-                                                        bought)
+    services, _, _, journal = world(held={"AAA": 2})
+    bought_before(journal, {"AAA": 2})
     summary = answer(scheduled(), services, "req-1", FakeLog(), LEASE)
     assert summary["status"] == "done"
 
