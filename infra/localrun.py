@@ -14,7 +14,10 @@ portfolio history and reconciled against the backtest of the same sessions (`bac
 Handler logs and EMF metrics go to OUT/handler.log; stdout shows one row per morning. The kill
 switch (SSM) and the daily summary topic (SNS) are a loopback stand-in (`infra.local_aws`): a
 pause (`make pause ENDPOINT=<the address printed>`) reaches the next morning, and every summary
-the mornings published is written to OUT/summaries.txt.
+the mornings published is written to OUT/summaries.txt. `--hold` (HOLD) opens an account that
+holds shares the function did not buy; a run whose mornings were skipped for them says so in
+place of the reconciliation (there is nothing to compare), `--manage-existing true` lets the
+function take them over (docs/local-run.md, "Held shares and the opt-in").
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from infra.local_aws import LocalAws, Published
 from infra.local_lambda import KEY_ID, SECRET_KEY, in_process, local_env
 from infra.market import Market, MarketDataError, load_csv, synthetic_market
 from infra.paperbroker import RunningBroker, start_broker
-from infra.paperbroker.holdings import parse_holds
+from infra.paperbroker.holdings import hold_argument
 from infra.sim_clock import SIM_CLOCK_ENV, session_before
 from strategy.ledger import EquityRow, Fill, equity_csv, trades_csv
 
@@ -205,7 +208,7 @@ def add_run_arguments(parser: argparse.ArgumentParser, out: Path) -> None:
 def add_account_arguments(parser: argparse.ArgumentParser) -> None:
     """`make run`'s own: an account that holds shares before the first morning (HOLD) and the
     function's MANAGE_EXISTING_POSITIONS (MANAGE_EXISTING)."""
-    parser.add_argument("--hold", type=holds, default=None, metavar="SYM:QTY,...",
+    parser.add_argument("--hold", type=hold_argument, default=None, metavar="SYM:QTY,...",
                         help="shares the account holds before the first morning, bought by "
                         "its user (not by the function), on top of --cash")
     parser.add_argument("--manage-existing", choices=("true", "false"), default="false",
@@ -250,19 +253,6 @@ def reconcile_run(result: LocalRun, market: Market, universe: tuple[str, ...] | 
     return outcome
 
 
-def owned(args: argparse.Namespace) -> dict[str, str]:
-    """The function's MANAGE_EXISTING_POSITIONS as --manage-existing sets it."""
-    return {"MANAGE_EXISTING_POSITIONS": args.manage_existing}
-
-
-def holds(text: str) -> dict[str, int]:
-    """--hold's value, checked where the option is defined (`infra.paperbroker.holdings`)."""
-    try:
-        return parse_holds(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc).removeprefix("--hold ")) from None
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="python -m infra.localrun", description=__doc__)
     add_run_arguments(parser, Path("out/run"))
@@ -292,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
             result = run_local(
                 market, start, args.days, args.cash, universe=universe, log=log,
                 on_day=lambda day: print(run_table.row(day), flush=True), aws=aws,
-                hold=args.hold, settings=owned(args),
+                hold=args.hold,
+                settings={"MANAGE_EXISTING_POSITIONS": args.manage_existing},
             )
     except KeyboardInterrupt:
         print("interrupted: broker and DynamoDB Local stopped", file=sys.stderr)

@@ -41,7 +41,7 @@ def foreign_note(summaries: Sequence[dict[str, Any]], hold: Mapping[str, int]) -
     return (f"{skipped} of {len(summaries)} mornings skipped (foreign_positions): the account "
             f"holds {held} the function did not buy, so it traded nothing and sold none of "
             "them (no reconciliation: nothing to compare). MANAGE_EXISTING=true makes them the "
-            "strategy's own: rule 6 then sells them on the first morning.")
+            "strategy's own: the first morning sells each that is not a candidate (rule 6).")
 
 
 def verdict(equity: Sequence[EquityRow], cash: float, market: Market) -> str:

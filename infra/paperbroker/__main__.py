@@ -15,7 +15,7 @@ from infra.cli import Parser, iso_date, money
 from infra.market import Market, MarketDataError, load_csv, synthetic_market
 from infra.market.synthetic import DEFAULT_END
 from infra.paperbroker.faults import FaultConfig
-from infra.paperbroker.holdings import parse_holds
+from infra.paperbroker.holdings import hold_argument
 from infra.paperbroker.ratelimit import FREE_PLAN_PER_MINUTE
 from infra.paperbroker.server import make_server
 from infra.paperbroker.state import PaperBroker
@@ -39,7 +39,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--key-id", required=True, help="the APCA-API-KEY-ID clients must send")
     p.add_argument("--secret-key", required=True, help="the APCA-API-SECRET-KEY clients must send")
     p.add_argument("--cash", type=money, default=500.0, help="starting cash (default 500)")
-    p.add_argument("--hold", type=_holds, default=None, metavar="SYM:QTY,...",
+    p.add_argument("--hold", type=hold_argument, default=None, metavar="SYM:QTY,...",
                    help="shares the account holds from the start, bought by its user at the "
                    "first session's open (not by the function), on top of --cash")
     p.add_argument("--fill-delay", type=float, default=0.0,
@@ -91,13 +91,6 @@ def synthetic_covering(start: date, seed: int, benchmark: str) -> Market:
     so `make paperbroker` serves the day the events name."""
     end = DEFAULT_END if start <= DEFAULT_END else start + timedelta(days=366)
     return synthetic_market(seed=seed, end=end, benchmark=benchmark)
-
-
-def _holds(text: str) -> dict[str, int]:
-    try:
-        return parse_holds(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -13,6 +13,7 @@ open that session, is a ValueError saying which.
 
 from __future__ import annotations
 
+import argparse
 import math
 import re
 from collections.abc import Mapping
@@ -40,6 +41,15 @@ def parse_holds(text: str) -> dict[str, int]:
             raise ValueError(f"--hold names {symbol} twice")
         holds[symbol] = int(found.group(2))
     return holds
+
+
+def hold_argument(text: str) -> dict[str, int]:
+    """`parse_holds` as the argparse type of --hold (the paper broker's and `make run`'s), so a
+    bad value is the parser's one `error:` line naming the option."""
+    try:
+        return parse_holds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--hold ")) from None
 
 
 def holds_cost(holds: Mapping[str, int], book: OrderBook, day: pd.Timestamp) -> float:
