@@ -28,6 +28,8 @@ ENGINE     ?= local
 EVENT      ?= events/dry-run.json
 CONFIG_ENV ?= paper
 ENDPOINT   ?=
+HOLD       ?=
+MANAGE_EXISTING ?= false
 # make paperbroker's first session: the day the events in events/ name, so they trade on it.
 BROKER_START := 2026-11-24
 
@@ -67,7 +69,11 @@ help: ## List the targets and the knobs
 	  EVENT 'event file of invoke (default $(EVENT))' \
 	  CONFIG_ENV 'samconfig.toml environment, paper or live (default $(CONFIG_ENV)): the stack and' \
 	  '' 'region of deploy, logs, delete, aws-env, pause, resume' \
-	  ENDPOINT "pause, resume: a local stand-in's address (make run prints it) instead of AWS"
+	  ENDPOINT "pause, resume: a local stand-in's address (make run prints it) instead of AWS" \
+	  HOLD "run: shares the account holds before the first morning, not bought by the function," \
+	  '' "e.g. AAPL:3,MSFT:2 (default: none; docs/local-run.md)" \
+	  MANAGE_EXISTING '' \
+	  '' "run: true makes every position the strategy's own (default $(MANAGE_EXISTING))"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -101,7 +107,7 @@ test: $(STAMP) $(COMPAT_STAMP) $(NODE_STAMP) ## Lint, validate the template (cfn
 .PHONY: run
 run: $(STAMP) $(NODE_STAMP) ## DAYS mornings through lambda_handler, local paper broker + DynamoDB Local
 	$(PY) -m infra.localrun $(DATA_ARG) $(START_ARG) --days $(DAYS) --cash $(CASH) \
-	  --out $(call OUT_DIR,run)
+	  --out $(call OUT_DIR,run) $(if $(HOLD),--hold $(HOLD)) --manage-existing $(MANAGE_EXISTING)
 
 .PHONY: backtest
 backtest: $(STAMP) ## Backtest DATA, SOURCE=alpaca or the synthetic market from START to END into OUT

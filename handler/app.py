@@ -173,8 +173,8 @@ def _emit_metrics(outcome: RunOutcome) -> None:
     """What the alarms and the dashboard watch (docs/deploy-and-operate.md, "Operate").
     RunCompleted only for a morning that ended as planned: the plan sent (done) or no session
     (the watchdog must hear of holidays too); a blocked, disabled, rehearsed or contended morning
-    leaves it out, so the 10:30 watchdog reports it. AccountBlocked, GuardBlocked and
-    DataFeedFallback are 1 on the morning they happen, each with its own alarm. Equity (after
+    leaves it out, so the 10:30 watchdog reports it. AccountBlocked, ForeignPositions, GuardBlocked
+    and DataFeedFallback are 1 on the morning they happen, each with its own alarm. Equity (after
     the morning when it traded, else as the plan saw it) and BenchmarkClose (the last close the
     plan saw) are the dashboard's equity-against-benchmark pair."""
     traded, skip = outcome.traded, outcome.skip
@@ -183,6 +183,8 @@ def _emit_metrics(outcome: RunOutcome) -> None:
         metrics.add_metric(name="RunCompleted", unit=MetricUnit.Count, value=1)
     if code == SkipCode.ACCOUNT_BLOCKED:
         metrics.add_metric("AccountBlocked", MetricUnit.Count, 1)
+    if code == SkipCode.FOREIGN_POSITIONS:
+        metrics.add_metric("ForeignPositions", MetricUnit.Count, 1)
     if outcome.status == RunStatus.GUARD_BLOCKED:
         metrics.add_metric("GuardBlocked", MetricUnit.Count, 1)
     sent = traded.execution.submitted if traded is not None else 0

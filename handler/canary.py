@@ -2,11 +2,12 @@
 run of everything a morning needs, so a revoked key, a blocked account, a broken feed or a plan
 the guards would refuse is known before the open, not at it.
 
-In order: the configuration and the keys' secret (the services are built inside the canary, so
-a missing secret is its failure, not an unexplained error), the broker's clock and calendar
-(the keys accepted), the account (may it trade), the kill switch (readable; paused is reported,
-not a failure), the journal (readable), then, on a session day, the bars, the decision and the
-guards. It sends no order and claims no morning. The first step that fails ends it: status
+In order: the configuration and the keys' secret (the services are built inside the canary, so a
+missing secret is its failure, not an unexplained error), the broker's clock and calendar (the keys
+accepted), the account (may it trade), the kill switch (readable; paused is reported, not a
+failure), the journal (readable), the positions (none outside the function's book unless
+MANAGE_EXISTING_POSITIONS: `handler.ownership`), then, on a session day, the bars, the decision and
+the guards. It sends no order and claims no morning. The first step that fails ends it: status
 `canary_failed`, `error` says which step and why; `checks` lists what passed. A day that is
 not a session passes once the account, switch and journal are checked.
 """
@@ -32,6 +33,8 @@ from handler.morning import (
     trading_enabled,
 )
 from handler.outcome import RunOutcome, RunStatus
+from handler.ownership import WAY_OUT, foreign_skip
+from handler.ports import Journal
 from handler.switch import SwitchError
 
 
@@ -57,7 +60,9 @@ def run_canary(services: Callable[[], Services], log: Any) -> RunOutcome:
         checks.append("trading enabled" if trading_enabled(wired)
                       else "trading paused (kill switch off): mornings will send nothing")
         step = "journal"
-        _journal(wired, account_id, run_date, checks)
+        journal = _journal(wired, account_id, run_date, checks)
+        step = "positions"
+        _positions(wired, journal, account_id, run_date, checks, log)
         if session:
             step = "market data and guards"
             _plan(wired, history, log, checks)
@@ -78,12 +83,25 @@ def _account(wired: Services, checks: list[str]) -> str:
     return account.account_id
 
 
-def _journal(wired: Services, account_id: str, run_date: date, checks: list[str]) -> None:
+def _journal(wired: Services, account_id: str, run_date: date, checks: list[str]) -> Journal:
     if wired.journal is None:
         raise CanaryFailure("JOURNAL_TABLE is unset: a trading morning would fail")
     entry = wired.journal.get(journal_key(account_id, run_date.isoformat()))
     phase = entry.status.value if entry is not None else "not started"
     checks.append(f"journal readable (this morning: {phase})")
+    return wired.journal
+
+
+def _positions(wired: Services, journal: Journal, account_id: str, run_date: date,
+               checks: list[str], log: Any) -> None:
+    """Every position of the account the function's own by its journal (`handler.ownership`)."""
+    foreign = foreign_skip(wired.config, wired.broker, journal, account_id, run_date, log)
+    if foreign is not None:
+        raise CanaryFailure(f"{foreign.reason}: the morning will be skipped "
+                            f"(foreign_positions). {WAY_OUT}")
+    checks.append("every position is the strategy's own" if not
+                  wired.config.manage_existing_positions else
+                  "every position is the strategy's own (MANAGE_EXISTING_POSITIONS)")
 
 
 def _plan(wired: Services, history: list[date], log: Any, checks: list[str]) -> None:

@@ -13,7 +13,9 @@ The kill switch is TRADING_SWITCH_PARAMETER, an SSM parameter read each morning
 (`handler.switch`); without it TRADING_ENABLED is the switch. The journal's lease is no setting:
 it is sized from the invocation's remaining time (`handler.journal.lease_seconds`).
 EXECUTION_MODE defaults to opening_auction (sells as opg before 09:28, `handler.opening`);
-after_open sends them at market once the market is open.
+after_open sends them at market once the market is open. MANAGE_EXISTING_POSITIONS (default
+false) makes every position of the account the strategy's own; without it a morning that finds
+a position the function did not buy trades nothing (`handler.book`).
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ class Config:
     http_rate_limit_wait_seconds: float
     journal_ttl_days: int
     guards: GuardLimits
+    manage_existing_positions: bool = False  # every position is the strategy's (rule 6 on all)
 
     def describe(self) -> dict[str, object]:
         """Loggable summary (no secrets)."""
@@ -112,6 +115,7 @@ class Config:
             "params": self.params.to_dict(),
             "universe_size": len(self.universe),
             "guards": vars(self.guards),
+            "manage_existing_positions": self.manage_existing_positions,
         }
 
 
@@ -162,6 +166,7 @@ def load_config(env: Mapping[str, str]) -> Config:
             max_daily_move=reader.fraction("MAX_DAILY_MOVE", 0.4),
             min_fresh_fraction=reader.fraction("MIN_FRESH_FRACTION", 0.5),
         ),
+        manage_existing_positions=reader.flag("MANAGE_EXISTING_POSITIONS", False),
     )
 
 

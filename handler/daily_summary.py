@@ -17,7 +17,8 @@ from datetime import date
 from handler.decision import Decision
 from handler.execution import Execution
 from handler.ops_ports import Mark, Marks, Message
-from handler.outcome import RunOutcome, RunStatus, Traded
+from handler.outcome import RunOutcome, RunStatus, SkipCode, Traded
+from handler.ownership import WAY_OUT
 from handler.ports import OrderState
 
 SUBJECT_LIMIT = 100  # SNS: at most 100 printable ASCII characters, no line breaks
@@ -33,8 +34,10 @@ def morning_message(outcome: RunOutcome, marks: Marks | None, name: str,
         return _traded(head, outcome.decision, outcome.traded, marks, benchmark)
     if status == RunStatus.SKIPPED and outcome.skip is not None:
         code = outcome.skip.code.value
-        return _message(f"{head}: skipped ({code})", [f"Skipped ({code}): {outcome.skip.reason}."
-                                                      " Nothing was sent."])
+        lines = [f"Skipped ({code}): {outcome.skip.reason}. Nothing was sent."]
+        if outcome.skip.code == SkipCode.FOREIGN_POSITIONS:
+            lines.append(f"Every morning stops here until this is resolved. {WAY_OUT}")
+        return _message(f"{head}: skipped ({code})", lines)
     if status == RunStatus.DISABLED and outcome.decision is not None:
         lines = ["Trading is paused (the kill switch is off): the plan below was not sent.",
                  _plan_line(outcome.decision), _equity_before(outcome.decision)]

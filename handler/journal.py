@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -48,6 +49,7 @@ CLAIMED, PLANNED, DONE = JournalStatus.CLAIMED, JournalStatus.PLANNED, JournalSt
 tracer = Tracer()
 
 
+_RUN_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 LEASE_MARGIN_SECONDS = 10  # host clocks differ by far less; a lease is never shorter than this
 
 
@@ -234,6 +236,28 @@ class DynamoJournal:
     def get(self, key: str) -> JournalEntry | None:
         item = self._read(key)
         return _entry(item) if item else None
+
+    @tracer.capture_method(capture_response=False)
+    def mornings(self, account_id: str) -> dict[str, JournalEntry]:
+        """A consistent scan for the account's items: the table holds one a session (about 250
+        a year), so the scan stays a few pages long for the journal's ten-year TTL."""
+        found: dict[str, JournalEntry] = {}
+        request = {
+            "TableName": self._table,
+            "FilterExpression": "begins_with(pk, :account)",
+            "ExpressionAttributeValues": encode({":account": f"{account_id}#"}),
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._db.scan(**request)
+            for raw in page.get("Items", []):
+                item = decode(raw)
+                day = item["pk"].removeprefix(f"{account_id}#")
+                if _RUN_DATE.match(day):  # not the account's other items (marks)
+                    found[day] = _entry(item)
+            if "LastEvaluatedKey" not in page:
+                return found
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _read(self, key: str) -> dict[str, Any] | None:
         response = self._db.get_item(

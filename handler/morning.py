@@ -1,5 +1,6 @@
 """One morning, end to end, over the ports: clock and calendar -> kill switch -> account ->
-claim -> bars -> decision -> guards -> plan stored -> sells (opg before the 09:28 cut-off) ->
+positions against the function's book (`handler.ownership`) -> claim -> bars -> decision ->
+guards -> plan stored -> sells (opg before the 09:28 cut-off) ->
 the open -> sells terminal -> kill switch again -> buys -> DONE, ending in one typed
 `RunOutcome` (docs/morning.md, minute by minute). A morning that raises after its claim lets
 the claim go first (`_let_go`).
@@ -30,6 +31,7 @@ from handler.market_data import fetch_history
 from handler.opening import MAX_OPEN_WAIT, Opening, RealTimeWaiter, open_in
 from handler.ops_ports import MarkBook, Publisher, TradingSwitch
 from handler.outcome import RunOutcome, RunStatus, Skip, SkipCode, Traded
+from handler.ownership import foreign_skip
 from handler.ports import (
     Account,
     BarSource,
@@ -179,6 +181,10 @@ def _trade(
     if blocked is not None:
         log.error("account blocked", extra={"blocks": list(account.blocks())})
         return RunOutcome(RunStatus.SKIPPED, run_date, skip=blocked)
+    foreign = foreign_skip(services.config, services.broker, journal, account.account_id,
+                           run_date, log)
+    if foreign is not None:
+        return RunOutcome(RunStatus.SKIPPED, run_date, skip=foreign)
     key = journal_key(account.account_id, run_date.isoformat())
     claim = journal.claim(key, owner, invocation.lease_seconds)
     if claim.outcome == ClaimOutcome.DONE:

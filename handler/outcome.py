@@ -1,11 +1,11 @@
 """How one invocation ended, as one typed value: what the metrics, the log and the journal read,
 and what `handler.summary.to_summary` turns into the Lambda's JSON answer.
 
-Statuses: skipped (not a session / market closed / too early / not today / no history / the
-account may not trade: `skip`), dry_run and disabled (TRADING_ENABLED=false): planned and
-guarded, nothing sent, `violations` = what would have been blocked; guard_blocked
-(`violations`); in_progress (another invocation holds the claim, `phase` it reached); done
-(`traded`); already_done (the first run's stored summary);
+Statuses: skipped (not a session / market closed / too early / not today / no history / the account
+may not trade / it holds positions the function did not buy: `skip`), dry_run and disabled
+(TRADING_ENABLED=false): planned and guarded, nothing sent, `violations` = what would have been
+blocked; guard_blocked (`violations`); in_progress (another invocation holds the claim, `phase`
+it reached); done (`traded`); already_done (the first run's stored summary);
 rejected_event (a bad event, `error`; set by `handler.app`); canary_passed and canary_failed
 (the pre-open dry run of `handler.canary`: `checks` passed, and `error`, the one that failed).
 Configuration errors raise instead (`handler.config`).
@@ -45,6 +45,7 @@ class SkipCode(StrEnum):
     TOO_EARLY = "too_early"  # the open is further away than a morning waits
     NO_HISTORY = "no_history"
     ACCOUNT_BLOCKED = "account_blocked"  # not ACTIVE, or a flag forbids orders: nothing claimed
+    FOREIGN_POSITIONS = "foreign_positions"  # the account holds what the function did not buy
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,10 @@ portfolio history and reconciled against the backtest of the same sessions (`bac
 Handler logs and EMF metrics go to OUT/handler.log; stdout shows one row per morning. The kill
 switch (SSM) and the daily summary topic (SNS) are a loopback stand-in (`infra.local_aws`): a
 pause (`make pause ENDPOINT=<the address printed>`) reaches the next morning, and every summary
-the mornings published is written to OUT/summaries.txt.
+the mornings published is written to OUT/summaries.txt. `--hold` (HOLD) opens an account that
+holds shares the function did not buy; a run whose mornings were skipped for them says so in
+place of the reconciliation (there is nothing to compare), `--manage-existing true` lets the
+function take them over (docs/local-run.md, "Held shares and the opt-in").
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from infra.local_aws import LocalAws, Published
 from infra.local_lambda import KEY_ID, SECRET_KEY, in_process, local_env
 from infra.market import Market, MarketDataError, load_csv, synthetic_market
 from infra.paperbroker import RunningBroker, start_broker
+from infra.paperbroker.holdings import hold_argument
 from infra.sim_clock import SIM_CLOCK_ENV, session_before
 from strategy.ledger import EquityRow, Fill, equity_csv, trades_csv
 
@@ -62,6 +66,7 @@ class LocalRun:
     summaries: list[dict[str, Any]] = field(default_factory=list)
     account: AccountHistory | None = None
     published: list[Published] = field(default_factory=list)  # the daily summaries sent
+    opening_equity: float = 0.0  # the cash, plus the held shares' cost (`hold`)
 
 
 def default_start(market: Market) -> date:
@@ -84,11 +89,14 @@ def run_local(
     invoker: Invoker | None = None,
     settings: Mapping[str, str] | None = None,
     aws: LocalAws | None = None,
+    hold: Mapping[str, int] | None = None,
 ) -> LocalRun:
     """Run `days` mornings from the first session >= `start`; stop everything it started.
     `invoker` (default `in_process`) is how each morning's event reaches the function;
     `settings`: more of the function's environment variables (e.g. a guard's limit); `aws`: a
-    running SSM/SNS stand-in (default: one started for the run)."""
+    running SSM/SNS stand-in (default: one started for the run); `hold`: shares the account
+    holds from the session before the first morning, bought by its user, not by the function
+    (the paper broker's --hold)."""
     sessions = market.window(pd.Timestamp(start), None)[:days]
     if sessions.empty:
         raise MarketDataError(
@@ -101,11 +109,13 @@ def run_local(
             market, session_before(sessions[0].date()), key_id=KEY_ID, secret_key=SECRET_KEY,
             cash=cash, fill_delay=fill_delay,
             cancel_delay=0.05,  # a cancel is pending a moment, as live
+            hold=hold,
         ) as broker,
         DynamoDBLocal() as db,
         contextlib.nullcontext(aws) if aws else LocalAws() as stand_in,
     ):
         create_journal_table(db.endpoint_url, TABLE)
+        result.opening_equity = broker.broker.initial_cash
         env = local_env(broker.base_url, db.endpoint_url, TABLE, benchmark=market.benchmark,
                         universe=universe, aws=stand_in, FILL_TIMEOUT_SECONDS="2",
                         **{SIM_CLOCK_ENV: broker.base_url, **(settings or {})})
@@ -141,6 +151,7 @@ def _morning(base_url: str, invoke: Callable[[dict[str, Any]], dict[str, Any]], 
     return {
         "date": day.isoformat(),
         "status": summary["status"],
+        "code": summary.get("code"),
         "sells": len(plan["sells"]),
         "buys": len(plan["buys"]),
         "fills": len(fills),
@@ -194,6 +205,17 @@ def add_run_arguments(parser: argparse.ArgumentParser, out: Path) -> None:
     parser.add_argument("--out", type=Path, default=out, help=f"output folder (default {out})")
 
 
+def add_account_arguments(parser: argparse.ArgumentParser) -> None:
+    """`make run`'s own: an account that holds shares before the first morning (HOLD) and the
+    function's MANAGE_EXISTING_POSITIONS (MANAGE_EXISTING)."""
+    parser.add_argument("--hold", type=hold_argument, default=None, metavar="SYM:QTY,...",
+                        help="shares the account holds before the first morning, bought by "
+                        "its user (not by the function), on top of --cash")
+    parser.add_argument("--manage-existing", choices=("true", "false"), default="false",
+                        help="MANAGE_EXISTING_POSITIONS of the function: true makes every "
+                        "position the strategy's own (default false)")
+
+
 def open_market(args: argparse.Namespace) -> tuple[Market, tuple[str, ...] | None, date]:
     """The market the `add_run_arguments` options name, its universe (a CSV's own symbols; None =
     the packaged list, for the synthetic market) and the first morning. Raises MarketDataError
@@ -234,12 +256,17 @@ def reconcile_run(result: LocalRun, market: Market, universe: tuple[str, ...] | 
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="python -m infra.localrun", description=__doc__)
     add_run_arguments(parser, Path("out/run"))
+    add_account_arguments(parser)
     args = parser.parse_args(argv)
     try:
         market, universe, start = open_market(args)
     except (MarketDataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    missing = sorted(set(args.hold or {}) - set(market.symbols))
+    if missing:
+        parser.error(f"argument --hold: {', '.join(missing)} not in {market.name}; hold "
+                     f"symbols it has, e.g. {', '.join(market.symbols[:3])}")
     available = len(market.window(pd.Timestamp(start), None))
     if available < args.days:
         print(f"note: the data has only {available} session(s) from {start}")
@@ -255,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
             result = run_local(
                 market, start, args.days, args.cash, universe=universe, log=log,
                 on_day=lambda day: print(run_table.row(day), flush=True), aws=aws,
+                hold=args.hold,
+                settings={"MANAGE_EXISTING_POSITIONS": args.manage_existing},
             )
     except KeyboardInterrupt:
         print("interrupted: broker and DynamoDB Local stopped", file=sys.stderr)
@@ -265,12 +294,16 @@ def main(argv: list[str] | None = None) -> int:
     write_ledgers(result, args.out)
     print(f"wrote {args.out / 'equity.csv'}, {args.out / 'trades.csv'} and "
           f"{write_summaries(result, args.out)} ({len(result.published)} daily summaries)")
-    try:
-        reconcile_run(result, market, universe, args.out)
-    except ValueError as exc:
-        print(f"error: reconciliation: {exc}", file=sys.stderr)
-        return 2
-    print(run_table.verdict(result.equity, args.cash, market))
+    foreign = run_table.foreign_note(result.summaries, args.hold or {})
+    if foreign is not None:
+        print(foreign)
+    else:
+        try:
+            reconcile_run(result, market, universe, args.out)
+        except ValueError as exc:
+            print(f"error: reconciliation: {exc}", file=sys.stderr)
+            return 2
+    print(run_table.verdict(result.equity, result.opening_equity, market))
     if market.caveat:
         print(f"note: {market.caveat}")
     return 0

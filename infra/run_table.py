@@ -3,7 +3,7 @@ happened each morning and what the window amounted to against the benchmark."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -21,16 +21,33 @@ def header(benchmark: str) -> str:
 
 
 def row(day: dict[str, Any]) -> str:
-    """One morning, as `infra.localrun.run_local` reports it to `on_day`."""
+    """One morning, as `infra.localrun.run_local` reports it to `on_day`; a skipped morning's
+    code (why) after the last column."""
+    code = f"  {day['code']}" if day.get("code") else ""
     return (
         f"{day['date']:<10}  {day['status']:<12} {day['sells']:>5} {day['buys']:>5} "
         f"{day['fills']:>5} {day['cash']:>10.2f} {day['equity']:>10.2f} {day['benchmark']:>10.2f}"
+        f"{code}"
     )
+
+
+def foreign_note(summaries: Sequence[dict[str, Any]], hold: Mapping[str, int]) -> str | None:
+    """What a run on an account holding shares the function did not buy amounted to, or None
+    when no morning was skipped for them (the run then reconciles as usual)."""
+    skipped = sum(s.get("code") == "foreign_positions" for s in summaries)
+    if not skipped:
+        return None
+    held = ", ".join(f"{s} {q}" for s, q in sorted(hold.items())) or "shares"
+    return (f"{skipped} of {len(summaries)} mornings skipped (foreign_positions): the account "
+            f"holds {held} the function did not buy, so it traded nothing and sold none of "
+            "them (no reconciliation: nothing to compare). MANAGE_EXISTING=true makes them the "
+            "strategy's own: the first morning sells each that is not a candidate (rule 6).")
 
 
 def verdict(equity: Sequence[EquityRow], cash: float, market: Market) -> str:
     """The window's return against the benchmark's over the same mornings, both measured as
-    the backtest's report measures them: from the opening cash, and from the benchmark's close
+    the backtest's report measures them: from the opening cash (and held shares, at cost), and
+    from the benchmark's close
     of the session before the first morning (its first morning's close when there is none)."""
     first, last = equity[0], equity[-1]
     closes = market.benchmark_close

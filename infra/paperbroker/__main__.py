@@ -15,6 +15,7 @@ from infra.cli import Parser, iso_date, money
 from infra.market import Market, MarketDataError, load_csv, synthetic_market
 from infra.market.synthetic import DEFAULT_END
 from infra.paperbroker.faults import FaultConfig
+from infra.paperbroker.holdings import hold_argument
 from infra.paperbroker.ratelimit import FREE_PLAN_PER_MINUTE
 from infra.paperbroker.server import make_server
 from infra.paperbroker.state import PaperBroker
@@ -38,6 +39,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--key-id", required=True, help="the APCA-API-KEY-ID clients must send")
     p.add_argument("--secret-key", required=True, help="the APCA-API-SECRET-KEY clients must send")
     p.add_argument("--cash", type=money, default=500.0, help="starting cash (default 500)")
+    p.add_argument("--hold", type=hold_argument, default=None, metavar="SYM:QTY,...",
+                   help="shares the account holds from the start, bought by its user at the "
+                   "first session's open (not by the function), on top of --cash")
     p.add_argument("--fill-delay", type=float, default=0.0,
                    help="wall seconds before a fill becomes visible (default 0: next request)")
     p.add_argument("--cancel-delay", type=float, default=0.0,
@@ -66,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             market, args.start, key_id=args.key_id, secret_key=args.secret_key, cash=args.cash,
             fill_delay=args.fill_delay, cancel_delay=args.cancel_delay,
             rate_limit=args.rate_limit or None, faults=faults, seed=args.fault_seed,
+            hold=args.hold,
         )
         server, sock = make_server(broker, args.snapshot, args.port)
     except (MarketDataError, ValueError, OSError) as exc:

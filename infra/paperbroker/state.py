@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 
 import pandas as pd
@@ -28,6 +28,7 @@ from infra.paperbroker.book import OrderBook
 from infra.paperbroker.calendar import SimCalendar, ny_date
 from infra.paperbroker.clock import SessionClock, check_sessions, utc_instant
 from infra.paperbroker.faults import FaultConfig, FaultInjector, FaultRule
+from infra.paperbroker.holdings import buy_holds, holds_cost
 from infra.paperbroker.lock import StateLock, locked
 from infra.paperbroker.orders import Order, stable_id
 from infra.paperbroker.prices import Prices
@@ -43,12 +44,14 @@ class PaperBroker(AccountViews):
         cash: float = 500.0, fill_delay: float = 0.0, cancel_delay: float = 0.0,
         rate_limit: int | None = FREE_PLAN_PER_MINUTE,
         faults: FaultConfig | None = None, seed: int = 0, max_page_size: int = 10_000,
+        hold: Mapping[str, int] | None = None,
     ) -> None:
         self.market = market
         self.calendar = SimCalendar()
         self.start = check_sessions(self.calendar, market, start)
         self.key_id, self.secret_key = key_id, secret_key
-        self.initial_cash = float(cash)
+        self.opening_cash = float(cash)
+        self.hold = dict(hold or {})  # shares the account holds from the start (`holdings`)
         self.fill_delay = float(fill_delay)
         self.cancel_delay = float(cancel_delay)
         self.rate_limit = rate_limit
@@ -57,22 +60,25 @@ class PaperBroker(AccountViews):
         self.bars = BarStore(market, max_page_size)
         self.catalog = Catalog([*market.symbols, market.benchmark])
         self.account_id = stable_id("account", f"{key_id}:{seed}")
+        book = OrderBook(self.prices, self.opening_cash)
+        self.initial_cash = self.opening_cash + holds_cost(self.hold, book, self.start)
         self._lock = StateLock(self)
         self.saver: Callable[[], None] | None = None  # called after each change (snapshot)
         self.version = 0
         self._restart(faults or FaultConfig())
 
     def _restart(self, faults: FaultConfig) -> None:
-        self._state = BrokerState(
-            SessionClock(self.calendar, self.start),
-            OrderBook(self.prices, self.initial_cash),
-            FaultInjector(faults, self.seed),
-        )
+        clock = SessionClock(self.calendar, self.start)
+        book = OrderBook(self.prices, self.initial_cash)
+        buy_holds(self.hold, book, self.opening_cash, self.calendar.index_of(self.start),
+                  self.start, clock.now, f"{self.account_id}:hold")
+        self._state = BrokerState(clock, book, FaultInjector(faults, self.seed))
         self.version += 1
 
     @locked
     def reset(self) -> None:
-        """Back to the start: clock at the start session's open, initial cash, no orders."""
+        """Back to the start: clock at the start session's open, initial cash, no orders (but
+        the `hold` buys, made again)."""
         self._restart(self._state.faults.config)
 
     # ---- clock ---------------------------------------------------------------------------
@@ -193,6 +199,17 @@ class PaperBroker(AccountViews):
         self._state.account = self._state.account.updated(fields)
         self.version += 1
         return self.account()
+
+    @locked
+    def split(self, symbol: str, ratio: int) -> None:
+        """A forward split of `symbol` (a corporate action, no order): the position holds
+        `ratio` times the shares at the same cost basis, as brokers book one (e.g. DriveWealth's
+        `positions.updated` STOCK_SPLIT event; Alpaca documents none of its own). The bars
+        served are split-adjusted already, so only the quantity held changes: what the tests of
+        the function's book need (a split must not make its position foreign)."""
+        position = self._state.book.positions[symbol]
+        position[0] *= ratio
+        self.version += 1
 
     @locked
     def close_position(self, symbol_or_id: str, qty: str | None = None,

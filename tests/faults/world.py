@@ -4,8 +4,10 @@ be read directly), a fresh journal table on DynamoDB Local, and the handler as a
 made the child's whole environment), as in AWS.
 
 The morning is the second session of the synthetic market's 2023 (2023-01-04) at 09:20 New
-York, the schedule's time (`infra.localrun.RUN_TIME`), on an account that bought the three most
-overbought symbols of a 100-symbol universe the day before: its plan sells those three (opg, in
+York, the schedule's time (`infra.localrun.RUN_TIME`), on an account where the function bought
+the three most overbought symbols of a 100-symbol universe the day before (its orders, under its
+client order id prefix, journaled as that morning's: the function's own book, `handler.book`,
+so they are not foreign positions): its plan sells those three (opg, in
 the opening auction) and buys five after the open, so every fault can land among sells, between
 the auction and the buys, and among buys. The handler's wait for the open moves the broker's
 clock (PAPERBROKER_SIM_CLOCK, `infra.sim_clock`). `state()` is what a clean run must equal
@@ -23,7 +25,10 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handler.decision import Decision, DecisionInputs
 from handler.dynamo_codec import decode
+from handler.journal import DynamoJournal, journal_key
+from handler.ports import OrderState, OrderStatus
 from infra.dynamodb_local import client as dynamodb_client
 from infra.dynamodb_local import create_journal_table
 from infra.handler_process import HandlerProcess, Outcome
@@ -32,7 +37,7 @@ from infra.localrun import RUN_TIME
 from infra.market import Market
 from infra.paperbroker import FaultConfig, PaperBroker, RunningBroker, start_broker
 from infra.sim_clock import SIM_CLOCK_ENV
-from strategy import Params, scores
+from strategy import Order, Params, Plan, Side, scores
 
 NEW_YORK = ZoneInfo("America/New_York")
 SETUP_DAY = date(2023, 1, 3)
@@ -65,6 +70,7 @@ class World:
     env: dict[str, str]
     dynamodb_url: str
     run_date: date = RUN_DAY
+    setup_date: date = SETUP_DAY
 
     @property
     def broker(self) -> PaperBroker:
@@ -100,7 +106,8 @@ class World:
 
     def orders(self) -> list[Any]:
         """Orders the broker accepted for the run date (the setup's orders excluded)."""
-        return [o for o in self.broker.orders if not o.client_order_id.startswith("setup-")]
+        setup = f"mr-{self.setup_date.isoformat()}-"
+        return [o for o in self.broker.orders if not o.client_order_id.startswith(setup)]
 
     def sent(self) -> int:
         return len(self.orders())
@@ -156,27 +163,49 @@ def make_world(
     held: tuple[str, ...] | None = None,
     **env: str,
 ) -> World:
-    """Broker at `at` (New York) on `run_day`, holding `holdings` overbought symbols bought at
-    the open of `setup_day`, the session before (or the symbols `held`). The universe is
-    `symbols`, by default every fifth symbol of the market."""
+    """Broker at `at` (New York) on `run_day`, holding `holdings` overbought symbols the
+    function bought at the open of `setup_day`, the session before (or the symbols `held`).
+    The universe is `symbols`, by default every fifth symbol of the market."""
     running = start_broker(
         market, setup_day, key_id=key_id, secret_key=secret_key, cash=cash,
         fill_delay=fill_delay, cancel_delay=cancel_delay,
     )
     symbols = symbols or universe(market)
     closes = market.wide("close")
+    bought = []
     for symbol in held if held is not None else overbought(market, setup_day, symbols, holdings):
         qty = max(1, math.floor(100.0 / float(closes.loc[str(setup_day), symbol])))
-        running.broker.submit_order({
+        bought.append(running.broker.submit_order({
             "symbol": symbol, "qty": qty, "side": "buy", "type": "market",
-            "time_in_force": "day", "client_order_id": f"setup-{symbol}",
-        })
+            "time_in_force": "day", "client_order_id": f"mr-{setup_day}-{symbol}-buy",
+        }))
     running.broker.set_time(morning(run_day, at))
     table = f"journal-{uuid.uuid4().hex[:10]}"
     create_journal_table(dynamodb_url, table)
+    journal_setup(dynamodb_url, table, running.broker.account_id, setup_day, bought, cash)
     handler_env = local_env(
         running.base_url, dynamodb_url, table, key_id=key_id, secret_key=secret_key,
         benchmark=market.benchmark, universe=symbols,
         **{**FAST, SIM_CLOCK_ENV: running.base_url, **env},
     )
-    return World(running, handler_env, dynamodb_url, run_day)
+    return World(running, handler_env, dynamodb_url, run_day, setup_day)
+
+
+def journal_setup(dynamodb_url: str, table: str, account_id: str, day: date,
+                  orders: list[dict[str, Any]], cash: float) -> None:
+    """The setup's buys as the function's morning of `day` in its journal: its plan, decided
+    on an empty account, and each order as sent."""
+    journal = DynamoJournal(dynamodb_client(dynamodb_url), table, ttl_days=400)
+    key = journal_key(account_id, day.isoformat())
+    journal.claim(key, "setup", 900)
+    plan = Plan(buys=tuple(Order(o["symbol"], Side.BUY, int(o["qty"])) for o in orders))
+    inputs = DecisionInputs(
+        cash=cash, equity=cash, positions={}, prices={}, previous_prices={},
+        benchmark_close=None, scored=0, bars_dropped=0, stale_symbols=0, symbols_requested=0,
+        data_requests=0, data_feed="sip", data_feed_refused=None, history_start=day,
+        history_end=day)
+    journal.store_plan(key, "setup", Decision(plan, inputs))
+    for o in orders:
+        journal.record_order(key, "setup", OrderState(
+            o["id"], o["client_order_id"], o["symbol"], Side.BUY, int(o["qty"]),
+            OrderStatus(o["status"])))

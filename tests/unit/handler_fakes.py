@@ -48,6 +48,17 @@ def make_decision(plan: Plan, **inputs: Any) -> Decision:
     return Decision(plan, DecisionInputs(**{**defaults, **inputs}))
 
 
+def bought_before(journal: FakeJournal, held: dict[str, int], day: str = "2024-03-05",
+                  account_id: str = "acct-1") -> None:
+    """`held` in `journal` as the function's own: its morning of `day` bought them (filled
+    orders under its prefix), so they are in its book (`handler.book`), not foreign."""
+    orders = {f"mr-{day}-{s}-buy": OrderState(f"id-{day}-{s}", f"mr-{day}-{s}-buy", s, Side.BUY,
+                                              q, OrderStatus.FILLED, filled_qty=q)
+              for s, q in held.items()}
+    journal.entries[f"{account_id}#{day}"] = JournalEntry(
+        JournalStatus.DONE, "req-before", make_decision(Plan()), orders)
+
+
 NEW_YORK = ZoneInfo("America/New_York")
 OPEN, CLOSE, OPG_CUTOFF, OPG_REOPENS = time(9, 30), time(16), time(9, 28), time(19)
 
@@ -296,6 +307,10 @@ class FakeJournal:
 
     def get(self, key: str) -> JournalEntry | None:
         return self.entries.get(key)
+
+    def mornings(self, account_id: str) -> dict[str, JournalEntry]:
+        head = f"{account_id}#"
+        return {k.removeprefix(head): e for k, e in self.entries.items() if k.startswith(head)}
 
     def _held(self, key: str, owner: str) -> JournalEntry:
         entry = self.entries[key]

@@ -36,12 +36,12 @@ def test_a_healthy_morning_passes_every_check_and_nothing_is_sent_or_claimed():
     services, broker, bars, journal = world(now=BEFORE_OPEN)
     outcome, log = canary(services)
     assert outcome.status == "canary_passed" and outcome.error is None
-    assert outcome.checks[:5] == (
+    assert outcome.checks[:6] == (
         "configuration and keys loaded", "2024-03-06 is a session (keys accepted)",
         "account acct-1 may trade (equity $500.00)", "trading enabled",
-        "journal readable (this morning: not started)")
-    assert outcome.checks[5].startswith("bars of 7 symbols to 2024-03-05 (0 stale, feed sip)")
-    assert outcome.checks[6].endswith("passes the guards")
+        "journal readable (this morning: not started)", "every position is the strategy's own")
+    assert outcome.checks[6].startswith("bars of 7 symbols to 2024-03-05 (0 stale, feed sip)")
+    assert outcome.checks[7].endswith("passes the guards")
     assert not broker.events and not journal.writes and bars.calls
     assert "canary passed" in log.messages()
 

@@ -11,7 +11,14 @@ from handler.execution import client_order_id
 from handler.opening import MarketNotOpen, Opening, RealTimeWaiter, open_in, sell_route
 from handler.ports import ExecutionMode, JournalStatus, MarketClock
 from strategy import Plan
-from tests.unit.handler_fakes import LEASE, FakeBroker, FakeLog, FakeWaiter, make_decision
+from tests.unit.handler_fakes import (
+    LEASE,
+    FakeBroker,
+    FakeLog,
+    FakeWaiter,
+    bought_before,
+    make_decision,
+)
 from tests.unit.test_handler_execution import DAY, PLAN, Clock, executor, make_broker
 from tests.unit.test_handler_morning import KEY, expected_plan, run_morning, scheduled, world
 
@@ -213,6 +220,7 @@ HELD = {"AAA": 1}  # not a candidate: the plan sells it, then buys
 
 def test_a_0920_morning_sells_in_the_auction_and_records_each_phase():
     services, broker, _, journal = world(now=PRE_OPEN, held=HELD)
+    bought_before(journal, HELD)  # the function's own, bought the session before
     log = FakeLog()
     summary = run_morning(scheduled(), services, "req-1", log, LEASE)
     want = expected_plan(services.config, positions=HELD)

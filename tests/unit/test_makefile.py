@@ -14,7 +14,8 @@ from tests.conftest import ROOT
 
 KNOBS = {"DATA": "", "SOURCE": "", "START": "", "END": "", "CASH": "500", "DAYS": "20",
          "OUT": "out/<target>", "GRID": "ema_span=5,10,20 max_positions=3,5,10",
-         "EVENT": "events/dry-run.json", "SEED": "7", "CHAOS_SEED": "7", "CONFIG_ENV": "paper"}
+         "EVENT": "events/dry-run.json", "SEED": "7", "CHAOS_SEED": "7", "CONFIG_ENV": "paper",
+         "HOLD": "", "MANAGE_EXISTING": ""}
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
 
@@ -69,6 +70,12 @@ def test_source_reaches_the_backtest_and_sweep_with_any_data_beside_it():
     assert "--source alpaca --data x.csv" in commands("backtest", "SOURCE=alpaca", "DATA=x.csv")
     assert "--synthetic" in commands("backtest")
     assert "-m backtest.sweep --source alpaca --cash" in commands("sweep", "SOURCE=alpaca")
+
+
+def test_hold_and_manage_existing_reach_the_run():
+    assert "--hold" not in commands("run") and "--manage-existing false" in commands("run")
+    run = commands("run", "HOLD=AAPL:3,MSFT:2", "MANAGE_EXISTING=true")
+    assert "--hold AAPL:3,MSFT:2 --manage-existing true" in run
 
 
 def test_commands_started_by_make_name_knobs_in_their_errors():

@@ -69,3 +69,27 @@ def test_each_command_has_its_own_default_output_folder(main, folder, capsys):
         main(["--help"])
     assert stop.value.code == 0
     assert f"(default {folder})" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize("main", [localrun_main, paperbroker_main])
+@pytest.mark.parametrize(("hold", "message"), [
+    ("AAPL", "SYMBOL:QTY"), ("AAPL:0", "whole number >= 1"), ("AAPL:1.5", "whole number"),
+    ("AAPL:1,AAPL:2", "names AAPL twice"),
+])
+def test_a_malformed_hold_is_refused_naming_the_item(main, hold, message, capsys, monkeypatch):
+    monkeypatch.delenv(MAKE_KNOBS, raising=False)
+    argv = BROKER if main is paperbroker_main else ["--synthetic"]
+    err = refused(main, [*argv, "--hold", hold], capsys)
+    assert "argument --hold" in err and message in err
+
+
+def test_a_held_symbol_the_market_lacks_is_refused_by_its_knob(capsys, monkeypatch):
+    monkeypatch.setenv(MAKE_KNOBS, "1")
+    err = refused(localrun_main, ["--synthetic", "--hold", "AAPL:3,ZZZZ:2"], capsys)
+    assert err.startswith("error: HOLD (--hold): ZZZZ not in synthetic(seed=7)")
+
+
+def test_manage_existing_is_true_or_false(capsys, monkeypatch):
+    monkeypatch.setenv(MAKE_KNOBS, "1")
+    err = refused(localrun_main, ["--synthetic", "--manage-existing", "yes"], capsys)
+    assert err.startswith("error: MANAGE_EXISTING (--manage-existing): invalid choice: 'yes'")

@@ -9,7 +9,7 @@ from datetime import date
 import pandas as pd
 
 from infra.market import Market
-from infra.run_table import header, row, verdict
+from infra.run_table import foreign_note, header, row, verdict
 from strategy.ledger import EquityRow
 
 
@@ -45,3 +45,22 @@ def test_verdict_on_the_first_session_of_the_data_starts_from_its_close():
     assert verdict(rows, 500.0, spy).endswith(
         "equity -1.0 % ($500.00 -> $495.00) against QQQ -5.0 %"
     )
+
+
+def test_a_skipped_morning_shows_its_code_after_the_last_column():
+    line = row({"date": "2023-01-03", "status": "skipped", "code": "foreign_positions",
+                "sells": 0, "buys": 0, "fills": 0, "cash": 500.0, "equity": 789.89,
+                "benchmark": 286.42})
+    assert line.split()[-2:] == ["286.42", "foreign_positions"]
+    assert line.startswith(row({"date": "2023-01-03", "status": "skipped", "sells": 0,
+                                "buys": 0, "fills": 0, "cash": 500.0, "equity": 789.89,
+                                "benchmark": 286.42}))
+
+
+def test_a_run_skipped_for_foreign_positions_says_what_it_held_and_how_to_opt_in():
+    skipped = {"status": "skipped", "code": "foreign_positions"}
+    note = foreign_note([skipped, skipped, {"status": "done"}], {"MSFT": 2, "AAPL": 3})
+    assert note.startswith("2 of 3 mornings skipped (foreign_positions): the account holds "
+                           "AAPL 3, MSFT 2 the function did not buy")
+    assert "MANAGE_EXISTING=true" in note
+    assert foreign_note([{"status": "done"}], {"AAPL": 3}) is None

@@ -478,7 +478,8 @@ def test_trading_role_names_the_table_the_secret_and_the_log_group(resources):
     by_sid = {s["Sid"]: s for s in _statements(resources, "TradingRole")}
     assert by_sid["Journal"]["Resource"] == {"Fn::GetAtt": ["JournalTable", "Arn"]}
     assert set(by_sid["Journal"]["Action"]) == {
-        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+        "dynamodb:Scan",  # the account's mornings, the function's book (handler/book.py)
     }
     secret = by_sid["AlpacaKeys"]
     assert secret["Action"] == "secretsmanager:GetSecretValue"
@@ -544,6 +545,7 @@ def test_only_this_accounts_schedules_may_assume_the_schedulers_role(resources):
 _MORNING_ALARMS = {
     "OrdersRejectedAlarm": "OrdersRejected",
     "AccountBlockedAlarm": "AccountBlocked",
+    "ForeignPositionsAlarm": "ForeignPositions",
     "GuardBlockedAlarm": "GuardBlocked",
     "DataFeedFallbackAlarm": "DataFeedFallback",
     "CanaryFailedAlarm": "CanaryFailed",
