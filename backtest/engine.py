@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from infra.market import Market, MarketDataError
-from strategy import Params, Plan, Side, plan, score_history
+from strategy import Params, Plan, Side, score_history
 from strategy.fills import Costs, Refusal, fill_plan
 from strategy.ledger import EquityRow, Fill
+from strategy.plan import plan_from_head
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ class Result:
     sessions: pd.DatetimeIndex = field(default_factory=lambda: pd.DatetimeIndex([]))
 
 
+Variant = tuple[Params, Costs]
+
+
 def run_backtest(
     market: Market,
     start: pd.Timestamp | date | str | None,
@@ -72,19 +76,97 @@ def run_backtest(
     or inverted, the benchmark has no close on or before day one, or a position is outside the
     traded symbols.
     """
-    params = params or Params()
-    costs = costs or Costs()
+    variant = (params or Params(), costs or Costs())
+    return run_batch(market, start, end, cash, [variant], universe, positions)[0]
+
+
+def run_batch(
+    market: Market,
+    start: pd.Timestamp | date | str | None,
+    end: pd.Timestamp | date | str | None,
+    cash: float,
+    variants: Sequence[Variant],
+    universe: Sequence[str] | None = None,
+    positions: Mapping[str, int] | None = None,
+) -> list[Result]:
+    """`run_backtest` of each variant, in variant order: the same Results, bit for bit."""
+    results: list[Result | None] = [None] * len(variants)
+    for k, result in iter_batch(market, start, end, cash, variants, universe, positions):
+        results[k] = result
+    return [r for r in results if r is not None]
+
+
+def iter_batch(
+    market: Market,
+    start: pd.Timestamp | date | str | None,
+    end: pd.Timestamp | date | str | None,
+    cash: float,
+    variants: Sequence[Variant],
+    universe: Sequence[str] | None = None,
+    positions: Mapping[str, int] | None = None,
+) -> Iterator[tuple[int, Result]]:
+    """(index, Result) of each variant, one group of variants at a time: the variants that
+    share a benchmark, `ema_span` and `lookback_bars` share one score pass and one ranking of
+    every day, and only the day loop runs per variant. A generator, so a large batch is
+    summarised as it runs instead of held whole."""
     held = {s: int(q) for s, q in (positions or {}).items() if q > 0}
     if not (math.isfinite(cash) and (cash > 0 or (cash == 0 and held))):
         raise ValueError(f"cash must be a finite amount > 0, got {cash!r}")
     window = _window(market, start, end)
+    groups: dict[tuple[str, int, int], list[int]] = {}
+    for k, (params, _) in enumerate(variants):
+        groups.setdefault((params.benchmark, params.ema_span, params.lookback_bars), []).append(k)
+    for members in groups.values():
+        shared = [variants[k][0] for k in members]
+        ranked = _rank(market, window, universe, held, shared)
+        for k in members:
+            params, costs = variants[k]
+            book = _trade(ranked, cash, held, params, costs)
+            yield k, Result(
+                params=params,
+                costs=costs,
+                initial_cash=float(cash),
+                equity=book.equity,
+                fills=book.fills,
+                plans=book.plans,
+                rejections=book.rejections,
+                cash=book.cash,
+                base_date=ranked.base_date,
+                base_benchmark=ranked.base_benchmark,
+                sessions=ranked.sessions[ranked.first:],
+            )
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """What the variants of one group share: prices, sessions, and each day's head of the
+    ranking (column indexes in rank order, as many as the group's largest candidate fraction
+    asks for) with the count of scored symbols it was cut from."""
+
+    prices: _Prices
+    sessions: pd.DatetimeIndex
+    first: int
+    heads: np.ndarray  # (session - first) x the longest head, column indexes
+    scored: np.ndarray  # symbols scored each session from `first` on
+    base_date: date | None
+    base_benchmark: float | None
+
+
+def _rank(
+    market: Market,
+    window: pd.DatetimeIndex,
+    universe: Sequence[str] | None,
+    held: Mapping[str, int],
+    group: Sequence[Params],
+) -> _Ranked:
+    """The scores of every day in one `score_history` pass, ranked in one pass over all days."""
+    params = group[0]
     symbols = _universe(market, universe, params.benchmark)
     if params.benchmark not in market.wide("close").columns:
         raise MarketDataError(f"no rows for the benchmark {params.benchmark!r} in the data")
     outside = sorted(set(held) - set(symbols))
     if outside:
         raise MarketDataError(f"positions outside the traded symbols: {', '.join(outside)}")
-
     sessions = market.sessions[market.sessions <= window[-1]]
     first = sessions.get_loc(window[0])
     prices = _prices(market, len(sessions), symbols, params.benchmark)
@@ -94,24 +176,41 @@ def run_backtest(
         )
     history = score_history(
         pd.DataFrame(prices.closes, index=sessions, columns=symbols), params, from_row=first
-    )
-    book = _trade(prices, history.to_numpy(), sessions, first, cash, held, params, costs)
+    ).to_numpy()[first:]
+    scored = np.count_nonzero(~np.isnan(history), axis=1)
+    longest = max(p.n_candidates(int(n)) for p in group for n in np.unique(scored))
     bench = prices.bench
-    base_date = sessions[first - 1].date() if first > 0 else None
     base_bench = float(bench[first - 1]) if first > 0 and not np.isnan(bench[first - 1]) else None
-    return Result(
-        params=params,
-        costs=costs,
-        initial_cash=float(cash),
-        equity=book.equity,
-        fills=book.fills,
-        plans=book.plans,
-        rejections=book.rejections,
-        cash=book.cash,
-        base_date=base_date if base_bench is not None else None,
+    return _Ranked(
+        prices=prices,
+        sessions=sessions,
+        first=first,
+        heads=_heads(history, longest),
+        scored=scored,
+        base_date=sessions[first - 1].date() if base_bench is not None else None,
         base_benchmark=base_bench,
-        sessions=sessions[first:],
     )
+
+
+def _heads(rows: np.ndarray, k: int) -> np.ndarray:
+    """The first `k` columns of each row's ranking, ascending by (score, column), NaN last:
+    `strategy.plan`'s order (columns are in symbol order). A partial sort picks each row's `k`
+    lowest and only those are sorted; a row whose `k`-th score ties one left outside (the pick
+    between equal scores is arbitrary there) is ranked by a full stable sort instead."""
+    n_rows, width = rows.shape
+    k = min(k, width)
+    if k == 0:
+        return np.empty((n_rows, 0), dtype=np.intp)
+    if k < width:
+        picked = np.argpartition(rows, k - 1, axis=1)[:, :k]
+    else:
+        picked = np.tile(np.arange(width), (n_rows, 1))
+    values = np.take_along_axis(rows, picked, axis=1)
+    heads = np.take_along_axis(picked, np.lexsort((picked, values), axis=1), axis=1)
+    cut = np.take_along_axis(rows, heads[:, -1:], axis=1)  # NaN: every scored one is in
+    for r in np.flatnonzero(np.count_nonzero(rows <= cut, axis=1) > k):
+        heads[r] = np.argsort(rows[r], kind="stable")[:k]
+    return heads
 
 
 @dataclass(frozen=True)
@@ -153,25 +252,24 @@ class _Ledger:
 
 
 def _trade(
-    prices: _Prices,
-    score_rows: np.ndarray,
-    sessions: pd.DatetimeIndex,
-    first: int,
-    cash: float,
-    held: dict[str, int],
-    params: Params,
-    costs: Costs,
+    ranked: _Ranked, cash: float, held: dict[str, int], params: Params, costs: Costs
 ) -> _Ledger:
-    """Each morning from session `first` on: `strategy.plan`, then `strategy.fills.fill_plan`
-    at the opens, then the books at the close. A day's scores go to `plan` as one Series over
-    every traded symbol (NaN: not scored), whose index is built once, not per day."""
+    """Each morning from session `first` on: `strategy.plan_from_head` on that day's head of the
+    ranking (what `strategy.plan` does after ranking), then `strategy.fills.fill_plan` at the
+    opens, then the books at the close."""
     ledger = _Ledger()
-    column, opens, marks = prices.column, prices.opens, prices.marks
-    index = pd.Index(list(column), dtype=object)
+    prices, first = ranked.prices, ranked.first
+    column, opens, marks, closes = prices.column, prices.opens, prices.marks, prices.closes
+    names = np.array(list(column), dtype=object)
+    cut = {int(n): params.n_candidates(int(n)) for n in np.unique(ranked.scored)}
     cash_now, positions = float(cash), dict(held)
-    for i, day in enumerate(sessions.date[first:], start=first):
-        scores = pd.Series(score_rows[i], index=index, copy=False)
-        todays = plan(scores, _Row(column, prices.closes[i - 1]), cash_now, positions, params)
+    days = ranked.sessions.date[first:]
+    for j, (day, head, n) in enumerate(zip(days, ranked.heads, ranked.scored.tolist(),
+                                          strict=True)):
+        i = first + j
+        cols = head[: cut[n]]
+        top = names[cols].tolist()
+        todays = plan_from_head(top, closes[i - 1, cols].tolist(), cash_now, positions, params)
         ledger.plans.append((day, todays))
         opens_today = {o.symbol: float(opens[i, column[o.symbol]]) for o in todays.orders}
         book = fill_plan(todays, opens_today, cash_now, positions, costs)
@@ -185,23 +283,6 @@ def _trade(
         ledger.equity.append(EquityRow(day, value, float(prices.bench[i])))
         ledger.cash.append(cash_now)
     return ledger
-
-
-class _Row(Mapping[str, float]):
-    """One session's closes by symbol, read only for the symbols a plan asks about (a
-    dict of all 500 every morning would cost more than the plan)."""
-
-    def __init__(self, column: Mapping[str, int], values: np.ndarray) -> None:
-        self._column, self._values = column, values
-
-    def __getitem__(self, symbol: str) -> float:
-        return float(self._values[self._column[symbol]])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._column)
-
-    def __len__(self) -> int:
-        return len(self._column)
 
 
 def _window(
