@@ -5,7 +5,11 @@ import math
 import pandas as pd
 import pytest
 
+from backtest.engine import run_backtest
+from backtest.metrics import result_trips
 from backtest.roundtrips import round_trips, roundtrips_csv, trip_stats
+from infra.market import synthetic_market
+from strategy.fills import Costs
 from strategy.ledger import Fill
 
 DAYS = [d.date() for d in pd.bdate_range("2024-01-01", periods=6)]
@@ -82,3 +86,20 @@ def test_csv_and_empty_statistics():
     empty = trip_stats([])
     assert (empty.count, empty.best, empty.longest_losing_streak) == (0, None, 0)
     assert math.isnan(empty.win_rate) and math.isnan(empty.profit_factor)
+
+
+def test_a_backtests_round_trips_and_open_lots_account_for_every_dollar():
+    """Final equity - initial cash = round-trip P&L + the open lots at the last marks - the
+    open lots' buy commissions, to the cent, with slippage and commissions on."""
+    market = synthetic_market(seed=7)
+    costs = Costs(slippage_bps=5, commission=0.5)
+    result = run_backtest(market, "2023-01-03", "2023-06-30", 500.0, costs=costs)
+    trips = result_trips(result)
+    assert len(trips) > 20
+    bought = [f for f in result.fills if f.side == "buy"]
+    closed = {(t.symbol, t.entry_date) for t in trips}
+    open_lots = [f for f in bought if (f.symbol, f.date) not in closed]
+    marks = market.wide("close").ffill().loc[pd.Timestamp(result.equity[-1].date)]
+    unrealised = sum(f.qty * (marks[f.symbol] - f.price) - costs.commission for f in open_lots)
+    realised = sum(t.pnl for t in trips)
+    assert result.equity[-1].equity - 500.0 == pytest.approx(realised + unrealised, abs=0.005)
