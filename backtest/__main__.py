@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backtest import cli
-from backtest.engine import Result, run_backtest
+from backtest.costs import CostTable, break_even_line, cost_rows, cost_table
+from backtest.engine import Result, prepare
 from backtest.metrics import compute, result_trips, value_series
 from backtest.plot import window_plot
 from backtest.report import metrics_table, render
@@ -31,9 +32,11 @@ class Written:
 
 
 def write_outputs(
-    result: Result, out: Path, source: str, caveat: str = "", html: bool = True
+    result: Result, out: Path, source: str, caveat: str = "", html: bool = True,
+    costs: CostTable | None = None,
 ) -> tuple[Written, str]:
-    """Write the files of a backtest into `out`; return their paths and the metrics table.
+    """Write the files of a backtest into `out`; return their paths and the metrics table
+    (with the cost table and its break-even line under it when `costs` is given).
     `html`: also report.html, whose QuantStats import costs a few seconds a run without it
     does not pay."""
     out.mkdir(parents=True, exist_ok=True)
@@ -46,7 +49,7 @@ def write_outputs(
     strategy, benchmark = compute(result)
     stats = trip_stats(trips)
     files.report.write_text(
-        render(result, strategy, benchmark, stats, source, files.plot.name, caveat),
+        render(result, strategy, benchmark, stats, source, files.plot.name, caveat, costs),
         encoding="utf-8",
     )
     equity, bench = value_series(result)
@@ -56,7 +59,10 @@ def write_outputs(
         from backtest.tearsheet import Tearsheet, write_tearsheet
 
         write_tearsheet(Tearsheet(result, strategy, benchmark, stats, source, caveat), files.html)
-    return files, metrics_table(strategy, benchmark, result.params.benchmark)
+    table = metrics_table(strategy, benchmark, result.params.benchmark)
+    if costs is not None:
+        table += f"\n\n{cost_rows(costs).markdown()}\n\n{break_even_line(costs)}"
+    return files, table
 
 
 def parser() -> Parser:
@@ -81,8 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         start, end = cli.window(args)
         universe = cli.universe_from(args)
         market: Market = cli.load_market(args, params.benchmark)
-        result = run_backtest(market, start, end, args.cash, params, costs, universe)
-        files, table = write_outputs(result, args.out, market.name, market.caveat, args.html)
+        prepared = prepare(market, start, end, args.cash, [params], universe)
+        result = prepared.run(params, costs)
+        levels = cost_table(lambda variants: [prepared.run(params, c) for c in variants],
+                            costs, params.benchmark, known=[result])
+        files, table = write_outputs(result, args.out, market.name, market.caveat, args.html,
+                                     levels)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,8 +1,10 @@
 """The backtest engine: the live morning run replayed over history, one session at a time.
 
-Scores for every day come from one vectorised `strategy.score_history` pass; each morning then
-calls the very `strategy.plan` the Lambda calls and fills through `strategy.fills`, so a backtest
-differs from the local paper run only in where prices come from, never in what it decides.
+Scores for every day come from one vectorised `strategy.score_history` pass and are ranked for
+every day in one partial sort (`_heads`); each morning then calls `strategy.plan_from_head`, the
+order diff `strategy.plan` itself runs after ranking, and fills through `strategy.fills`, so a
+backtest differs from the local paper run only in where prices come from, never in what it
+decides. A batch (`run_batch`) shares the scores and the ranking between its variants.
 Day `t`: cash before orders = cash at the end of the previous day; sells (symbol order) fill at
 the open of `t` when it is usable, else the position stays held; buys (rank order) are checked
 against the buying power (`strategy.fills.accept_buys`: each holds `qty * open * collar` of the
@@ -106,35 +108,71 @@ def iter_batch(
     positions: Mapping[str, int] | None = None,
 ) -> Iterator[tuple[int, Result]]:
     """(index, Result) of each variant, one group of variants at a time: the variants that
-    share a benchmark, `ema_span` and `lookback_bars` share one score pass and one ranking of
-    every day, and only the day loop runs per variant. A generator, so a large batch is
-    summarised as it runs instead of held whole."""
+    share a benchmark, `ema_span` and `lookback_bars` share one `Prepared` (one score pass and
+    one ranking of every day), and only the day loop runs per variant. A generator, so a large
+    batch is summarised as it runs instead of held whole."""
+    groups: dict[tuple[str, int, int], list[int]] = {}
+    for k, (params, _) in enumerate(variants):
+        groups.setdefault(_key(params), []).append(k)
+    for members in groups.values():
+        prepared = prepare(market, start, end, cash, [variants[k][0] for k in members],
+                           universe, positions)
+        for k in members:
+            yield k, prepared.run(*variants[k])
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A window's scores, ranked for every day, ready to trade any variant of the group it was
+    prepared for (same benchmark, `ema_span` and `lookback_bars`, candidate fractions no larger
+    than theirs) with any costs: what a batch, a cost table and a walk-forward reuse."""
+
+    ranked: _Ranked
+    cash: float
+    held: dict[str, int]
+
+    def run(self, params: Params, costs: Costs) -> Result:
+        ranked = self.ranked
+        if _key(params) != ranked.key or ranked.heads.shape[1] < ranked.longest(params):
+            raise ValueError(f"{params} is not a variant this ranking was prepared for")
+        book = _trade(ranked, self.cash, self.held, params, costs)
+        return Result(
+            params=params,
+            costs=costs,
+            initial_cash=float(self.cash),
+            equity=book.equity,
+            fills=book.fills,
+            plans=book.plans,
+            rejections=book.rejections,
+            cash=book.cash,
+            base_date=ranked.base_date,
+            base_benchmark=ranked.base_benchmark,
+            sessions=ranked.sessions[ranked.first:],
+        )
+
+
+def prepare(
+    market: Market,
+    start: pd.Timestamp | date | str | None,
+    end: pd.Timestamp | date | str | None,
+    cash: float,
+    group: Sequence[Params],
+    universe: Sequence[str] | None = None,
+    positions: Mapping[str, int] | None = None,
+) -> Prepared:
+    """The shared part of backtesting `group` (parameters of one benchmark, `ema_span` and
+    `lookback_bars`) over [start, end] from `cash` and `positions`."""
     held = {s: int(q) for s, q in (positions or {}).items() if q > 0}
     if not (math.isfinite(cash) and (cash > 0 or (cash == 0 and held))):
         raise ValueError(f"cash must be a finite amount > 0, got {cash!r}")
+    if len({_key(p) for p in group}) != 1:
+        raise ValueError("a prepared group shares one benchmark, ema_span and lookback_bars")
     window = _window(market, start, end)
-    groups: dict[tuple[str, int, int], list[int]] = {}
-    for k, (params, _) in enumerate(variants):
-        groups.setdefault((params.benchmark, params.ema_span, params.lookback_bars), []).append(k)
-    for members in groups.values():
-        shared = [variants[k][0] for k in members]
-        ranked = _rank(market, window, universe, held, shared)
-        for k in members:
-            params, costs = variants[k]
-            book = _trade(ranked, cash, held, params, costs)
-            yield k, Result(
-                params=params,
-                costs=costs,
-                initial_cash=float(cash),
-                equity=book.equity,
-                fills=book.fills,
-                plans=book.plans,
-                rejections=book.rejections,
-                cash=book.cash,
-                base_date=ranked.base_date,
-                base_benchmark=ranked.base_benchmark,
-                sessions=ranked.sessions[ranked.first:],
-            )
+    return Prepared(_rank(market, window, universe, held, group), float(cash), held)
+
+
+def _key(params: Params) -> tuple[str, int, int]:
+    return params.benchmark, params.ema_span, params.lookback_bars
 
 
 @dataclass(frozen=True)
@@ -143,6 +181,7 @@ class _Ranked:
     ranking (column indexes in rank order, as many as the group's largest candidate fraction
     asks for) with the count of scored symbols it was cut from."""
 
+    key: tuple[str, int, int]
     prices: _Prices
     sessions: pd.DatetimeIndex
     first: int
@@ -150,6 +189,10 @@ class _Ranked:
     scored: np.ndarray  # symbols scored each session from `first` on
     base_date: date | None
     base_benchmark: float | None
+
+    def longest(self, params: Params) -> int:
+        """The longest head of the ranking `params` reads on any day of the window."""
+        return max((params.n_candidates(int(n)) for n in np.unique(self.scored)), default=0)
 
 
 def _rank(
@@ -178,10 +221,12 @@ def _rank(
         pd.DataFrame(prices.closes, index=sessions, columns=symbols), params, from_row=first
     ).to_numpy()[first:]
     scored = np.count_nonzero(~np.isnan(history), axis=1)
-    longest = max(p.n_candidates(int(n)) for p in group for n in np.unique(scored))
+    distinct = np.unique(scored)
+    longest = max(p.n_candidates(int(n)) for p in group for n in distinct)
     bench = prices.bench
     base_bench = float(bench[first - 1]) if first > 0 and not np.isnan(bench[first - 1]) else None
     return _Ranked(
+        key=_key(params),
         prices=prices,
         sessions=sessions,
         first=first,

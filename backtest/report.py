@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+from backtest.costs import CostTable, costs_section
 from backtest.engine import Result
 from backtest.metrics import YEAR, Drawdown, Metrics
 from backtest.roundtrips import RoundTrip, TripStats
@@ -109,11 +110,14 @@ def render(
     source: str,
     plot_name: str,
     caveat: str = "",
+    costs: CostTable | None = None,
 ) -> str:
-    """The whole report.md; `caveat` is what the data's source says a reader must know."""
+    """The whole report.md; `caveat` is what the data's source says a reader must know;
+    `costs`, the cost table, is a section of its own after the metrics."""
     p = result.params
     caveat_line = f"\n- **Caveat**: {caveat}" if caveat else ""
     data, *rest = facts(result, source)
+    costs_part = costs_section(costs) + "\n" if costs else ""
     lines = "\n".join(f"- {label}: {value}" for label, value in rest)
     return f"""# Backtest report
 
@@ -126,7 +130,7 @@ def render(
 
 ![equity]({plot_name})
 
-{trips_section(trips)}
+{costs_part}{trips_section(trips)}
 ## Conventions
 
 - Fills and equity follow `../shared/STRATEGY.md`: orders fill at the session's open, equity
