@@ -53,15 +53,16 @@ def write_tearsheet(sheet: Tearsheet, path: Path) -> Path:
     rets, bench_rets = returns(equity), returns(bench)
     window = (result.equity[0].date, result.equity[-1].date)
     chart = window_plot(equity, bench, name, window, io.BytesIO(), sheet.caveat)
-    rolling = rolling_plot(*rolling_series(rets, bench_rets), name, io.BytesIO())
+    no_returns = "<p>No daily return: the window is one session with no session before it.</p>"
     sections = [
         ("Metrics", metrics_rows(sheet.strategy, sheet.benchmark, name).html("metrics")),
         ("Equity and drawdowns", _img(chart, "equity and drawdowns")),
-        ("Yearly returns", yearly_table(rets, bench_rets, name).html("yearly")),
-        ("Monthly returns (strategy)", monthly_table(rets).html("monthly")),
-        (f"Worst {WORST_DRAWDOWNS} drawdowns (strategy)",
-         drawdown_table(equity).html("drawdowns")),
-        (f"Rolling Sharpe and beta ({ROLLING} sessions)", _img(rolling, "rolling Sharpe and beta")),
+        ("Yearly returns",
+         yearly_table(rets, bench_rets, name).html("yearly") if len(rets) else no_returns),
+        ("Monthly returns (strategy)", monthly_table(rets).html("monthly") if len(rets)
+         else no_returns),
+        (f"Worst {WORST_DRAWDOWNS} drawdowns (strategy)", _drawdowns(equity)),
+        (f"Rolling Sharpe and beta ({ROLLING} sessions)", _rolling(rets, bench_rets, name)),
         ("Round trips", trip_rows(sheet.trips).html("trips")
          + "<p>Symbols by total round-trip P&amp;L</p>" + symbol_rows(sheet.trips).html("symbols")),
     ]
@@ -134,6 +135,18 @@ def drawdown_table(equity: pd.Series, worst: int = WORST_DRAWDOWNS) -> Table:
         ))
     return Table(("Rank", "Depth", "Peak", "Trough", "Recovery", "Sessions peak to recovery"),
                  tuple(rows))
+
+
+def _drawdowns(equity: pd.Series) -> str:
+    table = drawdown_table(equity)
+    return table.html("drawdowns") if table.rows else "<p>No drawdown: never below a peak.</p>"
+
+
+def _rolling(rets: pd.Series, bench_rets: pd.Series, benchmark_name: str) -> str:
+    if len(rets) < ROLLING:
+        return (f"<p>Needs {ROLLING} daily returns; the window has {len(rets)}.</p>")
+    picture = rolling_plot(*rolling_series(rets, bench_rets), benchmark_name, io.BytesIO())
+    return _img(picture, "rolling Sharpe and beta")
 
 
 def _by_year(rets: pd.Series) -> pd.Series:

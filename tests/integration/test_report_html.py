@@ -66,3 +66,12 @@ def test_the_tearsheet_renders_offline_and_matches_report_md(report):
         growth *= 1 + float(row[1].removesuffix(" %")) / 100
     total = float(metrics["Total return"].removesuffix(" %")) / 100
     assert growth - 1 == pytest.approx(total, abs=0.005)  # years rounded to 0.1 %
+
+
+def test_windows_too_short_for_a_table_say_so_instead_of_failing(tmp_path):
+    # The synthetic market's first session: no session before it, so no daily return at all.
+    assert main(["--start", "2022-01-03", "--end", "2022-01-03", "--out", str(tmp_path)]) == 0
+    page = (tmp_path / "report.html").read_text()
+    assert "No daily return: the window is one session" in page
+    assert "Needs 126 daily returns; the window has 0." in page
+    assert 'data-table="metrics"' in page and 'data-table="trips"' in page
