@@ -1,4 +1,5 @@
-"""sweep.png: Sharpe and CAGR heatmaps over the first two grid names (rows x columns).
+"""sweep.png: Sharpe and CAGR heatmaps over the first two grid names (rows x columns); and
+walkforward.png, the stitched out-of-sample equity of `make sweep WALK=N`.
 
 With more than two names in the grid each cell shows the combination with the best Sharpe
 among the others, and the panel title says so; with one name, a single row of cells.
@@ -68,6 +69,24 @@ def heatmaps(frame: pd.DataFrame, keys: list[str], title: str, path: Path) -> Pa
         if metric == "cagr":
             bar.formatter = PercentFormatter(1.0, decimals=0)
     fig.suptitle(f"Parameter sweep: {title}", fontsize=11)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def walk_plot(equity: pd.DataFrame, benchmark: str, title: str, path: Path) -> Path:
+    """walkforward.png: the stitched out-of-sample equity of the chosen points against the
+    default point's and the benchmark's, with the folds' boundaries."""
+    fig, ax = plt.subplots(figsize=(9.0, 4.5), constrained_layout=True)
+    labels = {"walk_forward": "chosen in-sample, traded out of sample",
+              "default": "default point", "benchmark": benchmark}
+    for column, color in (("walk_forward", "tab:blue"), ("default", "tab:gray"),
+                          ("benchmark", "tab:orange")):
+        ax.plot(equity.index, equity[column], color=color, label=labels[column], lw=1.3)
+    ax.set_ylabel("equity ($)")
+    ax.legend(loc="upper left")
+    ax.grid(alpha=0.3)
+    ax.set_title(f"Walk-forward, out of sample: {title}", fontsize=11)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
