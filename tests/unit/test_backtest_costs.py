@@ -95,3 +95,13 @@ def test_report_and_console_show_the_cost_table(tmp_path, capsys):
     for text in (printed, report):
         assert "| 5 bps (this run) " in text
         assert "Break-even cost: " in text
+
+
+@pytest.mark.parametrize("flag", ["--slippage-bps", "--commission"])
+def test_a_negative_or_non_numeric_cost_is_one_error_line(flag, capsys):
+    for value in ("-1", "abc", "nan"):
+        with pytest.raises(SystemExit) as stop:
+            main([flag, value])
+        assert stop.value.code == 2
+        err = capsys.readouterr().err
+        assert err == f"error: argument {flag}: must be a number >= 0, got '{value}' (see --help)\n"
