@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 
 from backtest.engine import Result, run_backtest, run_batch
+from backtest.sweep import grid_points, parse_grid
+from backtest.sweep_jobs import jobs_of, measure
 from infra.market import Market, synthetic_market
 from strategy import Params, plan, score_history
 from strategy.fills import Costs, fill_plan
@@ -84,3 +86,26 @@ def test_fast_path_on_the_real_data_makes_strategy_plans_plans(real_market):
     assert len(result.fills) == 2621
     assert f"{result.equity[-1].equity:.2f}" == "1101.83"
     assert result.plans == plain_plans(real_market, result)
+
+
+def test_scores_are_computed_once_per_distinct_ema_span_and_lookback(market, monkeypatch):
+    import backtest.ranking
+
+    calls = []
+    real = backtest.ranking.score_history
+
+    def counted(closes, params, from_row=0):
+        calls.append((params.ema_span, params.lookback_bars))
+        return real(closes, params, from_row)
+
+    monkeypatch.setattr(backtest.ranking, "score_history", counted)
+    grid = parse_grid("ema_span=5,10,20 max_positions=3,5,10 lookback_bars=30,50,100")
+    points = grid_points(grid, Params(), Costs())
+    jobs = jobs_of(points, "2023-01-03", None, 500.0)
+    assert len(jobs) == 9 and sorted(len(j.points) for j in jobs) == [3] * 9
+    for job in jobs:
+        measure(market, job)
+    assert sorted(calls) == sorted({(p.ema_span, p.lookback_bars) for p, _ in points})
+    calls.clear()
+    run_batch(market, "2023-01-03", None, 500.0, [(Params(), Costs(bps)) for bps in (0, 5, 10)])
+    assert calls == [(10, 50)]
