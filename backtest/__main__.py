@@ -58,7 +58,8 @@ def write_outputs(
     if files.html is not None:
         from backtest.tearsheet import Tearsheet, write_tearsheet
 
-        write_tearsheet(Tearsheet(result, strategy, benchmark, stats, source, caveat), files.html)
+        sheet = Tearsheet(result, strategy, benchmark, stats, source, caveat, costs)
+        write_tearsheet(sheet, files.html)
     table = metrics_table(strategy, benchmark, result.params.benchmark)
     if costs is not None:
         table += f"\n\n{cost_rows(costs).markdown()}\n\n{break_even_line(costs)}"

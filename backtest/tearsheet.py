@@ -1,15 +1,16 @@
 """report.html: the tearsheet a trader reads before funding the strategy, one file that opens in
 a browser with no network (styles inline, pictures inlined as base64 PNG, no script, no CDN).
 
-It shows report.md's own tables (the same `Table` objects, so the two cannot disagree) and what
-a Markdown page cannot: the equity chart, yearly and monthly returns, the worst drawdown periods
-and rolling Sharpe and beta. Those come from QuantStats (`monthly_returns`, `drawdown_details`,
-`rolling_sharpe`, `rolling_greeks`) run on our own daily returns, each told not to "prepare"
-them (QuantStats takes a series of non-negative values above 1 for prices). Its ready-made HTML
-report is not used: it computes the headline metrics with other conventions than report.md's
-(CAGR over calendar days, for one), so the two pages would show different numbers, and its
-template loads a favicon from the web. QuantStats (with scipy and seaborn) is imported here
-only, when a tearsheet is written: a few seconds a backtest without it does not pay.
+It shows report.md's own tables (metrics, costs, round trips: the same `Table` objects, so the
+two cannot disagree) and what a Markdown page cannot: the equity chart, yearly and monthly
+returns, the worst drawdown periods and rolling Sharpe and beta. Those come from QuantStats
+(`monthly_returns`, `drawdown_details`, `rolling_sharpe`, `rolling_greeks`) run on our own daily
+returns, each told not to "prepare" them (QuantStats takes a series of non-negative values
+above 1 for prices). Its ready-made HTML report is not used: it computes the headline metrics
+with other conventions than report.md's (CAGR over calendar days, for one), so the two pages
+would show different numbers, and its template loads a favicon from the web. QuantStats (with
+scipy and seaborn) is imported here only, when a tearsheet is written: a few seconds a backtest
+without it does not pay.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from backtest.costs import CostTable, break_even_line, cost_rows
 from backtest.engine import Result
 from backtest.metrics import Metrics, returns, value_series
 from backtest.plot import rolling_plot, window_plot
@@ -44,6 +46,7 @@ class Tearsheet:
     trips: TripStats
     source: str
     caveat: str = ""
+    costs: CostTable | None = None  # the cost table, when the run computed one
 
 
 def write_tearsheet(sheet: Tearsheet, path: Path) -> Path:
@@ -56,6 +59,7 @@ def write_tearsheet(sheet: Tearsheet, path: Path) -> Path:
     no_returns = "<p>No daily return: the window is one session with no session before it.</p>"
     sections = [
         ("Metrics", metrics_rows(sheet.strategy, sheet.benchmark, name).html("metrics")),
+        *_costs(sheet.costs),
         ("Equity and drawdowns", _img(chart, "equity and drawdowns")),
         ("Yearly returns",
          yearly_table(rets, bench_rets, name).html("yearly") if len(rets) else no_returns),
@@ -135,6 +139,13 @@ def drawdown_table(equity: pd.Series, worst: int = WORST_DRAWDOWNS) -> Table:
         ))
     return Table(("Rank", "Depth", "Peak", "Trough", "Recovery", "Sessions peak to recovery"),
                  tuple(rows))
+
+
+def _costs(costs: CostTable | None) -> list[tuple[str, str]]:
+    if costs is None:
+        return []
+    return [("Costs", cost_rows(costs).html("costs")
+             + f'<p data-line="break-even">{html.escape(break_even_line(costs))}</p>')]
 
 
 def _drawdowns(equity: pd.Series) -> str:

@@ -48,12 +48,15 @@ def test_the_tearsheet_renders_offline_and_matches_report_md(report):
     assert [u for u in seen.requests if not u.startswith(("file:", "data:"))] == []
     assert images == [True, True]  # the equity chart and the rolling Sharpe and beta
 
-    md = {tuple(t[0]): t for t in markdown_tables((report / "report.md").read_text())}
-    shared = ("metrics", "trips", "symbols")
+    report_md = (report / "report.md").read_text()
+    md = {tuple(t[0]): t for t in markdown_tables(report_md)}
+    shared = ("metrics", "costs", "trips", "symbols")
     for name in shared:
         table = html_tables[name]
         assert md[tuple(table[0])] == table, name
     assert "Caveat: synthetic market" in text
+    [break_even] = [line for line in report_md.splitlines() if line.startswith("Break-even")]
+    assert break_even in text.splitlines()
 
     # The worst drawdown QuantStats finds is report.md's max drawdown, dates and all.
     metrics = {row[0]: row[1] for row in md[tuple(html_tables["metrics"][0])]}
