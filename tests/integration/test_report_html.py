@@ -78,3 +78,14 @@ def test_windows_too_short_for_a_table_say_so_instead_of_failing(tmp_path):
     assert "No daily return: the window is one session" in page
     assert "Needs 126 daily returns; the window has 0." in page
     assert 'data-table="metrics"' in page and 'data-table="trips"' in page
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("", pytest.skip.Exception),
+                                             ("true", pytest.fail.Exception)])
+def test_a_missing_chromium_skips_with_the_install_command_locally_and_fails_in_ci(
+    monkeypatch, ci, outcome
+):
+    monkeypatch.setattr("tests.browser.shutil.which", lambda name: None)
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="apt-get install -y chromium"):
+        chromium_or_skip()
