@@ -11,29 +11,9 @@ from backtest.engine import Result, run_backtest, run_batch
 from backtest.sweep import grid_points, parse_grid
 from backtest.sweep_jobs import jobs_of, measure
 from infra.market import Market, synthetic_market
-from strategy import Params, plan, score_history
-from strategy.fills import Costs, fill_plan
-
-
-def plain_plans(market: Market, result: Result) -> list:
-    """The plans of `result`'s days made the plain way: one score Series per day through
-    `strategy.plan`, the book carried by `strategy.fills.fill_plan` at the same opens."""
-    params = result.params
-    symbols = sorted(s for s in market.symbols if s != params.benchmark)
-    closes = market.wide("close")[symbols]
-    closes = closes.where(closes > 0)
-    history = score_history(closes, params)
-    opens = market.wide("open")[symbols]
-    cash, positions, plans = result.initial_cash, {}, []
-    for day, _ in result.plans:
-        t = pd.Timestamp(day)
-        i = market.sessions.get_loc(t)
-        todays = plan(history.iloc[i], closes.iloc[i - 1], cash, positions, params)
-        plans.append((day, todays))
-        at_open = {o.symbol: float(opens.at[t, o.symbol]) for o in todays.orders}
-        book = fill_plan(todays, at_open, cash, positions, result.costs)
-        cash, positions = book.cash, book.positions
-    return plans
+from strategy import Params
+from strategy.fills import Costs
+from tests.reference import plain_plans
 
 
 def _same(a: Result, b: Result) -> bool:
