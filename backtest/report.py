@@ -56,7 +56,7 @@ def trip_rows(stats: TripStats) -> Table:
         ("Worst trade", _trip(stats.worst)),
         ("Longest losing streak (round trips)", str(stats.longest_losing_streak)),
     )
-    return Table(("Round trips", "Value"), rows)
+    return Table(("Statistic", "Value"), rows)
 
 
 def symbol_rows(stats: TripStats) -> Table:
