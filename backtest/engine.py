@@ -135,7 +135,7 @@ class Prepared:
 
     def run(self, params: Params, costs: Costs) -> Result:
         ranked = self.ranked
-        if key_of(params) != ranked.key or ranked.heads.shape[1] < ranked.longest(params):
+        if key_of(params) != ranked.key or ranked.width < ranked.longest(params):
             raise ValueError(f"{params} is not a variant this ranking was prepared for")
         book = _trade(ranked, self.cash, self.held, params, costs)
         return Result(
@@ -192,28 +192,29 @@ def _trade(
     opens, then the books at the close."""
     ledger = _Ledger()
     prices, first = ranked.prices, ranked.first
-    column, opens, marks, closes = prices.column, prices.opens, prices.marks, prices.closes
-    names = np.array(list(column), dtype=object)
+    column, opens, marks = prices.column, prices.opens, prices.marks
     cut = {int(n): params.n_candidates(int(n)) for n in np.unique(ranked.scored)}
     cash_now, positions = float(cash), dict(held)
     days = ranked.sessions.date[first:]
-    for j, (day, head, n) in enumerate(zip(days, ranked.heads, ranked.scored.tolist(),
-                                          strict=True)):
-        i = first + j
-        cols = head[: cut[n]]
-        top = names[cols].tolist()
-        todays = plan_from_head(top, closes[i - 1, cols].tolist(), cash_now, positions, params)
+    bench = prices.bench.tolist()
+    for i, day, names, closes, n in zip(range(first, len(bench)), days, ranked.head_names,
+                                        ranked.head_closes, ranked.scored.tolist(), strict=True):
+        k = cut[n]
+        todays = plan_from_head(names[:k], closes[:k], cash_now, positions, params)
         ledger.plans.append((day, todays))
-        opens_today = {o.symbol: float(opens[i, column[o.symbol]]) for o in todays.orders}
-        book = fill_plan(todays, opens_today, cash_now, positions, costs)
-        cash_now, positions = book.cash, book.positions
-        ledger.fills += [Fill(day, o.symbol, o.side, o.qty, price) for o, price in book.filled]
-        ledger.rejections += [
-            Rejection(day, o.symbol, o.side, o.qty, why) for o, why in book.refused
-        ]
+        if todays.orders:  # a day with none leaves the book as it is
+            at_open = opens[i]
+            opens_today = {o.symbol: float(at_open[column[o.symbol]]) for o in todays.orders}
+            book = fill_plan(todays, opens_today, cash_now, positions, costs)
+            cash_now, positions = book.cash, book.positions
+            ledger.fills += [Fill(day, o.symbol, o.side, o.qty, p) for o, p in book.filled]
+            ledger.rejections += [
+                Rejection(day, o.symbol, o.side, o.qty, why) for o, why in book.refused
+            ]
         # cash + (sum in holding order), as the paper broker sums, so both round alike.
-        value = cash_now + sum(qty * float(marks[i, column[s]]) for s, qty in positions.items())
-        ledger.equity.append(EquityRow(day, value, float(prices.bench[i])))
+        mark = marks[i]
+        value = cash_now + sum(qty * float(mark[column[s]]) for s, qty in positions.items())
+        ledger.equity.append(EquityRow(day, value, bench[i]))
         ledger.cash.append(cash_now)
     return ledger
 

@@ -19,14 +19,17 @@ from strategy import Params, score_history
 @dataclass(frozen=True)
 class Ranked:
     """What the variants of one group share: prices, sessions, and each day's head of the
-    ranking (column indexes in rank order, as many as the group's largest candidate fraction
-    asks for) with the count of scored symbols it was cut from."""
+    ranking (symbols in rank order, as many as the group's largest candidate fraction asks for,
+    with their last closes) and the count of scored symbols it was cut from. The heads are
+    plain lists, so a day of the loop reads them with no numpy call."""
 
     key: tuple[str, int, int]
     prices: Prices
     sessions: pd.DatetimeIndex
     first: int
-    heads: np.ndarray  # (session - first) x the longest head, column indexes
+    width: int  # the longest head kept: what the group's largest candidate fraction reads
+    head_names: list[list[str]]  # each session's head of the ranking from `first` on
+    head_closes: list[list[float]]  # their closes the session before
     scored: np.ndarray  # symbols scored each session from `first` on
     base_date: date | None
     base_benchmark: float | None
@@ -70,6 +73,7 @@ def rank_window(
     scored = np.count_nonzero(~np.isnan(history), axis=1)
     distinct = np.unique(scored)
     longest = max(p.n_candidates(int(n)) for p in group for n in distinct)
+    heads = heads_of(history, longest)
     bench = prices.bench
     base_bench = float(bench[first - 1]) if first > 0 and not np.isnan(bench[first - 1]) else None
     return Ranked(
@@ -77,7 +81,10 @@ def rank_window(
         prices=prices,
         sessions=sessions,
         first=first,
-        heads=heads_of(history, longest),
+        width=heads.shape[1],
+        head_names=np.array(symbols, dtype=object)[heads].tolist(),
+        head_closes=prices.closes[np.arange(first - 1, len(sessions) - 1)[:, None],
+                                  heads].tolist(),
         scored=scored,
         base_date=sessions[first - 1].date() if base_bench is not None else None,
         base_benchmark=base_bench,

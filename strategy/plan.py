@@ -128,12 +128,12 @@ def plan_from_head(
     in rank order) and their last closes. The one implementation of the order diff: `plan`
     calls it, and so does a backtest that ranks every day of its history in one pass."""
     held = {sym for sym, qty in positions.items() if qty > 0}
-    picks = [(sym, price) for sym, price in zip(top, top_closes, strict=True) if price <= cash]
-    pick_set = {sym for sym, _ in picks}
-    sells = tuple(Order(sym, Side.SELL, int(positions[sym])) for sym in sorted(held - pick_set))
+    picks = {sym: price for sym, price in zip(top, top_closes, strict=True) if price <= cash}
+    sells = tuple(Order(sym, Side.SELL, int(positions[sym]))
+                  for sym in sorted(sym for sym in held if sym not in picks))
     slots = params.max_positions - (len(held) - len(sells))
     buys: list[Order] = []
-    for sym, price in picks:
+    for sym, price in picks.items():
         if sym in held:
             continue
         if slots <= 0:
