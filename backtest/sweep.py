@@ -232,7 +232,8 @@ def _write_walk(walked: walkforward.Walk, points: Sequence[tuple[Params, Costs]]
     return [
         walkforward.write_folds(walked, points, keys, out / "walkforward.csv"),
         walkforward.write_equity(walked, out / "walkforward_equity.csv"),
-        walk_plot(walked.equity, benchmark, title, out / "walkforward.png"),
+        walk_plot(walked.equity, benchmark, [f.fold.out_start for f in walked.folds], title,
+                  out / "walkforward.png"),
     ]
 
 
