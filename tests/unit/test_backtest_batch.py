@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from backtest.engine import Result, run_backtest, run_batch
+from backtest.engine import Result, prepare, run_backtest, run_batch
 from backtest.sweep import grid_points, parse_grid
 from backtest.sweep_jobs import jobs_of, measure
 from infra.market import Market, synthetic_market
@@ -89,3 +89,11 @@ def test_scores_are_computed_once_per_distinct_ema_span_and_lookback(market, mon
     calls.clear()
     run_batch(market, "2023-01-03", None, 500.0, [(Params(), Costs(bps)) for bps in (0, 5, 10)])
     assert calls == [(10, 50)]
+
+
+def test_a_prepared_ranking_refuses_a_variant_it_was_not_prepared_for(market):
+    prepared = prepare(market, "2023-01-03", None, 500.0, [Params()])
+    for other in (Params(ema_span=5), Params(lookback_bars=60), Params(candidate_fraction=0.1)):
+        with pytest.raises(ValueError, match="not a variant this ranking was prepared for"):
+            prepared.run(other, Costs())
+    assert prepared.run(Params(max_positions=3), Costs(5.0)).equity  # same ranking, fine
