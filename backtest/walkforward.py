@@ -75,12 +75,10 @@ class Walk:
 def folds(sessions: pd.DatetimeIndex, n: int) -> list[Fold]:
     """N folds over `sessions`; an error that says what to change when a block would be too
     short to judge a point on."""
-    if n < 1:
-        raise ValueError(f"WALK must be a whole number >= 1, got {n}")
     blocks = np.array_split(np.arange(len(sessions)), n + 1)
     if len(blocks[-1]) < MIN_BLOCK:
         raise ValueError(
-            f"{n} walk-forward folds cut {len(sessions)} sessions into blocks of "
+            f"{n} walk-forward folds (--walk) cut {len(sessions)} sessions into blocks of "
             f"{len(blocks[-1])}; each needs >= {MIN_BLOCK}: use fewer folds or a longer window"
         )
     day = [d.date() for d in sessions]
