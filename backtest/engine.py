@@ -17,7 +17,7 @@ close where `t` has none).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -93,34 +93,18 @@ def run_batch(
     universe: Sequence[str] | None = None,
     positions: Mapping[str, int] | None = None,
 ) -> list[Result]:
-    """`run_backtest` of each variant, in variant order: the same Results, bit for bit."""
-    results: list[Result | None] = [None] * len(variants)
-    for k, result in iter_batch(market, start, end, cash, variants, universe, positions):
-        results[k] = result
-    return [r for r in results if r is not None]
-
-
-def iter_batch(
-    market: Market,
-    start: pd.Timestamp | date | str | None,
-    end: pd.Timestamp | date | str | None,
-    cash: float,
-    variants: Sequence[Variant],
-    universe: Sequence[str] | None = None,
-    positions: Mapping[str, int] | None = None,
-) -> Iterator[tuple[int, Result]]:
-    """(index, Result) of each variant, one group of variants at a time: the variants that
-    share a benchmark, `ema_span` and `lookback_bars` share one `Prepared` (one score pass and
-    one ranking of every day), and only the day loop runs per variant. A generator, so a large
-    batch is summarised as it runs instead of held whole."""
+    """`run_backtest` of each variant, in variant order, the same Results bit for bit: the
+    variants that share a benchmark, `ema_span` and `lookback_bars` share one `Prepared` (one
+    score pass and one ranking of every day), and only the day loop runs per variant."""
     groups: dict[tuple[str, int, int], list[int]] = {}
     for k, (params, _) in enumerate(variants):
         groups.setdefault(key_of(params), []).append(k)
+    results: dict[int, Result] = {}
     for members in groups.values():
         prepared = prepare(market, start, end, cash, [variants[k][0] for k in members],
                            universe, positions)
-        for k in members:
-            yield k, prepared.run(*variants[k])
+        results.update((k, prepared.run(*variants[k])) for k in members)
+    return [results[k] for k in range(len(variants))]
 
 
 @dataclass(frozen=True)
