@@ -1,12 +1,12 @@
 """The cost table: what slippage does to the strategy, and the slippage that erases its edge.
 
-Every level is a variant of one batch (`backtest.engine.run_batch`): the scores and the ranking
-are computed once and only the day loop runs per level. The break-even is the slippage per side
-at which the strategy's total return equals the benchmark's, found by bisection between the
-table's last level ahead of the benchmark and its first one behind (or the search ceiling), to
-`BREAK_EVEN_TOLERANCE_BPS`. Costs move fills, so the total return is not strictly monotone in
-the slippage: the bisection finds a crossing inside the first losing bracket, which is the one
-a trader meets first.
+Every level is a variant of one prepared ranking (`backtest.engine.prepare`): the scores and the
+ranking are computed once and only the day loop runs per level. The break-even is the slippage
+per side at which the strategy's total return equals the benchmark's, found by bisection
+between the table's last level ahead of the benchmark and its first one behind (or the search
+ceiling), to `BREAK_EVEN_TOLERANCE_BPS`. Costs move fills, so the total return is not strictly
+monotone in the slippage: the bisection finds a crossing inside the first losing bracket, which
+is the one a trader meets first.
 """
 
 from __future__ import annotations
