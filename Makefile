@@ -25,6 +25,9 @@ CHAOS_SEED ?= 7
 OUT        ?=
 GRID       ?= ema_span=5,10,20 max_positions=3,5,10
 ENGINE     ?= local
+SLIPPAGE_BPS ?= 0
+COMMISSION ?= 0
+WALK       ?=
 EVENT      ?= events/dry-run.json
 CONFIG_ENV ?= paper
 ENDPOINT   ?=
@@ -38,6 +41,7 @@ DATA_ARG  = $(if $(DATA),--data $(DATA),--synthetic --seed $(SEED))
 SOURCE_ARG = $(if $(SOURCE),--source $(SOURCE) $(if $(DATA),--data $(DATA)),$(DATA_ARG))
 START_ARG = $(if $(START),--start $(START),)
 END_ARG   = $(if $(END),--end $(END),)
+COSTS_ARG = --slippage-bps $(SLIPPAGE_BPS) --commission $(COMMISSION)
 # Each target writes into its own folder unless OUT is given: $(call OUT_DIR,run) -> out/run
 OUT_DIR   = $(or $(OUT),out/$(1))
 # The commands name a bad value by the knob that set it (DAYS), not only by its flag (--days).
@@ -66,6 +70,9 @@ help: ## List the targets and the knobs
 	  GRID "sweep's parameter grid (default '$(GRID)')" \
 	  ENGINE "sweep's engine: local (this machine's cores) or ray (RAY_ADDRESS's cluster, else a" \
 	  '' 'local Ray; default $(ENGINE))' \
+	  SLIPPAGE_BPS "backtest's and sweep's slippage per side in basis points, >= 0 (default $(SLIPPAGE_BPS))" \
+	  COMMISSION "backtest's and sweep's dollars per fill, >= 0 (default $(COMMISSION))" \
+	  WALK 'sweep: walk-forward folds, >= 1: rank in sample, trade the best point on the next period' \
 	  EVENT 'event file of invoke (default $(EVENT))' \
 	  CONFIG_ENV 'samconfig.toml environment, paper or live (default $(CONFIG_ENV)): the stack and' \
 	  '' 'region of deploy, logs, delete, aws-env, pause, resume' \
@@ -112,12 +119,13 @@ run: $(STAMP) $(NODE_STAMP) ## DAYS mornings through lambda_handler, local paper
 .PHONY: backtest
 backtest: $(STAMP) ## Backtest DATA, SOURCE=alpaca or the synthetic market from START to END into OUT
 	$(PY) -m backtest $(SOURCE_ARG) $(START_ARG) $(END_ARG) --cash $(CASH) \
-	  --out $(call OUT_DIR,backtest)
+	  --out $(call OUT_DIR,backtest) $(COSTS_ARG)
 
 .PHONY: sweep
 sweep: $(STAMP) ## Parameter grid (GRID='ema_span=5,10 max_positions=3,5') on ENGINE into OUT
 	$(PY) -m backtest.sweep $(SOURCE_ARG) $(START_ARG) $(END_ARG) --cash $(CASH) \
-	  --out $(call OUT_DIR,sweep) --grid '$(GRID)' --engine $(ENGINE)
+	  --out $(call OUT_DIR,sweep) --grid '$(GRID)' --engine $(ENGINE) $(COSTS_ARG) \
+	  $(if $(WALK),--walk $(WALK))
 
 .PHONY: bench
 bench: $(STAMP) $(NODE_STAMP) ## Measured figures against a plain reference in the same process; each target met or by how much not

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -91,11 +92,24 @@ def add_strategy_args(parser: argparse.ArgumentParser) -> None:
         "--benchmark", default=d.benchmark, help=f"benchmark symbol (default {d.benchmark})"
     )
     parser.add_argument(
-        "--slippage-bps", type=float, default=0.0, help="slippage against each fill (default 0)"
+        "--slippage-bps", type=non_negative, default=0.0,
+        help="slippage per side against each fill, in basis points (default 0); the report's "
+        "cost table shows 0, 2, 5, 10, 20 and this level",
     )
     parser.add_argument(
-        "--commission", type=float, default=0.0, help="dollars per fill (default 0)"
+        "--commission", type=non_negative, default=0.0, help="dollars per fill (default 0)"
     )
+
+
+def non_negative(text: str) -> float:
+    """A cost: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
+    return value
 
 
 def params_from(args: argparse.Namespace) -> Params:

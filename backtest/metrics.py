@@ -9,6 +9,7 @@ counts; drawdowns on end-of-day values.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from backtest.engine import Result
+from backtest.roundtrips import RoundTrip, round_trips
+from strategy.ledger import EquityRow
 
 YEAR = 252
 
@@ -28,26 +31,26 @@ class Drawdown:
     recovery: date | None  # first day back at the peak; None if never within the window
 
 
-@dataclass(frozen=True)
-class RoundTrip:
-    """A position from its buy fill to its sell fill."""
-
-    symbol: str
-    opened: date
-    closed: date
-    pnl: float  # after commissions
-    sessions_held: int
-
-
 def value_series(result: Result) -> tuple[pd.Series, pd.Series]:
     """Strategy equity and benchmark close by date, each starting at its base value."""
-    dates = [row.date for row in result.equity]
-    equity = [row.equity for row in result.equity]
-    bench = [row.benchmark for row in result.equity]
+    base = None
     if result.base_date is not None and result.base_benchmark is not None:
-        dates.insert(0, result.base_date)
-        equity.insert(0, result.initial_cash)
-        bench.insert(0, result.base_benchmark)
+        base = (result.base_date, result.initial_cash, result.base_benchmark)
+    return row_series(result.equity, base)
+
+
+def row_series(
+    rows: Sequence[EquityRow], base: tuple[date, float, float] | None
+) -> tuple[pd.Series, pd.Series]:
+    """Equity and benchmark of `rows` by date, after `base` (date, equity, benchmark close)
+    when there is one: a local run's rows measured as a backtest's."""
+    dates = [row.date for row in rows]
+    equity = [row.equity for row in rows]
+    bench = [row.benchmark for row in rows]
+    if base is not None:
+        dates.insert(0, base[0])
+        equity.insert(0, base[1])
+        bench.insert(0, base[2])
     index = pd.DatetimeIndex(pd.to_datetime(dates), name="date")
     return pd.Series(equity, index=index, name="equity"), pd.Series(bench, index=index)
 
@@ -109,22 +112,9 @@ def beta_correlation(rets: pd.Series, bench_rets: pd.Series) -> tuple[float, flo
     return beta, float(rets.corr(bench_rets))
 
 
-def round_trips(result: Result) -> list[RoundTrip]:
-    """Closed positions in the order they were closed (a position is bought once and sold
-    whole, so each sell closes the one open buy of its symbol)."""
-    position = {d.date(): k for k, d in enumerate(result.sessions)}
-    open_buys = {}
-    trips = []
-    commission = result.costs.commission
-    for fill in result.fills:
-        if fill.side == "buy":
-            open_buys[fill.symbol] = fill
-            continue
-        buy = open_buys.pop(fill.symbol)
-        pnl = fill.qty * (fill.price - buy.price) - 2 * commission
-        held = position[fill.date] - position[buy.date]
-        trips.append(RoundTrip(fill.symbol, buy.date, fill.date, pnl, held))
-    return trips
+def result_trips(result: Result) -> list[RoundTrip]:
+    """The backtest's round trips (`backtest.roundtrips`: first in, first out)."""
+    return round_trips(result.fills, result.sessions.date, result.costs.commission)
 
 
 def turnover(result: Result, equity: pd.Series) -> float:
@@ -165,7 +155,7 @@ def compute(result: Result) -> tuple[Metrics, Metrics]:
     equity, bench = value_series(result)
     rets, bench_rets = returns(equity), returns(bench)
     beta, corr = beta_correlation(rets, bench_rets)
-    trips = round_trips(result)
+    trips = result_trips(result)
     strategy = Metrics(
         total_return=total_return(equity),
         cagr=cagr(equity),

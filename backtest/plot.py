@@ -8,10 +8,13 @@ found by constrained layout, which would double the time the drawing takes."""
 from __future__ import annotations
 
 import textwrap
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import pandas as pd
+
+from backtest import metrics
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -28,19 +31,40 @@ LEFT, RIGHT, TOP, BOTTOM, CAVEAT_LINE = 0.85, 0.6, 0.35, 0.4, 0.17
 CAVEAT_WIDTH = 150  # characters per line
 
 
+def window_plot(
+    equity: pd.Series,
+    benchmark: pd.Series,
+    benchmark_name: str,
+    window: tuple[date, date],
+    path: Path | BinaryIO,
+    caveat: str = "",
+) -> Path | BinaryIO:
+    """The picture of a backtest or a local run over `window` (first and last session): titled,
+    each line's total return, Sharpe and max drawdown in its legend, so `make backtest` and
+    `make run` draw the same chart from the same series."""
+    title = f"Mean reversion vs {benchmark_name}, {window[0]} .. {window[1]}"
+    notes = tuple(
+        f"(total {100 * metrics.total_return(values):+.1f} %, "
+        f"Sharpe {metrics.sharpe(metrics.returns(values)):.2f}, "
+        f"max drawdown {100 * metrics.max_drawdown(values).depth:.1f} %)"
+        for values in (equity, benchmark)
+    )
+    return equity_plot(equity, benchmark, benchmark_name, title, path, notes, caveat)
+
+
 def equity_plot(
     equity: pd.Series,
     benchmark: pd.Series,
     benchmark_name: str,
     title: str,
-    path: Path,
+    path: Path | BinaryIO,
     notes: tuple[str, str] = ("", ""),
     caveat: str = "",
-) -> Path:
+) -> Path | BinaryIO:
     """Write the two-panel chart of `equity` and `benchmark` (values by date) to `path`;
     `notes` (strategy, benchmark) are appended to the legend labels; `caveat` (what the data's
     source says a reader must know) is printed on the picture, which travels without the
-    report."""
+    report; a file object gets a PNG, matplotlib's default (report.html inlines it)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import PercentFormatter
@@ -82,6 +106,35 @@ def equity_plot(
     if caveat_lines:
         fig.text(0.5, 0.1 / height, "\n".join(caveat_lines), color=CAVEAT_COLOR, fontsize=9,
                  ha="center", va="bottom")
+    fig.align_ylabels((top, bottom))
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def rolling_plot(
+    sharpe: pd.DataFrame, beta: pd.Series, benchmark_name: str, path: Path | BinaryIO
+) -> Path | BinaryIO:
+    """Rolling Sharpe (a column per series: Strategy, Benchmark) above the strategy's rolling
+    beta to the benchmark, as a PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(SIZE[0], 4.5))
+    FigureCanvasAgg(fig)
+    fig.subplots_adjust(left=LEFT / SIZE[0], right=1 - RIGHT / SIZE[0], top=0.95, bottom=0.1,
+                        hspace=0.08)
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    for column, color in zip(sharpe.columns, (STRATEGY_COLOR, BENCHMARK_COLOR), strict=True):
+        top.plot(sharpe.index, sharpe[column], color=color, lw=1.2, label=column)
+    top.axhline(0.0, color="black", lw=0.6, alpha=0.5)
+    top.set_ylabel("Sharpe")
+    top.legend(loc="upper left", frameon=False, fontsize=8, ncols=2)
+    top.grid(alpha=0.3)
+    bottom.plot(beta.index, beta, color=STRATEGY_COLOR, lw=1.2)
+    bottom.axhline(1.0, color="black", lw=0.6, alpha=0.5)
+    bottom.set_ylabel(f"Beta to {benchmark_name}")
+    bottom.grid(alpha=0.3)
+    _date_axis(bottom, sharpe.index[0], sharpe.index[-1])
     fig.align_ylabels((top, bottom))
     fig.savefig(path, dpi=110)
     return path

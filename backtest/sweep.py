@@ -14,12 +14,13 @@ import itertools
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from backtest import cli
-from backtest.sweep_jobs import Job, run_local
+from backtest import cli, walkforward
+from backtest.sweep_jobs import Measured, jobs_of, run_local
 from infra.cli import Parser, count
 from infra.market import Market
 from strategy import Params
@@ -86,25 +87,49 @@ def run_sweep(
     workers: int | None = None,
     progress: bool = True,
     engine: Engine = Engine.LOCAL,
+    default: tuple[Params, Costs] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per grid point, in grid order: its parameters, then its metrics. `engine` is
     `local` (processes of this machine) or `ray` (backtest.sweep_ray); both run the same
     `sweep_jobs.measure`, so they give the same rows."""
-    kept = None if universe is None else tuple(universe)
-    jobs = [Job(k, p, c, start, end, cash, kept) for k, (p, c) in enumerate(points)]
-    if engine == Engine.LOCAL:
-        outcomes = run_local(market, jobs, workers, progress)
-    elif engine == Engine.RAY:
-        from backtest.sweep_ray import run_ray  # Ray is imported only by those who use it
+    measured = measure_grid(market, points, start, end, cash, universe, workers, progress,
+                            engine)
+    return rows_of(points, measured, default)
 
-        outcomes = run_ray(market, jobs, workers, progress)
-    else:
-        raise ValueError(f"unknown sweep engine {engine!r}; use {' or '.join(Engine)}")
+
+def rows_of(points: Sequence[tuple[Params, Costs]], measured: Sequence[Measured],
+            default: tuple[Params, Costs] | None) -> list[dict[str, Any]]:
+    """sweep.csv's rows: each point's parameters, its metrics, and whether it is `default`
+    (the flags' own point, 1) or not (0)."""
     return [
         {**p.to_dict(), "slippage_bps": c.slippage_bps, "commission": c.commission,
-         **outcome.to_dict()}
-        for (p, c), outcome in zip(points, outcomes, strict=True)
+         **m.outcome.to_dict(), "default": int((p, c) == default)}
+        for (p, c), m in zip(points, measured, strict=True)
     ]
+
+
+def measure_grid(
+    market: Market,
+    points: Sequence[tuple[Params, Costs]],
+    start: Any,
+    end: Any,
+    cash: float,
+    universe: Sequence[str] | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    engine: Engine = Engine.LOCAL,
+    cuts: tuple[date, ...] = (),
+) -> list[Measured]:
+    """Each point measured (with its prefixes at `cuts`), in grid order, on `engine`."""
+    kept = None if universe is None else tuple(universe)
+    jobs = jobs_of(points, start, end, cash, kept, cuts)
+    if engine == Engine.LOCAL:
+        return run_local(market, jobs, workers, progress)
+    if engine == Engine.RAY:
+        from backtest.sweep_ray import run_ray  # Ray is imported only by those who use it
+
+        return run_ray(market, jobs, workers, progress)
+    raise ValueError(f"unknown sweep engine {engine!r}; use {' or '.join(Engine)}")
 
 
 def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
@@ -136,6 +161,11 @@ def parser() -> Parser:
         "--workers", type=count,
         help="processes, or Ray actors (default: all cores, or every CPU of the Ray cluster)",
     )
+    p.add_argument(
+        "--walk", type=count,
+        help="walk-forward with N folds: rank the grid in sample, trade the best point on the "
+        "next period; writes walkforward.csv, walkforward_equity.csv, walkforward.png",
+    )
     return p
 
 
@@ -143,29 +173,68 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         grid = parse_grid(args.grid)
-        points = grid_points(grid, cli.params_from(args), cli.costs_from(args))
+        default = (cli.params_from(args), cli.costs_from(args))
+        points = grid_points(grid, *default)
         start, end = cli.window(args)
         universe = cli.universe_from(args)
         warmup = max(p.history_sessions() for p, _ in points)  # --source alpaca's
         market = cli.load_market(args, points[0][0].benchmark, warmup)
         market.wide("close")  # built once here, inherited by the workers or shipped to Ray
-        rows = run_sweep(market, points, start, end, args.cash, universe, args.workers,
-                         engine=Engine(args.engine))
-        args.out.mkdir(parents=True, exist_ok=True)
-        table = write_csv(rows, args.out / "sweep.csv")
         sessions = market.window(start, end)
+        plan = walkforward.folds(sessions, args.walk) if args.walk else []
+        measured = measure_grid(market, points, start, end, args.cash, universe, args.workers,
+                                engine=Engine(args.engine),
+                                cuts=tuple(f.in_end for f in plan))
+        rows = rows_of(points, measured, default)
+        args.out.mkdir(parents=True, exist_ok=True)
+        written = [write_csv(rows, args.out / "sweep.csv")]
         title = f"{market.name}, {sessions[0].date()} .. {sessions[-1].date()}"
-        picture = _draw(rows, list(grid), title, args.out / "sweep.png")
+        written.append(_draw(rows, list(grid), title, args.out / "sweep.png"))
+        walked = None
+        if plan:
+            walked = walkforward.walk(market, plan, points, measured, default, args.cash,
+                                      universe)
+            written += _write_walk(walked, points, list(grid), title, args.out)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    best = max(rows, key=lambda r: r["sharpe"] if r["sharpe"] == r["sharpe"] else -1e9)
-    label = " ".join(f"{k}={best[k]}" for k in grid)
-    print(f"{len(rows)} runs; best Sharpe {best['sharpe']:.2f} (CAGR {100 * best['cagr']:.1f} %)"
-          f" at {label}")
-    print(f"wrote {table}")
-    print(f"wrote {picture}")
+    print(_verdict(rows, list(grid)))
+    if walked is not None:
+        print(walkforward.summary(walked, default[0].benchmark))
+    for path in written:
+        print(f"wrote {path}")
     return 0
+
+
+def _verdict(rows: Sequence[dict[str, Any]], keys: list[str]) -> str:
+    """The best point by Sharpe, and where the default point ranks among the grid."""
+    def sharpe(row: dict[str, Any]) -> float:
+        return row["sharpe"] if row["sharpe"] == row["sharpe"] else -1e9
+
+    ranked = sorted(rows, key=sharpe, reverse=True)
+    best = ranked[0]
+    label = " ".join(f"{k}={best[k]}" for k in keys)
+    line = (f"{len(rows)} runs; best Sharpe {best['sharpe']:.2f} (CAGR "
+            f"{100 * best['cagr']:.1f} %) at {label}")
+    marked = [k for k, row in enumerate(ranked) if row["default"]]
+    if not marked:
+        return line + "; the default point is not in the grid"
+    d = ranked[marked[0]]
+    return (line + f"; default point ({' '.join(f'{k}={d[k]}' for k in keys)}) Sharpe "
+            f"{d['sharpe']:.2f}, ranked {marked[0] + 1} of {len(rows)}")
+
+
+def _write_walk(walked: walkforward.Walk, points: Sequence[tuple[Params, Costs]],
+                keys: list[str], title: str, out: Path) -> list[Path]:
+    from backtest.sweep_plot import walk_plot
+
+    benchmark = points[0][0].benchmark
+    return [
+        walkforward.write_folds(walked, points, keys, out / "walkforward.csv"),
+        walkforward.write_equity(walked, out / "walkforward_equity.csv"),
+        walk_plot(walked.equity, benchmark, [f.fold.out_start for f in walked.folds], title,
+                  out / "walkforward.png"),
+    ]
 
 
 def _draw(rows: Sequence[dict[str, Any]], keys: list[str], title: str, path: Path) -> Path:

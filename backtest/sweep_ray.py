@@ -22,7 +22,7 @@ from ray.util import ActorPool
 import backtest
 import infra
 import strategy
-from backtest.sweep_jobs import Job, Outcome, collect, heaviest_first, measure
+from backtest.sweep_jobs import Job, Measured, collect, heaviest_first, measure
 from infra.market import Market
 
 RAY_ADDRESS = "RAY_ADDRESS"
@@ -35,12 +35,12 @@ class _Worker:
     def __init__(self, market: Market) -> None:
         self.market = market
 
-    def measure(self, job: Job) -> tuple[int, Outcome]:
+    def measure(self, job: Job) -> list[Measured]:
         return measure(self.market, job)
 
 
 def run_ray(market: Market, jobs: Sequence[Job], workers: int | None,
-            progress: bool) -> list[Outcome]:
+            progress: bool) -> list[Measured]:
     """The jobs on `workers` Ray actors (default: one per CPU of the cluster), outcomes in grid
     order. Joins the cluster at RAY_ADDRESS when it is set, else starts a local Ray."""
     started = not ray.is_initialized()
@@ -54,7 +54,7 @@ def run_ray(market: Market, jobs: Sequence[Job], workers: int | None,
         done = pool.map_unordered(lambda actor, job: actor.measure.remote(job),
                                   heaviest_first(jobs))
         try:
-            return collect(done, len(jobs), progress)
+            return collect(done, sum(len(j.points) for j in jobs), progress)
         except RayTaskError as exc:
             # The engine's own error (a bad window), not Ray's traceback around it.
             raise exc.cause if isinstance(exc.cause, Exception) else exc from None

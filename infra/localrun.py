@@ -36,6 +36,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from backtest.metrics import row_series
+from backtest.plot import window_plot
 from backtest.reconcile.account import AccountHistory, TradingSettings, read_account
 from backtest.reconcile.compare import verdict
 from backtest.reconcile.report import write_report
@@ -232,6 +234,17 @@ def write_ledgers(result: LocalRun, out: Path) -> None:
     (out / "trades.csv").write_text(trades_csv(result.fills), encoding="utf-8")
 
 
+def write_plot(result: LocalRun, cash: float, market: Market, out: Path) -> Path:
+    """OUT/equity.png: the window, strategy against the benchmark, both from their values before
+    the first morning, drawn by the backtest's own `window_plot`."""
+    first, last = result.equity[0].date, result.equity[-1].date
+    before = run_table.benchmark_base(first, market)
+    base = None if before is None else (before[0], cash, before[1])
+    equity, bench = row_series(result.equity, base)
+    return window_plot(equity, bench, market.benchmark, (first, last), out / "equity.png",
+                       market.caveat)
+
+
 def write_summaries(result: LocalRun, out: Path) -> Path:
     """OUT/summaries.txt: each daily summary the mornings published, as the e-mail reads it."""
     path = out / "summaries.txt"
@@ -294,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     write_ledgers(result, args.out)
     print(f"wrote {args.out / 'equity.csv'}, {args.out / 'trades.csv'} and "
           f"{write_summaries(result, args.out)} ({len(result.published)} daily summaries)")
+    if result.equity:
+        print(f"wrote {write_plot(result, result.opening_equity, market, args.out)}")
     foreign = run_table.foreign_note(result.summaries, args.hold or {})
     if foreign is not None:
         print(foreign)

@@ -4,6 +4,7 @@ happened each morning and what the window amounted to against the benchmark."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -50,14 +51,21 @@ def verdict(equity: Sequence[EquityRow], cash: float, market: Market) -> str:
     from the benchmark's close
     of the session before the first morning (its first morning's close when there is none)."""
     first, last = equity[0], equity[-1]
-    closes = market.benchmark_close
-    before = closes[closes.index < pd.Timestamp(first.date)].dropna()
-    base = float(before.iloc[-1]) if len(before) else first.benchmark
+    before = benchmark_base(first.date, market)
+    base = before[1] if before else first.benchmark
     ours, theirs = last.equity / cash - 1.0, last.benchmark / base - 1.0
     return (
         f"{len(equity)} mornings {first.date} .. {last.date}: equity {_pct(ours)} "
         f"(${cash:,.2f} -> ${last.equity:,.2f}) against {market.benchmark} {_pct(theirs)}"
     )
+
+
+def benchmark_base(day: date, market: Market) -> tuple[date, float] | None:
+    """The session before `day` and the benchmark's close then (carried over gaps): where the
+    benchmark's line starts, as in a backtest of the same window; None on the data's first day."""
+    closes = market.benchmark_close
+    before = closes[closes.index < pd.Timestamp(day)].dropna()
+    return (before.index[-1].date(), float(before.iloc[-1])) if len(before) else None
 
 
 def _pct(x: float) -> str:

@@ -7,7 +7,7 @@ which is what lets a rerun of a morning resume the stored plan and a backtest ma
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -36,7 +36,8 @@ class Order:
     def __post_init__(self) -> None:
         if self.side not in (Side.BUY, Side.SELL):
             raise ValueError(f"side must be 'buy' or 'sell', got {self.side!r}")
-        object.__setattr__(self, "side", Side(self.side))
+        if type(self.side) is not Side:  # a plain 'buy' or 'sell' string
+            object.__setattr__(self, "side", Side(self.side))
         if isinstance(self.qty, bool) or not isinstance(self.qty, int) or self.qty < 1:
             raise ValueError(f"qty must be an integer >= 1, got {self.qty!r} for {self.symbol}")
 
@@ -91,9 +92,14 @@ def candidates(
     scores: pd.Series, last_close: Mapping[str, float] | pd.Series, cash: float, params: Params
 ) -> list[str]:
     """Rule 5: the first floor(n * fraction) of the ranking whose last close is <= cash."""
+    top = head(scores, params)
+    return [sym for sym, price in zip(top, _prices(last_close, top), strict=True) if price <= cash]
+
+
+def head(scores: pd.Series, params: Params) -> list[str]:
+    """The first floor(n * fraction) symbols of the ranking, n the scored symbols."""
     ranked = _ranked(scores)
-    top = ranked[: params.n_candidates(len(ranked))].tolist()
-    return [sym for sym in top if _price(last_close, sym) <= cash]
+    return ranked[: params.n_candidates(len(ranked))].tolist()
 
 
 def plan(
@@ -103,26 +109,45 @@ def plan(
     positions: Mapping[str, int],
     params: Params,
 ) -> Plan:
-    """Rules 5-7. `scores` by symbol (NaN: not scored, as if absent); `last_close` is read
-    only for the candidates; `cash` is the account cash before any order today; `positions`
-    maps held symbols to whole share counts (non-positive counts are treated as not held)."""
+    """Rules 4-7. `scores` by symbol (NaN: not scored, as if absent); `last_close` is read
+    only for the head of the ranking; `cash` is the account cash before any order today;
+    `positions` maps held symbols to whole share counts (non-positive counts are treated as not
+    held)."""
+    top = head(scores, params)
+    return plan_from_head(top, _prices(last_close, top), cash, positions, params)
+
+
+def plan_from_head(
+    top: Sequence[str],
+    top_closes: Sequence[float],
+    cash: float,
+    positions: Mapping[str, int],
+    params: Params,
+) -> Plan:
+    """Rules 5-7 from the head of the ranking (`head`: its first floor(n * fraction) symbols,
+    in rank order) and their last closes. The one implementation of the order diff: `plan`
+    calls it, and so does a backtest that ranks every day of its history in one pass."""
     held = {sym for sym, qty in positions.items() if qty > 0}
-    picks = candidates(scores, last_close, cash, params)
-    pick_set = set(picks)
-    sells = tuple(Order(sym, Side.SELL, int(positions[sym])) for sym in sorted(held - pick_set))
+    picks = {sym: price for sym, price in zip(top, top_closes, strict=True) if price <= cash}
+    sells = tuple(Order(sym, Side.SELL, int(positions[sym]))
+                  for sym in sorted(sym for sym in held if sym not in picks))
     slots = params.max_positions - (len(held) - len(sells))
     buys: list[Order] = []
-    for sym in picks:
+    for sym, price in picks.items():
         if sym in held:
             continue
         if slots <= 0:
             break
-        qty = math.floor(params.position_size / _price(last_close, sym))
+        qty = math.floor(params.position_size / price)
         if qty == 0:
             continue
         buys.append(Order(sym, Side.BUY, qty))
         slots -= 1
     return Plan(sells=sells, buys=tuple(buys))
+
+
+def _prices(last_close: Mapping[str, float] | pd.Series, symbols: Sequence[str]) -> list[float]:
+    return [_price(last_close, sym) for sym in symbols]
 
 
 def _price(last_close: Mapping[str, float] | pd.Series, symbol: str) -> float:

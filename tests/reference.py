@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import date
 
 import pandas as pd
 
+from backtest.engine import Result
 from infra.market import Market
-from strategy import Params
+from strategy import Params, Plan, plan, score_history
+from strategy.fills import fill_plan
 from strategy.ledger import EquityRow, Fill
 
 
@@ -115,3 +118,26 @@ def reference_backtest(
 
 def _last_known(series: pd.Series, t: pd.Timestamp) -> float:
     return float(series[series.index <= t].iloc[-1])
+
+
+def plain_plans(market: Market, result: Result) -> list[tuple[date, Plan]]:
+    """The plans of `result`'s days made the plain way, as the engine made them before it ranked
+    every day at once: one score Series per day through `strategy.plan`, the book carried by
+    `strategy.fills.fill_plan` at the same opens. Unlike `reference_backtest` it uses
+    `strategy`'s own functions: it checks the engine's fast path against them."""
+    params = result.params
+    symbols = sorted(s for s in market.symbols if s != params.benchmark)
+    closes = market.wide("close")[symbols]
+    closes = closes.where(closes > 0)
+    history = score_history(closes, params)
+    opens = market.wide("open")[symbols]
+    cash, positions, plans = result.initial_cash, {}, []
+    for day, _ in result.plans:
+        t = pd.Timestamp(day)
+        i = market.sessions.get_loc(t)
+        todays = plan(history.iloc[i], closes.iloc[i - 1], cash, positions, params)
+        plans.append((day, todays))
+        at_open = {o.symbol: float(opens.at[t, o.symbol]) for o in todays.orders}
+        book = fill_plan(todays, at_open, cash, positions, result.costs)
+        cash, positions = book.cash, book.positions
+    return plans

@@ -21,7 +21,7 @@ from strategy import Params
 from strategy.ledger import equity_csv, trades_csv
 from tests.bench.harness import Bound, Goal, Row, best_of
 from tests.conftest import REAL_DATA, ROOT
-from tests.reference import reference_backtest
+from tests.reference import plain_plans, reference_backtest
 
 # The child prints its own peak RSS (KiB on Linux) after the CLI returns.
 _CLI = (
@@ -41,7 +41,7 @@ def _cli(out: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of `python -m backtest` on the whole real data set."""
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-c", _CLI, "--data", str(REAL_DATA), "--out", str(out)],
+        [sys.executable, "-c", _CLI, "--data", str(REAL_DATA), "--out", str(out), "--no-html"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     )
     wall = time.perf_counter() - t0
@@ -88,6 +88,25 @@ def _reference_rows() -> list[Row]:
                 "trades.csv; engine best of 5")]
 
 
+def _in_process_row() -> Row:
+    """`run_backtest` alone on the loaded data (wide frames built), against the engine's plain
+    way: a score Series per day through `strategy.plan` (tests/reference.py `plain_plans`,
+    which must make the same plans)."""
+    market = load_csv(REAL_DATA)
+    market.wide("close"), market.wide("open")
+    fast = best_of(lambda: run_backtest(market, None, None, 500.0, Params()), repeat=7)
+    result = run_backtest(market, None, None, 500.0, Params())
+    t0 = time.perf_counter()
+    plain = plain_plans(market, result)
+    ref = time.perf_counter() - t0
+    if plain != result.plans:
+        raise AssertionError("the engine's fast path and strategy.plan made different plans")
+    return Row("run_backtest in process, full real data 505x1259", fast, "s", reference=ref,
+               goal=Goal(Bound.BELOW, 0.08),
+               note="best of 7, wide frames built; reference: a score Series per day through "
+               "strategy.plan (same plans); vectorbt 1.2 takes 0.105-0.114 s")
+
+
 def rows() -> list[Row]:
     if not REAL_DATA.is_file():
         print(f"rows_backtest: skipped, {REAL_DATA} not found", file=sys.stderr)
@@ -105,10 +124,12 @@ def rows() -> list[Row]:
         Row("backtest CLI, full real data 505x1259, all outputs", wall, "s",
             goal=Goal(Bound.BELOW, 1.5),
             note="best of 3 subprocesses: interpreter, imports, CSV load (cache warm after the "
-            "first), engine, report, PNG"),
+            "first), engine, cost table (5 levels and the break-even), report, PNG; "
+            "--no-html"),
         Row("backtest CLI peak RSS, full real data", rss, "MB", goal=Goal(Bound.BELOW, 1024)),
         Row("backtest CSV load + engine, full real data", engine_full, "s",
             goal=Goal(Bound.BELOW, 0.5), note="best of 3, in process, cache warm"),
+        _in_process_row(),
         *_load_rows(),
         *_reference_rows(),
     ]

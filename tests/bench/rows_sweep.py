@@ -2,7 +2,8 @@
 3 values each) through `python -m backtest.sweep`, with each engine: wall time of the whole
 command (interpreter, CSV load, the grid, sweep.csv, sweep.png), against the same 27 backtests
 run one after another in this process. The Ray row also checks that both engines wrote the same
-sweep.csv, byte for byte. A breakdown row says where the time of one run goes."""
+sweep.csv, byte for byte. A breakdown row says where the time of one run goes. The last row is a
+1,000-point walk-forward over 5 folds (`--walk 5`), the whole command."""
 
 from __future__ import annotations
 
@@ -23,14 +24,17 @@ from tests.bench.harness import Bound, Goal, Row
 from tests.conftest import REAL_DATA, ROOT
 
 GRID = "ema_span=5,10,20 max_positions=3,5,10 lookback_bars=30,50,100"
+# 5 x 5 x 8 x 5 = 1,000 points, 25 distinct score passes.
+GRID_1000 = ("ema_span=4,6,8,10,12 lookback_bars=30,40,50,60,80 "
+             "max_positions=2,3,4,5,6,8,10,12 candidate_fraction=0.03,0.05,0.07,0.1,0.15")
 
 
-def _cli(out: Path, engine: str) -> float:
+def _cli(out: Path, engine: str, grid: str = GRID, *more: str) -> float:
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # a local Ray
     t0 = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "backtest.sweep", "--data", str(REAL_DATA), "--out", str(out),
-         "--grid", GRID, "--engine", engine],
+         "--grid", grid, "--engine", engine, *more],
         cwd=ROOT, env=env, capture_output=True, text=True, check=True,
     )
     return time.perf_counter() - t0
@@ -65,6 +69,7 @@ def rows() -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         local = min(_cli(Path(tmp) / f"local{k}", "local") for k in range(2))
         ray = _cli(Path(tmp) / "ray", "ray")
+        walk = _cli(Path(tmp) / "walk", "local", GRID_1000, "--walk", "5")
         same = (Path(tmp) / "local0" / "sweep.csv").read_bytes() == (
             Path(tmp) / "ray" / "sweep.csv").read_bytes()
     if not same:
@@ -72,7 +77,7 @@ def rows() -> list[Row]:
     cores = os.cpu_count() or 1
     return [
         Row("sweep 27 combinations, full real period, local", local, "s",
-            reference=serial, goal=Goal(Bound.BELOW, 6.0),
+            reference=serial, goal=Goal(Bound.BELOW, 4.0),
             note=f"target on 2 cores, {cores} here; CLI wall, best of 2; reference: the 27 "
             "runs one after another in one process"),
         Row("sweep 27 combinations, full real period, Ray", ray, "s",
@@ -80,4 +85,8 @@ def rows() -> list[Row]:
             note="a local Ray started and stopped by the CLI (about 5 s of it); sweep.csv "
             "byte-identical"),
         Row("sweep breakdown (serial, in process)", serial, "s", note=breakdown),
+        Row("walk-forward, 1,000 points x 5 folds, full real period, local", walk, "s",
+            goal=Goal(Bound.BELOW, 60.0),
+            note=f"CLI wall, once; {GRID_1000!r}: 25 score passes, each point run once over the "
+            "window and measured on its in-sample prefixes, 10 out-of-sample runs"),
     ]

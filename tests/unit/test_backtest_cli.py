@@ -38,7 +38,8 @@ def test_writes_the_four_files_and_prints_the_table_and_paths(tmp_path, capsys):
     code = main(["--data", str(data), "--start", "2024-01-22", "--cash", "500", "--out", str(out)])
     assert code == 0
     printed = capsys.readouterr().out
-    for name in ("equity.csv", "trades.csv", "report.md", "equity.png"):
+    for name in ("equity.csv", "trades.csv", "roundtrips.csv", "report.md", "equity.png",
+                 "report.html"):
         assert (out / name).is_file() and f"wrote {out / name}" in printed
     assert "| Sharpe" in printed and "| Max drawdown dates" in printed
     equity = pd.read_csv(out / "equity.csv")
@@ -50,6 +51,23 @@ def test_writes_the_four_files_and_prints_the_table_and_paths(tmp_path, capsys):
     assert "| Beta to SPY" in report and "![equity](equity.png)" in report
     assert "Caveat" not in report and "note:" not in printed
     assert (out / "equity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    trips = pd.read_csv(out / "roundtrips.csv")
+    assert len(trips) == (trades["side"] == "sell").sum()  # whole positions: a sell, a trip
+    assert "## Round trips" in report and f"| Round trips | {len(trips)} |" in " ".join(
+        report.split())
+
+
+def test_no_html_skips_the_tearsheet_and_never_imports_quantstats(tmp_path):
+    """The default outputs stay fast: QuantStats and scipy load only for report.html."""
+    code = (
+        "import sys; from backtest.__main__ import main; "
+        f"assert main(['--no-html', '--start', '2025-10-01', '--out', {str(tmp_path)!r}]) == 0; "
+        "print(sorted(m for m in ('quantstats', 'scipy', 'seaborn') if m in sys.modules))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    assert run.stdout.splitlines()[-1] == "[]"
+    assert (tmp_path / "report.md").is_file() and not (tmp_path / "report.html").exists()
 
 
 def test_strategy_flags_reach_the_engine(tmp_path, capsys):

@@ -91,7 +91,7 @@ def test_round_trips_win_rate_holding_turnover_and_exposure():
         Fill(d[3].date(), "B", "sell", 5, 19.0),  # -5 - 2: a loss, 3 sessions
     ]
     r = result_with(fills, [1000.0, 1000.0, 1000.0, 1000.0], [800.0, 900.0, 900.0, 1000.0])
-    trips = metrics.round_trips(r)
+    trips = metrics.result_trips(r)
     assert [(t.symbol, t.pnl, t.sessions_held) for t in trips] == [("A", 8.0, 1), ("B", -7.0, 3)]
     strategy, benchmark = metrics.compute(r)
     assert strategy.win_rate == 0.5

@@ -78,6 +78,18 @@ def test_hold_and_manage_existing_reach_the_run():
     assert "--hold AAPL:3,MSFT:2 --manage-existing true" in run
 
 
+def test_cost_knobs_reach_backtest_and_sweep_and_walk_only_the_sweep():
+    for target in ("backtest", "sweep"):
+        assert "--slippage-bps 0 --commission 0" in commands(target)
+        assert "--slippage-bps 5 --commission 0.5" in commands(
+            target, "SLIPPAGE_BPS=5", "COMMISSION=0.5")
+    assert "--walk 5" in commands("sweep", "WALK=5")
+    assert "--walk" not in commands("sweep") + commands("backtest", "WALK=5")
+    listed = make("help")
+    for knob in ("SLIPPAGE_BPS", "COMMISSION", "WALK"):
+        assert re.search(rf"^  {knob} ", listed, re.M), knob
+
+
 def test_commands_started_by_make_name_knobs_in_their_errors():
     for target in ("run", "backtest", "sweep", "chaos", "paperbroker"):
         assert "MAKE_KNOBS=1 " in commands(target), target
