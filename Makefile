@@ -13,21 +13,72 @@ SAM_STAMP := $(SAM_VENV)/.stamp
 COMPAT_VENV := .venv-compat
 COMPAT_STAMP := $(COMPAT_VENV)/.stamp
 
-# Knobs (override on the command line: make run DAYS=60 CASH=1000); `make help` lists them.
-DATA       ?=
-SOURCE     ?=
-START      ?=
-END        ?=
-CASH       ?= 500
-DAYS       ?= 20
-SEED       ?= 7
-CHAOS_SEED ?= 7
-OUT        ?=
-GRID       ?= ema_span=5,10,20 max_positions=3,5,10
-ENGINE     ?= local
-EVENT      ?= events/dry-run.json
-CONFIG_ENV ?= paper
-ENDPOINT   ?=
+# ---------------------------------------------------------------- knobs
+# Which targets take each knob. TO GIVE A TARGET A KNOB, add the target to the knob's line; a
+# new knob is one more line here (plus its default below, its flag in the target's recipe and
+# its line in `make help`). A knob given to a target not on its line, or a name that is no knob
+# (EDN=, start=), stops make with one `error:` line naming the knobs the target takes.
+KNOB.DATA       := run backtest sweep chaos paperbroker reconcile
+KNOB.SOURCE     := backtest sweep
+KNOB.START      := run backtest sweep chaos paperbroker reconcile
+KNOB.END        := backtest sweep reconcile
+KNOB.CASH       := run backtest sweep chaos paperbroker
+KNOB.DAYS       := run chaos
+KNOB.SEED       := run backtest sweep chaos paperbroker
+KNOB.CHAOS_SEED := chaos
+KNOB.OUT        := run backtest sweep chaos reconcile
+KNOB.GRID       := sweep
+KNOB.ENGINE     := sweep
+KNOB.EVENT      := invoke
+KNOB.CONFIG_ENV := deploy logs delete aws-env pause resume
+KNOB.ENDPOINT   := pause resume
+# Variables that are no knob but may be given: the Python that makes the virtualenvs, and the
+# switch this Makefile's own recursive calls set (their knobs were checked by the outer make).
+NOT_KNOBS := PYTHON KNOB_CHECK
+
+KNOBS := $(sort $(patsubst KNOB.%,%,$(filter KNOB.%,$(.VARIABLES))))
+# Knobs come from the command line only: one exported in the shell (OUT=$HOME in a profile) is
+# dropped here, before the defaults below, so it neither reaches a command nor `make clean`.
+GOALS := $(or $(MAKECMDGOALS),help)
+IGNORED := $(strip $(foreach k,$(KNOBS),$(if $(filter environment%,$(origin $(k))),$(k))))
+$(foreach k,$(IGNORED),$(eval undefine $(k)))
+IGNORED_HERE := $(strip $(foreach k,$(IGNORED),$(if $(filter $(GOALS),$(KNOB.$(k))),$(k))))
+$(if $(IGNORED_HERE),$(shell printf '%s\n' 'note: $(IGNORED_HERE) in your environment ignored: \
+  knobs come from the command line (make $(firstword $(GOALS)) $(firstword $(IGNORED_HERE))=...)' >&2))
+GIVEN := $(strip $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
+takes = $(strip $(foreach k,$(KNOBS),$(if $(filter $(1),$(KNOB.$(k))),$(k))))
+upper = $(shell printf %s '$(1)' | tr a-z A-Z)
+# The first (goal, variable) pair where the goal does not take the variable.
+REFUSED := $(if $(KNOB_CHECK),,$(wordlist 1,2,$(foreach g,$(GOALS),$(foreach v,$(filter-out \
+  $(NOT_KNOBS),$(GIVEN)),$(if $(filter $(g),$(KNOB.$(v))),,$(g) $(v))))))
+REFUSED_HINT = $(if $(filter-out $(KNOBS),$(1)),$(if $(filter $(call upper,$(1)),$(KNOBS)), (knobs \
+  are upper case: $(call upper,$(1))),))
+$(if $(REFUSED),$(error error: $(word 2,$(REFUSED)) is not a knob of make $(word 1,$(REFUSED))$(call \
+  REFUSED_HINT,$(word 2,$(REFUSED))), which takes $(or $(call takes,$(word 1,$(REFUSED))),none) \
+  (make help lists them)))
+
+# CASH=$500 (quoted past the shell) would reach the command as 00: make reads $5 as a variable.
+DOLLAR_KNOB := $(firstword $(foreach k,$(GIVEN),$(if $(findstring $$,$(value $(k))),$(k))))
+$(if $(DOLLAR_KNOB),$(error error: $(DOLLAR_KNOB)=$(value $(DOLLAR_KNOB)): leave out the `$$` \
+  (make and the shell read $$5 as a variable), e.g. CASH=500))
+
+# The knobs' defaults (`make help` lists them).
+DATA       :=
+SOURCE     :=
+START      :=
+END        :=
+CASH       := 500
+DAYS       := 20
+SEED       := 7
+CHAOS_SEED := 7
+OUT        :=
+GRID       := ema_span=5,10,20 max_positions=3,5,10
+ENGINE     := local
+EVENT      := events/dry-run.json
+CONFIG_ENV := paper
+ENDPOINT   :=
+# Recursive calls: their knobs were checked above.
+SUBMAKE = $(MAKE) --no-print-directory KNOB_CHECK=off
 # make paperbroker's first session: the day the events in events/ name, so they trade on it.
 BROKER_START := 2026-11-24
 
@@ -200,7 +251,7 @@ ARTIFACT_ARCH = $(shell uname -m)
 
 .PHONY: artifact-test
 artifact-test: ## Build the artifact for this machine and trade one morning from it under python3.13 alone
-	$(if $(LAMBDA_PYTHON),@$(MAKE) --no-print-directory artifact-morning LAMBDA_PYTHON=$(LAMBDA_PYTHON),\
+	$(if $(LAMBDA_PYTHON),@$(SUBMAKE) artifact-morning LAMBDA_PYTHON=$(LAMBDA_PYTHON),\
 	  @echo "artifact-test skipped: no python3.13 here (on PATH or pyenv's); pyenv install 3.13 to run it")
 
 .PHONY: artifact-morning
@@ -221,7 +272,7 @@ validate: $(SAM_STAMP) ## cfn-lint (with the SAM translator) and sam validate --
 invoke: $(STAMP) $(NODE_STAMP) ## EVENT via sam local invoke if Docker runs, else python -m handler
 	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then \
 	  echo "Docker available: sam local invoke TradingFunction -e $(EVENT) against the local paper broker and DynamoDB Local"; \
-	  $(MAKE) --no-print-directory build && $(BIN)/python -m infra.invoke --sam --event $(EVENT); \
+	  $(SUBMAKE) build && $(BIN)/python -m infra.invoke --sam --event $(EVENT); \
 	else \
 	  echo "Docker not available: running $(EVENT) through python -m handler against the local paper broker and DynamoDB Local"; \
 	  $(BIN)/python -m infra.invoke --event $(EVENT); \
@@ -258,5 +309,5 @@ resume: $(STAMP) ## Kill switch on: CONFIG_ENV's mornings trade again
 	$(PY) -m infra.kill_switch resume --config-env $(CONFIG_ENV) $(ENDPOINT_ARG)
 
 .PHONY: clean
-clean: ## Remove the virtualenvs, node_modules, build output and OUT (default out)
-	rm -rf $(VENV) $(SAM_VENV) $(COMPAT_VENV) node_modules .aws-sam $(or $(OUT),out) .pytest_cache .ruff_cache .hypothesis
+clean: ## Remove what the project writes here: virtualenvs, node_modules, build output, out/
+	rm -rf $(VENV) $(SAM_VENV) $(COMPAT_VENV) node_modules .aws-sam out .pytest_cache .ruff_cache .hypothesis

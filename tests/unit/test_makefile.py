@@ -4,9 +4,11 @@ and one for chaos's faults."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -74,3 +76,56 @@ def test_source_reaches_the_backtest_and_sweep_with_any_data_beside_it():
 def test_commands_started_by_make_name_knobs_in_their_errors():
     for target in ("run", "backtest", "sweep", "chaos", "paperbroker"):
         assert "MAKE_KNOBS=1 " in commands(target), target
+
+
+def make_refused(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.stamp-dev", "-o", "node_modules/.stamp",
+         "-n", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False, env=env,
+    )
+
+
+@pytest.mark.parametrize(("args", "named", "takes"), [
+    (["backtest", "EDN=2024-06-01"], "EDN", "CASH DATA END OUT SEED SOURCE START"),
+    (["backtest", "STRAT=1"], "STRAT", "CASH DATA END OUT SEED SOURCE START"),
+    (["backtest", "start=2020-01-02"], "upper case: START", "CASH DATA END OUT SEED SOURCE START"),
+    (["run", "DAY=5"], "DAY", "CASH DATA DAYS OUT SEED START"),
+    (["backtest", "DAYS=5"], "DAYS is not a knob of make backtest",
+     "CASH DATA END OUT SEED SOURCE START"),
+    (["clean", "OUT=/root"], "OUT is not a knob of make clean", "none"),
+])
+def test_an_unknown_or_inapplicable_knob_is_one_error_naming_what_the_target_takes(
+        args, named, takes):
+    done = make_refused(*args)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert "error: " in line and named in line and f"which takes {takes}" in line.split(named, 1)[1]
+    assert "Traceback" not in done.stderr
+
+
+def test_a_dollar_in_a_knob_is_named_instead_of_reaching_the_command_as_00():
+    done = make_refused("run", "CASH=$500")
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert "error: CASH=$500: leave out the `$`" in line
+
+
+def test_knobs_exported_in_the_shell_have_no_effect_and_a_note_names_them():
+    home = str(Path.home())
+    env = {**os.environ, "OUT": home, "CASH": "9", "DAYS": "3", "MAKEFLAGS": ""}
+    clean = make_refused("clean", env=env)
+    assert clean.returncode == 0 and home not in clean.stdout
+    assert "rm -rf" in clean.stdout and " out " in clean.stdout
+    run = make_refused("run", env=env)
+    assert "--out out/run" in run.stdout and "--cash 500" in run.stdout
+    assert "--days 20" in run.stdout
+    assert "note: CASH DAYS OUT in your environment ignored" in run.stderr
+    assert "--days 5" in make_refused("run", "DAYS=5", env=env).stdout
+
+
+def test_clean_deletes_only_what_the_project_writes_inside_the_repository():
+    removed = commands("clean").split("rm -rf ", 1)[1].split()
+    assert removed and all(not p.startswith(("/", "~", "..")) and "$" not in p for p in removed)
+    assert "out" in removed
