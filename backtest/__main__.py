@@ -13,8 +13,11 @@ from backtest.engine import Result, run_backtest
 from backtest.metrics import compute, value_series
 from backtest.plot import equity_plot
 from backtest.report import metrics_table, render
+from infra import run_table
 from infra.cli import Parser
 from infra.market import Market
+from infra.staged import staged
+from infra.window import cash_warning, what_ran, window_notes
 from strategy.ledger import equity_csv, trades_csv
 
 
@@ -67,18 +70,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         costs = cli.costs_from(args)
         start, end = cli.window(args)
         universe = cli.universe_from(args)
-        market: Market = cli.load_market(args, params.benchmark)
-        result = run_backtest(market, start, end, args.cash, params, costs, universe)
-        files, table = write_outputs(result, args.out, market.name, market.caveat)
+        with staged(args.out) as stage:
+            market: Market = cli.load_market(args, params.benchmark)
+            result = run_backtest(market, start, end, args.cash, params, costs, universe)
+            files, table = write_outputs(result, stage, market.name, market.caveat)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    sessions = market.window(start, end)
+    print(what_ran(market, sessions, args.cash, "session"))
+    for line in [*window_notes(market, args.start, args.end, sessions,
+                               needed=params.ema_span + 1), cash_warning(args.cash, params)]:
+        if line:
+            print(line)
     print(table)
     print()
+    print(run_table.verdict(result.equity, args.cash, market, "sessions"))
     if market.caveat:
         print(f"note: {market.caveat}")
     for path in (files.equity, files.trades, files.report, files.plot):
-        print(f"wrote {path}")
+        print(f"wrote {args.out / path.name}")
     return 0
 
 

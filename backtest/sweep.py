@@ -22,6 +22,8 @@ from backtest import cli
 from backtest.sweep_jobs import Job, run_local
 from infra.cli import Parser, count
 from infra.market import Market
+from infra.staged import staged
+from infra.window import what_ran, window_notes
 from strategy import Params
 from strategy.fills import Costs
 
@@ -148,14 +150,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         universe = cli.universe_from(args)
         warmup = max(p.history_sessions() for p, _ in points)  # --source alpaca's
         market = cli.load_market(args, points[0][0].benchmark, warmup)
-        market.wide("close")  # built once here, inherited by the workers or shipped to Ray
-        rows = run_sweep(market, points, start, end, args.cash, universe, args.workers,
-                         engine=Engine(args.engine))
-        args.out.mkdir(parents=True, exist_ok=True)
-        table = write_csv(rows, args.out / "sweep.csv")
         sessions = market.window(start, end)
-        title = f"{market.name}, {sessions[0].date()} .. {sessions[-1].date()}"
-        picture = _draw(rows, list(grid), title, args.out / "sweep.png")
+        if sessions.empty:
+            asked = f"{args.start or '...'}..{args.end or '...'}"
+            raise ValueError(f"no sessions in the window {asked}; the data covers "
+                             f"{market.sessions[0].date()} .. {market.sessions[-1].date()}")
+        print(what_ran(market, sessions, args.cash, "session"), flush=True)
+        for note in window_notes(market, args.start, args.end, sessions,
+                                 needed=min(p.ema_span for p, _ in points) + 1):
+            print(note, flush=True)
+        with staged(args.out) as stage:  # before the grid: an unwritable OUT fails at once
+            market.wide("close")  # built once here, inherited by the workers or shipped to Ray
+            rows = run_sweep(market, points, start, end, args.cash, universe, args.workers,
+                             engine=Engine(args.engine))
+            table = write_csv(rows, stage / "sweep.csv")
+            title = f"{market.name}, {sessions[0].date()} .. {sessions[-1].date()}"
+            picture = _draw(rows, list(grid), title, stage / "sweep.png", market.caveat)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -163,18 +173,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     label = " ".join(f"{k}={best[k]}" for k in grid)
     print(f"{len(rows)} runs; best Sharpe {best['sharpe']:.2f} (CAGR {100 * best['cagr']:.1f} %)"
           f" at {label}")
-    print(f"wrote {table}")
-    print(f"wrote {picture}")
+    if market.caveat:
+        print(f"note: {market.caveat}")
+    print(f"wrote {args.out / table.name}")
+    print(f"wrote {args.out / picture.name}")
     return 0
 
 
-def _draw(rows: Sequence[dict[str, Any]], keys: list[str], title: str, path: Path) -> Path:
+def _draw(rows: Sequence[dict[str, Any]], keys: list[str], title: str, path: Path,
+          caveat: str) -> Path:
     """sweep.png; pandas' frame and matplotlib are imported here, once the grid has run."""
     import pandas as pd
 
     from backtest.sweep_plot import heatmaps
 
-    return heatmaps(pd.DataFrame(rows), keys, title, path)
+    return heatmaps(pd.DataFrame(rows), keys, title, path, caveat)
 
 
 if __name__ == "__main__":

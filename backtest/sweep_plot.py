@@ -6,6 +6,7 @@ among the others, and the panel title says so; with one name, a single row of ce
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -19,8 +20,12 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.ticker import PercentFormatter
 
 
-def heatmaps(frame: pd.DataFrame, keys: list[str], title: str, path: Path) -> Path:
-    """Write the two heatmaps of `frame` (one row per grid point) over `keys` to `path`."""
+def heatmaps(
+    frame: pd.DataFrame, keys: list[str], title: str, path: Path, caveat: str = ""
+) -> Path:
+    """Write the two heatmaps of `frame` (one row per grid point) over `keys` to `path`;
+    `caveat` (what the data's source says a reader must know) goes under them, since the
+    picture travels without the console."""
     varying = [k for k in keys if frame[k].nunique() > 1] or keys[:1]
     rows_key = varying[0]
     cols_key = varying[1] if len(varying) > 1 else None
@@ -68,6 +73,9 @@ def heatmaps(frame: pd.DataFrame, keys: list[str], title: str, path: Path) -> Pa
         if metric == "cagr":
             bar.formatter = PercentFormatter(1.0, decimals=0)
     fig.suptitle(f"Parameter sweep: {title}", fontsize=11)
+    if caveat:
+        width = max(60, int(14 * fig.get_figwidth()))
+        fig.supxlabel(textwrap.fill(f"Caveat: {caveat}", width), fontsize=8, color="dimgray")
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -45,6 +45,8 @@ from infra.local_lambda import KEY_ID, SECRET_KEY, in_process, local_env
 from infra.market import Market, MarketDataError, load_csv, synthetic_market
 from infra.paperbroker import RunningBroker, start_broker
 from infra.sim_clock import SIM_CLOCK_ENV, session_before
+from infra.staged import failed_folder, staged
+from infra.window import cash_warning, plural, what_ran, window_notes
 from strategy.ledger import EquityRow, Fill, equity_csv, trades_csv
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -221,14 +223,37 @@ def write_summaries(result: LocalRun, out: Path) -> Path:
 def reconcile_run(result: LocalRun, market: Market, universe: tuple[str, ...] | None,
                   out: Path) -> Outcome:
     """The account the mornings traded against the backtest of the same sessions:
-    OUT/reconcile.md and OUT/reconcile.png, the verdict on stdout."""
+    `out`/reconcile.md and reconcile.png, the verdict on stdout."""
     if result.account is None or not result.equity:
         raise ValueError("the run read no account history")
     outcome = reconcile_account(result.account, market, result.equity[0].date,
                                 result.equity[-1].date, universe=universe)
-    written = write_report(outcome, out, "the local paper broker", market.name)
-    print(f"{verdict(outcome.reconciliation)}\nwrote {written.report} and {written.plot}")
+    write_report(outcome, out, "the local paper broker", market.name)
+    print(verdict(outcome.reconciliation))
     return outcome
+
+
+def run_sessions(market: Market, start: date, days: int) -> pd.DatetimeIndex:
+    """The sessions `days` mornings from `start` run on; checked before anything starts."""
+    sessions = market.window(pd.Timestamp(start), None)[:days]
+    if sessions.empty:
+        raise MarketDataError(f"START {start} is after the data, which ends "
+                              f"{market.sessions[-1].date()}: pick an earlier START")
+    if sessions[0] == market.sessions[0]:
+        raise MarketDataError(
+            f"START {start} leaves no session of data before the first morning (the data "
+            f"starts {market.sessions[0].date()}; its close values the account for the "
+            f"reconciliation): pick START {market.sessions[1].date()} or later")
+    return sessions
+
+
+def announce(market: Market, args: argparse.Namespace, sessions: pd.DatetimeIndex) -> None:
+    """What will run, and every way it differs from what was asked (`note:` lines)."""
+    print(what_ran(market, sessions, args.cash, "morning"))
+    for line in [*window_notes(market, args.start, None, sessions, days=args.days),
+                 cash_warning(args.cash)]:
+        if line:
+            print(line)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -237,43 +262,53 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         market, universe, start = open_market(args)
-    except (MarketDataError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    available = len(market.window(pd.Timestamp(start), None))
-    if available < args.days:
-        print(f"note: the data has only {available} session(s) from {start}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    log_path = args.out / "handler.log"
-    print(f"{market.name}: {args.days} mornings from {start}, cash {args.cash:g}; "
-          f"handler logs in {log_path}")
-    try:
-        with log_path.open("w", encoding="utf-8") as log, LocalAws() as aws:
-            print(f"kill switch: make pause ENDPOINT={aws.endpoint_url} (make resume "
-                  "ENDPOINT=... to undo) reaches the next morning", file=sys.stderr)
-            print(run_table.header(market.benchmark))
-            result = run_local(
-                market, start, args.days, args.cash, universe=universe, log=log,
-                on_day=lambda day: print(run_table.row(day), flush=True), aws=aws,
-            )
+        sessions = run_sessions(market, start, args.days)
+        announce(market, args, sessions)
+        with staged(args.out) as stage:
+            result = _run(market, universe, sessions, args.cash, stage)
     except KeyboardInterrupt:
-        print("interrupted: broker and DynamoDB Local stopped", file=sys.stderr)
+        print(f"interrupted: broker and DynamoDB Local stopped; {args.out} left as it was",
+              file=sys.stderr)
         return 130
-    except (MarketDataError, ValueError) as exc:
+    except (MarketDataError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if failed_folder(args.out).exists():
+            print(f"note: this run's files are in {failed_folder(args.out)}; {args.out} is "
+                  "left as it was", file=sys.stderr)
         return 2
-    write_ledgers(result, args.out)
-    print(f"wrote {args.out / 'equity.csv'}, {args.out / 'trades.csv'} and "
-          f"{write_summaries(result, args.out)} ({len(result.published)} daily summaries)")
-    try:
-        reconcile_run(result, market, universe, args.out)
-    except ValueError as exc:
-        print(f"error: reconciliation: {exc}", file=sys.stderr)
-        return 2
+    names = [*FILES, "reconcile.md", "reconcile.png", "handler.log"]
+    print(f"wrote {', '.join(str(args.out / n) for n in names)} "
+          f"({plural(len(result.published), 'daily summary', 'daily summaries')})")
     print(run_table.verdict(result.equity, args.cash, market))
     if market.caveat:
         print(f"note: {market.caveat}")
     return 0
+
+
+FILES = ("equity.csv", "trades.csv", "summaries.txt")
+
+
+def _run(market: Market, universe: tuple[str, ...] | None, sessions: pd.DatetimeIndex,
+         cash: float, out: Path) -> LocalRun:
+    """The mornings, their files and the reconciliation, all into `out` (a staged folder)."""
+    log_path = out / "handler.log"
+    print(f"handler logs in {log_path} while it runs", file=sys.stderr)
+    with log_path.open("w", encoding="utf-8") as log, LocalAws() as aws:
+        print(f"kill switch, from another shell while it runs: make pause "
+              f"ENDPOINT={aws.endpoint_url} (make resume ENDPOINT=... to undo); it reaches "
+              "the next morning", file=sys.stderr)
+        print(run_table.header(market.benchmark))
+        result = run_local(
+            market, sessions[0].date(), len(sessions), cash, universe=universe, log=log,
+            on_day=lambda day: print(run_table.row(day), flush=True), aws=aws,
+        )
+    write_ledgers(result, out)
+    write_summaries(result, out)
+    try:
+        reconcile_run(result, market, universe, out)
+    except ValueError as exc:
+        raise ValueError(f"reconciliation: {exc}") from None
+    return result
 
 
 if __name__ == "__main__":

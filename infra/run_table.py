@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from infra.market import Market
+from infra.window import plural
 from strategy.ledger import EquityRow
 
 
@@ -28,7 +29,8 @@ def row(day: dict[str, Any]) -> str:
     )
 
 
-def verdict(equity: Sequence[EquityRow], cash: float, market: Market) -> str:
+def verdict(equity: Sequence[EquityRow], cash: float, market: Market,
+            unit: str = "mornings") -> str:
     """The window's return against the benchmark's over the same mornings, both measured as
     the backtest's report measures them: from the opening cash, and from the benchmark's close
     of the session before the first morning (its first morning's close when there is none)."""
@@ -38,7 +40,7 @@ def verdict(equity: Sequence[EquityRow], cash: float, market: Market) -> str:
     base = float(before.iloc[-1]) if len(before) else first.benchmark
     ours, theirs = last.equity / cash - 1.0, last.benchmark / base - 1.0
     return (
-        f"{len(equity)} mornings {first.date} .. {last.date}: equity {_pct(ours)} "
+        f"{plural(len(equity), unit[:-1], unit)} {first.date} .. {last.date}: equity {_pct(ours)} "
         f"(${cash:,.2f} -> ${last.equity:,.2f}) against {market.benchmark} {_pct(theirs)}"
     )
 
