@@ -300,14 +300,25 @@ aws-env: ## Print CONFIG_ENV's region and stack for the aws CLI: eval "$(make -s
 # The kill switch: the stack's SSM parameter, read by every morning (infra/kill_switch.py).
 ENDPOINT_ARG = $(if $(ENDPOINT),--endpoint-url $(ENDPOINT),)
 
+# A pause is an emergency: without .venv it runs from .venv-ops, boto3 alone (seconds to make),
+# not after the whole development environment's install.
+OPS_VENV  := .venv-ops
+OPS_STAMP := $(OPS_VENV)/.stamp
+OPS_PYTHON = $(if $(wildcard $(STAMP)),$(BIN)/python,$(OPS_VENV)/bin/python)
+
+$(OPS_STAMP): requirements.txt
+	test -x $(OPS_VENV)/bin/python || $(PYTHON) -m venv $(OPS_VENV)
+	$(OPS_VENV)/bin/python -m pip install -q --disable-pip-version-check $$(grep -E '^boto3==' requirements.txt)
+	touch $@
+
 .PHONY: pause
-pause: $(STAMP) ## Kill switch off: CONFIG_ENV's mornings plan and send nothing (no deploy)
-	$(PY) -m infra.kill_switch pause --config-env $(CONFIG_ENV) $(ENDPOINT_ARG)
+pause: $(if $(wildcard $(STAMP)),,$(OPS_STAMP)) ## Kill switch off: CONFIG_ENV's mornings plan and send nothing (no deploy)
+	MAKE_KNOBS=1 $(OPS_PYTHON) -m infra.kill_switch pause --config-env $(CONFIG_ENV) $(ENDPOINT_ARG)
 
 .PHONY: resume
-resume: $(STAMP) ## Kill switch on: CONFIG_ENV's mornings trade again
-	$(PY) -m infra.kill_switch resume --config-env $(CONFIG_ENV) $(ENDPOINT_ARG)
+resume: $(if $(wildcard $(STAMP)),,$(OPS_STAMP)) ## Kill switch on: CONFIG_ENV's mornings trade again
+	MAKE_KNOBS=1 $(OPS_PYTHON) -m infra.kill_switch resume --config-env $(CONFIG_ENV) $(ENDPOINT_ARG)
 
 .PHONY: clean
 clean: ## Remove what the project writes here: virtualenvs, node_modules, build output, out/
-	rm -rf $(VENV) $(SAM_VENV) $(COMPAT_VENV) node_modules .aws-sam out .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(SAM_VENV) $(COMPAT_VENV) $(OPS_VENV) node_modules .aws-sam out .pytest_cache .ruff_cache .hypothesis

@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             equity = window_equity(history, args.start, args.end)  # before fetching any bar
             universe = cli.universe_from(args) or (None if args.data else load_universe())
             market = _market(args, history, params, universe)
-            _check_end(market, equity, args)
+            _check_end(market, equity)
             outcome = reconcile_account(history, market, args.start, args.end, params,
                                         universe, cli.costs_from(args))
             files = write_report(outcome, stage, settings.where, market.name)
@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _check_end(market: Market, equity: Sequence[EquityPoint], args: argparse.Namespace) -> None:
+def _check_end(market: Market, equity: Sequence[EquityPoint]) -> None:
     """A session the account has a close for but the bars do not is refused, not dropped: the
     window would end before END without a word."""
     last_bar = market.sessions[-1].date()
