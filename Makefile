@@ -238,9 +238,11 @@ build-TradingFunction: ## (sam build calls it) handler/, strategy/ and arm64 py3
 
 .PHONY: build
 build: $(SAM_STAMP) ## sam build without Docker; prints the artifact's unzipped size
-	$(SAM) build --build-in-source
+	@# SAM's closing hint (sam deploy --guided) is cut: make deploy reads samconfig.toml instead.
+	set -o pipefail; $(SAM) build --build-in-source | awk '/Commands you can use next/ {cut = 1} !cut'
 	@echo "unzipped: $$(du -sh .aws-sam/build/TradingFunction | cut -f1) in .aws-sam/build/TradingFunction" \
 	  "(limit $(MAX_UNZIPPED_MB) MB)"
+	$(if $(filter build,$(GOALS)),@echo "next: make deploy CONFIG_ENV=paper (samconfig.toml holds what sam deploy --guided would ask)")
 
 # make artifact-test: the recipe above for this machine's ARCH into ARTIFACT_TEST_DIR/task, the
 # boto3 the python3.13 runtime ships (requirements-lambda-runtime.txt) into .../runtime, then one
