@@ -276,16 +276,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"note: this run's files are in {failed_folder(args.out)}; {args.out} is "
                   "left as it was", file=sys.stderr)
         return 2
-    names = [*FILES, "reconcile.md", "reconcile.png", "handler.log"]
-    print(f"wrote {', '.join(str(args.out / n) for n in names)} "
-          f"({plural(len(result.published), 'daily summary', 'daily summaries')})")
+    summaries = plural(len(result.published), "daily summary", "daily summaries")
+    print(f"wrote equity.csv, trades.csv, summaries.txt ({summaries}), reconcile.md, "
+          f"reconcile.png and handler.log into {args.out}")
     print(run_table.verdict(result.equity, args.cash, market))
     if market.caveat:
         print(f"note: {market.caveat}")
     return 0
-
-
-FILES = ("equity.csv", "trades.csv", "summaries.txt")
 
 
 def _run(market: Market, universe: tuple[str, ...] | None, sessions: pd.DatetimeIndex,
