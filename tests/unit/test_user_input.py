@@ -5,6 +5,7 @@ complete output; every adjustment of the window is a `note:` and the console say
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -17,7 +18,8 @@ import pytest
 
 import backtest.__main__ as backtest_cli
 from backtest.reconcile.__main__ import _check_end
-from backtest.reconcile.compare import EquityPoint
+from backtest.reconcile.compare import AccountFill, EquityPoint, Reconciliation, Slippage
+from backtest.reconcile.report import _day_axis, _slippage
 from backtest.sweep import main as sweep_main
 from infra.chaos import main as chaos_main
 from infra.cli import MAKE_KNOBS
@@ -27,6 +29,7 @@ from infra.localrun import main as localrun_main
 from infra.market import MarketDataError, load_csv
 from infra.staged import failed_folder, staged
 from infra.window import window_notes
+from strategy import Side
 from tests.conftest import ROOT
 from tests.unit.test_backtest_cli import write_csv
 
@@ -209,3 +212,38 @@ def test_reconcile_refuses_an_end_the_bars_do_not_have_yet(tmp_path):
     with pytest.raises(MarketDataError, match=r"equity on 2024-02-26 but the bars end "
                                               r"2024-02-23.*END=2024-02-23"):
         _check_end(market, [EquityPoint(last, 1.0), EquityPoint(date(2024, 2, 26), 1.0)])
+
+
+def test_data_naming_a_folder_says_so(tmp_path, capsys):
+    assert backtest_cli.main(["--data", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert f"DATA {tmp_path} is a folder: name the CSV file" in one_error_line(capsys)
+
+
+def fill(day: int, price: float, leaves: int = 0) -> Slippage:
+    return Slippage(AccountFill(date(2024, 1, day), "AAA", Side.BUY, 3, price, "o", leaves), 10.0)
+
+
+def test_reconcile_md_says_in_one_line_that_every_fill_was_at_the_open():
+    assert _slippage(Reconciliation((fill(2, 10.0), fill(3, 10.0)), (), 2, ())) == (
+        "None: all 2 fills of the account at the session's open, zero bps and $0.00 on each.")
+    table = _slippage(Reconciliation((fill(2, 10.0), fill(3, 10.5)), (), 2, ()))
+    assert table.count("| 2024-01-") == 2 and "+1.50" in table
+    partial = _slippage(Reconciliation((fill(2, 10.0, leaves=2),), (), 1, ()))
+    assert "(2 left unfilled)" in partial
+
+
+@pytest.mark.parametrize("days", [1, 2, 5, 40, 400])
+def test_the_reconcile_charts_dates_are_days(days):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    index = pd.bdate_range("2026-11-24", periods=days)
+    fig = Figure()
+    FigureCanvasAgg(fig)
+    axis = fig.subplots()
+    axis.plot(index, range(days))
+    _day_axis(axis, index)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in axis.get_xticklabels() if t.get_text()]
+    assert labels and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", t) for t in labels), labels
+    assert len(set(labels)) == len(labels)  # no two ticks on one day: no hours
