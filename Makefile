@@ -32,9 +32,11 @@ KNOB.ENGINE     := sweep
 KNOB.EVENT      := invoke
 KNOB.CONFIG_ENV := deploy logs delete aws-env pause resume
 KNOB.ENDPOINT   := pause resume
-# Variables that are no knob but may be given: the Python that makes the virtualenvs, and the
-# switch this Makefile's own recursive calls set (their knobs were checked by the outer make).
-NOT_KNOBS := PYTHON KNOB_CHECK
+# Variables that are no knob but may be given: the Python that makes the virtualenvs, the
+# artifact's build settings (sam build's ARTIFACTS_DIR; artifact-test's python3.13, folder and
+# architecture), and the switch this Makefile's own recursive calls set (their knobs were
+# checked by the outer make).
+NOT_KNOBS := PYTHON ARTIFACTS_DIR LAMBDA_PYTHON ARTIFACT_TEST_DIR ARTIFACT_ARCH KNOB_CHECK
 
 KNOBS := $(sort $(patsubst KNOB.%,%,$(filter KNOB.%,$(.VARIABLES))))
 # Knobs come from the command line only: one exported in the shell (OUT=$HOME in a profile) is
