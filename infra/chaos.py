@@ -37,18 +37,11 @@ import pandas as pd
 from infra import run_table
 from infra.cli import Parser
 from infra.handler_process import HandlerProcess, Outcome
-from infra.localrun import (
-    add_run_arguments,
-    announce,
-    open_market,
-    run_local,
-    run_sessions,
-    write_ledgers,
-)
+from infra.localrun import add_run_arguments, open_market, run_local, write_ledgers
 from infra.market import Market, MarketDataError
 from infra.paperbroker import FaultConfig, RunningBroker
 from infra.staged import staged
-from infra.window import plural
+from infra.window import announce, plural, run_sessions
 
 HTTP_TIMEOUT = 1.0
 # Share of broker requests hit by each fault kind; they add up to FAULT_RATE.
@@ -188,8 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--fault-rate and --kill-rate must be in [0, 1]")
     try:
         market, universe, start = open_market(args)
-        sessions = run_sessions(market, start, args.days)
-        announce(market, args, sessions)
+        sessions = run_sessions(market, start, args.days, reconciled=False)
+        announce(market, sessions, args.start, args.days, args.cash)
         with staged(args.out) as stage:
             differ, stats = _soak(args, market, universe, sessions, stage)
     except KeyboardInterrupt:

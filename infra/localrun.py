@@ -46,7 +46,7 @@ from infra.market import Market, MarketDataError, load_csv, synthetic_market
 from infra.paperbroker import RunningBroker, start_broker
 from infra.sim_clock import SIM_CLOCK_ENV, session_before
 from infra.staged import failed_folder, staged
-from infra.window import cash_warning, plural, what_ran, window_notes
+from infra.window import announce, plural, run_sessions
 from strategy.ledger import EquityRow, Fill, equity_csv, trades_csv
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -233,29 +233,6 @@ def reconcile_run(result: LocalRun, market: Market, universe: tuple[str, ...] | 
     return outcome
 
 
-def run_sessions(market: Market, start: date, days: int) -> pd.DatetimeIndex:
-    """The sessions `days` mornings from `start` run on; checked before anything starts."""
-    sessions = market.window(pd.Timestamp(start), None)[:days]
-    if sessions.empty:
-        raise MarketDataError(f"START {start} is after the data, which ends "
-                              f"{market.sessions[-1].date()}: pick an earlier START")
-    if sessions[0] == market.sessions[0]:
-        raise MarketDataError(
-            f"START {start} leaves no session of data before the first morning (the data "
-            f"starts {market.sessions[0].date()}; its close values the account for the "
-            f"reconciliation): pick START {market.sessions[1].date()} or later")
-    return sessions
-
-
-def announce(market: Market, args: argparse.Namespace, sessions: pd.DatetimeIndex) -> None:
-    """What will run, and every way it differs from what was asked (`note:` lines)."""
-    print(what_ran(market, sessions, args.cash, "morning"))
-    for line in [*window_notes(market, args.start, None, sessions, days=args.days),
-                 cash_warning(args.cash)]:
-        if line:
-            print(line)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="python -m infra.localrun", description=__doc__)
     add_run_arguments(parser, Path("out/run"))
@@ -263,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         market, universe, start = open_market(args)
         sessions = run_sessions(market, start, args.days)
-        announce(market, args, sessions)
+        announce(market, sessions, args.start, args.days, args.cash)
         with staged(args.out) as stage:
             result = _run(market, universe, sessions, args.cash, stage)
     except KeyboardInterrupt:

@@ -9,7 +9,7 @@ from datetime import date
 
 import pandas as pd
 
-from infra.market import Market
+from infra.market import Market, MarketDataError
 from strategy import Params
 
 DEFAULTS = Params()
@@ -68,3 +68,30 @@ def cash_warning(cash: float, params: Params = DEFAULTS) -> str | None:
     return (f"warning: CASH ${cash:,.2f} is below the position size "
             f"${params.position_size:,.2f}: a buy costs about that much, so the buying-power check "
             "refuses nearly every buy and the run trades little or nothing")
+
+
+def run_sessions(market: Market, start: date, days: int, reconciled: bool = True
+                 ) -> pd.DatetimeIndex:
+    """The sessions `days` mornings from `start` run on, checked before anything starts;
+    `reconciled`: the run ends with a reconciliation, which needs a session before them."""
+    sessions = market.window(pd.Timestamp(start), None)[:days]
+    if sessions.empty:
+        raise MarketDataError(f"START {start} is after the data, which ends "
+                              f"{market.sessions[-1].date()}: pick an earlier START")
+    if reconciled and sessions[0] == market.sessions[0]:
+        raise MarketDataError(
+            f"START {start} leaves no session of data before the first morning (the data "
+            f"starts {market.sessions[0].date()}; its close values the account for the "
+            f"reconciliation): pick START {market.sessions[1].date()} or later")
+    return sessions
+
+
+def announce(market: Market, sessions: pd.DatetimeIndex, asked_start: date | None, days: int,
+             cash: float) -> None:
+    """What `make run` or `make chaos` will run, and every way it differs from what was asked
+    (`note:` lines), before anything starts."""
+    print(what_ran(market, sessions, cash, "morning"))
+    for line in [*window_notes(market, asked_start, None, sessions, days=days),
+                 cash_warning(cash)]:
+        if line:
+            print(line)

@@ -84,10 +84,11 @@ def test_cash_the_shell_cut_to_00_names_the_dollar(tmp_path, capsys, monkeypatch
     assert "a `$` before the amount?" in one_error_line(capsys)
 
 
-@pytest.mark.parametrize("main", [localrun_main, chaos_main])
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--start", "2030-01-02"], "START 2030-01-02 is after the data, which ends 2025-12-31"),
-    (["--start", "2022-01-03"], "no session of data before the first morning"),
+@pytest.mark.parametrize(("main", "argv", "message"), [
+    (localrun_main, ["--start", "2030-01-02"], "START 2030-01-02 is after the data, which ends "
+     "2025-12-31"),
+    (chaos_main, ["--start", "2030-01-02"], "START 2030-01-02 is after the data"),
+    (localrun_main, ["--start", "2022-01-03"], "no session of data before the first morning"),
 ])
 def test_a_window_outside_the_data_is_refused_before_the_broker_starts(main, argv, message,
                                                                         tmp_path, capsys):
