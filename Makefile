@@ -100,7 +100,7 @@ help: ## List the targets and the knobs
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} \
 	  {name[NR] = $$1; text[NR] = $$2; if (length($$1) > w) w = length($$1)} \
 	  END {for (i = 1; i <= NR; i++) printf "  make %-" w "s  %s\n", name[i], text[i]}'
-	@echo "Knobs (make run DAYS=60 CASH=1000):"
+	@echo "Knobs, on the command line only (make run DAYS=60 CASH=1000; a target refuses a knob it does not take):"
 	@printf '  %-10s  %s\n' \
 	  DATA 'CSV of daily bars, date,symbol,open,high,low,close,volume (default: synthetic market)' \
 	  SOURCE "backtest's and sweep's other data source: alpaca (Alpaca's daily bars; keys ALPACA_KEY_ID," \

@@ -1,5 +1,6 @@
 """`python -m backtest`: run one backtest and write equity.csv, trades.csv, report.md and
-equity.png into --out. Bad input ends with one `error: ...` line and exit code 2."""
+equity.png into --out, whole or not at all (`infra.staged`). Bad input ends with one
+`error: ...` line and exit code 2."""
 
 from __future__ import annotations
 

@@ -14,7 +14,9 @@ portfolio history and reconciled against the backtest of the same sessions (`bac
 Handler logs and EMF metrics go to OUT/handler.log; stdout shows one row per morning. The kill
 switch (SSM) and the daily summary topic (SNS) are a loopback stand-in (`infra.local_aws`): a
 pause (`make pause ENDPOINT=<the address printed>`) reaches the next morning, and every summary
-the mornings published is written to OUT/summaries.txt.
+the mornings published is written to OUT/summaries.txt. All of it goes into a fresh folder
+that replaces OUT only at the end (`infra.staged`): a failed or interrupted run leaves OUT as it
+was.
 """
 
 from __future__ import annotations
