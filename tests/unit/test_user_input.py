@@ -21,15 +21,18 @@ from backtest.reconcile.__main__ import _check_end
 from backtest.reconcile.compare import AccountFill, EquityPoint, Reconciliation, Slippage
 from backtest.reconcile.report import _day_axis, _slippage
 from backtest.sweep import main as sweep_main
+from infra import run_table
 from infra.chaos import main as chaos_main
 from infra.cli import MAKE_KNOBS
 from infra.invoke import main as invoke_main
 from infra.kill_switch import main as kill_switch_main
 from infra.localrun import main as localrun_main
 from infra.market import MarketDataError, load_csv
+from infra.market.synthetic import CAVEAT
 from infra.staged import failed_folder, staged
 from infra.window import window_notes
 from strategy import Side
+from strategy.ledger import EquityRow
 from tests.conftest import ROOT
 from tests.unit.test_backtest_cli import write_csv
 
@@ -248,3 +251,17 @@ def test_the_reconcile_charts_dates_are_days(days):
     labels = [t.get_text() for t in axis.get_xticklabels() if t.get_text()]
     assert labels and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", t) for t in labels), labels
     assert len(set(labels)) == len(labels)  # no two ticks on one day: no hours
+
+
+def test_one_morning_is_one_morning(tmp_path):
+    market = load_csv(write_csv(tmp_path / "bars.csv"))
+    day = market.sessions[20].date()
+    rows = [EquityRow(day, 501.0, float(market.benchmark_close.iloc[20]))]
+    assert run_table.verdict(rows, 500.0, market).startswith(f"1 morning {day} .. {day}: ")
+
+
+def test_the_sweeps_console_carries_the_synthetic_markets_caveat(tmp_path, capsys):
+    assert sweep_main(["--grid", "ema_span=5", "--workers", "1", "--start", "2025-10-01",
+                       "--out", str(tmp_path / "sweep")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("synthetic(seed=7): ") and f"note: {CAVEAT}" in out
