@@ -29,7 +29,7 @@ from infra.kill_switch import main as kill_switch_main
 from infra.localrun import main as localrun_main
 from infra.market import MarketDataError, load_csv
 from infra.market.synthetic import CAVEAT
-from infra.staged import failed_folder, staged
+from infra.staged import MARK, failed_folder, staged
 from infra.window import window_notes
 from strategy import Side
 from strategy.ledger import EquityRow
@@ -164,7 +164,7 @@ def test_a_killed_run_leaves_the_previous_output_whole(tmp_path):
     assert child.stdout is not None and child.stdout.readline() == "written\n"
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
-    assert [p.name for p in out.iterdir()] == ["equity.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [MARK, "equity.csv"]
     assert (out / "equity.csv").read_text() == "old, complete\n"
 
 
@@ -174,7 +174,7 @@ def test_a_successful_run_replaces_the_output_whole(tmp_path):
         with staged(out) as stage:
             for name in files:
                 (stage / name).write_text(name)
-    assert [p.name for p in out.iterdir()] == ["b.csv"]  # nothing of the run before
+    assert sorted(p.name for p in out.iterdir()) == [MARK, "b.csv"]  # nothing of the one before
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
@@ -265,3 +265,16 @@ def test_the_sweeps_console_carries_the_synthetic_markets_caveat(tmp_path, capsy
                        "--out", str(tmp_path / "sweep")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("synthetic(seed=7): ") and f"note: {CAVEAT}" in out
+
+
+@pytest.mark.parametrize("where", ["home", "dot"])
+def test_an_out_holding_files_no_run_wrote_is_refused_and_left_alone(where, tmp_path, capsys,
+                                                                     monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "precious.txt").write_text("mine")
+    monkeypatch.chdir(home)
+    out = str(home) if where == "home" else "."
+    assert backtest_cli.main(["--data", str(write_csv(tmp_path / "bars.csv")), "--out", out]) == 2
+    assert "holds files no run wrote" in one_error_line(capsys)
+    assert [p.name for p in home.iterdir()] == ["precious.txt"]
