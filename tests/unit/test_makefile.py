@@ -129,3 +129,15 @@ def test_clean_deletes_only_what_the_project_writes_inside_the_repository():
     removed = commands("clean").split("rm -rf ", 1)[1].split()
     assert removed and all(not p.startswith(("/", "~", "..")) and "$" not in p for p in removed)
     assert "out" in removed
+
+
+def test_pause_without_the_dev_environment_installs_boto3_alone(tmp_path):
+    for name in ("Makefile", "requirements.txt"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    done = subprocess.run(["make", "--no-print-directory", "-n", "pause", "ENDPOINT=http://x:1"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True)
+    assert "requirements-dev.txt" not in done.stdout and "npm" not in done.stdout
+    assert "pip install -q --disable-pip-version-check $(grep -E '^boto3==' requirements.txt)" \
+        in done.stdout
+    assert ".venv-ops/bin/python -m infra.kill_switch pause --config-env paper " \
+        "--endpoint-url http://x:1" in done.stdout
