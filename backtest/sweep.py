@@ -20,10 +20,11 @@ from typing import Any
 
 from backtest import cli
 from backtest.sweep_jobs import Job, run_local
+from infra import run_table
 from infra.cli import Parser, count
 from infra.market import Market
 from infra.staged import staged
-from infra.window import what_ran, window_notes
+from infra.window import plural, what_ran, window_notes
 from strategy import Params
 from strategy.fills import Costs
 
@@ -171,8 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     best = max(rows, key=lambda r: r["sharpe"] if r["sharpe"] == r["sharpe"] else -1e9)
     label = " ".join(f"{k}={best[k]}" for k in grid)
-    print(f"{len(rows)} runs; best Sharpe {best['sharpe']:.2f} (CAGR {100 * best['cagr']:.1f} %)"
-          f" at {label}")
+    print(f"{plural(len(rows), 'run')}; best Sharpe {best['sharpe']:.2f} "
+          f"(CAGR {100 * best['cagr']:.1f} %) at {label}; "
+          f"{run_table.window_benchmark(market, sessions)}")
     if market.caveat:
         print(f"note: {market.caveat}")
     print(f"wrote {args.out / table.name}")

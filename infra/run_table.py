@@ -4,6 +4,7 @@ happened each morning and what the window amounted to against the benchmark."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -35,14 +36,30 @@ def verdict(equity: Sequence[EquityRow], cash: float, market: Market,
     the backtest's report measures them: from the opening cash, and from the benchmark's close
     of the session before the first morning (its first morning's close when there is none)."""
     first, last = equity[0], equity[-1]
-    closes = market.benchmark_close
-    before = closes[closes.index < pd.Timestamp(first.date)].dropna()
-    base = float(before.iloc[-1]) if len(before) else first.benchmark
-    ours, theirs = last.equity / cash - 1.0, last.benchmark / base - 1.0
+    ours = last.equity / cash - 1.0
+    theirs = benchmark_return(market, first.date, first.benchmark, last.benchmark)
     return (
         f"{plural(len(equity), unit[:-1], unit)} {first.date} .. {last.date}: equity {_pct(ours)} "
         f"(${cash:,.2f} -> ${last.equity:,.2f}) against {market.benchmark} {_pct(theirs)}"
     )
+
+
+def benchmark_return(market: Market, first: date, first_close: float, last_close: float
+                     ) -> float:
+    """The benchmark's return from the close of the session before `first` (its `first_close`
+    when the data has none) to `last_close`: the base the backtest's report uses."""
+    closes = market.benchmark_close
+    before = closes[closes.index < pd.Timestamp(first)].dropna()
+    base = float(before.iloc[-1]) if len(before) else first_close
+    return last_close / base - 1.0
+
+
+def window_benchmark(market: Market, sessions: pd.DatetimeIndex) -> str:
+    """'SPY +28.4 % over the window', for a command with no single equity line (a sweep)."""
+    closes = market.benchmark_close
+    first, last = float(closes.loc[sessions[0]]), float(closes.loc[sessions[-1]])
+    change = benchmark_return(market, sessions[0].date(), first, last)
+    return f"{market.benchmark} {_pct(change)} over the window"
 
 
 def _pct(x: float) -> str:
