@@ -265,6 +265,8 @@ def test_the_sweeps_console_carries_the_synthetic_markets_caveat(tmp_path, capsy
                        "--out", str(tmp_path / "sweep")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("synthetic(seed=7): ") and f"note: {CAVEAT}" in out
+    assert any(line.startswith("1 run; best Sharpe") and line.endswith(" over the window")
+               for line in out), out
 
 
 @pytest.mark.parametrize("where", ["home", "dot"])
