@@ -24,7 +24,7 @@ from infra import run_table
 from infra.cli import Parser, count
 from infra.market import Market
 from infra.staged import staged
-from infra.window import plural, what_ran, window_notes
+from infra.window import cash_warning, plural, what_ran, window_notes
 from strategy import Params
 from strategy.fills import Costs
 
@@ -157,9 +157,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ValueError(f"no sessions in the window {asked}; the data covers "
                              f"{market.sessions[0].date()} .. {market.sessions[-1].date()}")
         print(what_ran(market, sessions, args.cash, "session"), flush=True)
-        for note in window_notes(market, args.start, args.end, sessions,
-                                 needed=min(p.ema_span for p, _ in points) + 1):
-            print(note, flush=True)
+        largest = max((p for p, _ in points), key=lambda p: p.position_size)
+        for line in [*window_notes(market, args.start, args.end, sessions,
+                                   needed=min(p.ema_span for p, _ in points) + 1),
+                     cash_warning(args.cash, largest)]:
+            if line:
+                print(line, flush=True)
         with staged(args.out) as stage:  # before the grid: an unwritable OUT fails at once
             market.wide("close")  # built once here, inherited by the workers or shipped to Ray
             rows = run_sweep(market, points, start, end, args.cash, universe, args.workers,
