@@ -51,6 +51,7 @@ def staged(out: Path) -> Iterator[Path]:
             raise OutputError(f"OUT {given}: {folder} is a file, not a folder: pick another OUT")
     _require_replaceable(given, out)
     _require_replaceable(given, failed_folder(out))  # named after OUT: once OUT has a name
+    shutil.rmtree(failed_folder(out), ignore_errors=True)  # an earlier run's, now out of date
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))

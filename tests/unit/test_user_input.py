@@ -144,6 +144,9 @@ def test_a_failed_or_interrupted_run_leaves_the_previous_output_whole(
         assert (failed_folder(out) / "equity.csv").exists()  # the failed run's, beside OUT
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    monkeypatch.undo()
+    assert backtest(data, out) == 0
+    assert not failed_folder(out).exists()  # a later complete run clears the failed one
 
 
 def test_a_killed_run_leaves_the_previous_output_whole(tmp_path):
