@@ -13,26 +13,84 @@ SAM_STAMP := $(SAM_VENV)/.stamp
 COMPAT_VENV := .venv-compat
 COMPAT_STAMP := $(COMPAT_VENV)/.stamp
 
-# Knobs (override on the command line: make run DAYS=60 CASH=1000); `make help` lists them.
-DATA       ?=
-SOURCE     ?=
-START      ?=
-END        ?=
-CASH       ?= 500
-DAYS       ?= 20
-SEED       ?= 7
-CHAOS_SEED ?= 7
-OUT        ?=
-GRID       ?= ema_span=5,10,20 max_positions=3,5,10
-ENGINE     ?= local
-SLIPPAGE_BPS ?= 0
-COMMISSION ?= 0
-WALK       ?=
-EVENT      ?= events/dry-run.json
-CONFIG_ENV ?= paper
-ENDPOINT   ?=
-HOLD       ?=
-MANAGE_EXISTING ?= false
+# ---------------------------------------------------------------- knobs
+# Which targets take each knob. TO GIVE A TARGET A KNOB, add the target to the knob's line; a
+# new knob is one more line here (plus its default below, its flag in the target's recipe and
+# its line in `make help`). A knob given to a target not on its line, or a name that is no knob
+# (EDN=, start=), stops make with one `error:` line naming the knobs the target takes.
+KNOB.DATA       := run backtest sweep chaos paperbroker reconcile
+KNOB.SOURCE     := backtest sweep
+KNOB.START      := run backtest sweep chaos paperbroker reconcile
+KNOB.END        := backtest sweep reconcile
+KNOB.CASH       := run backtest sweep chaos paperbroker
+KNOB.DAYS       := run chaos
+KNOB.SEED       := run backtest sweep chaos paperbroker
+KNOB.CHAOS_SEED := chaos
+KNOB.OUT        := run backtest sweep chaos reconcile
+KNOB.GRID       := sweep
+KNOB.ENGINE     := sweep
+KNOB.SLIPPAGE_BPS := backtest sweep
+KNOB.COMMISSION := backtest sweep
+KNOB.WALK       := sweep
+KNOB.HOLD       := run
+KNOB.MANAGE_EXISTING := run
+KNOB.EVENT      := invoke
+KNOB.CONFIG_ENV := deploy logs delete aws-env pause resume subscribe
+KNOB.ENDPOINT   := pause resume
+# Variables that are no knob but may be given: the Python that makes the virtualenvs, the
+# artifact's build settings (sam build's ARTIFACTS_DIR; artifact-test's python3.13, folder and
+# architecture), and the switch this Makefile's own recursive calls set (their knobs were
+# checked by the outer make).
+NOT_KNOBS := PYTHON ARTIFACTS_DIR LAMBDA_PYTHON ARTIFACT_TEST_DIR ARTIFACT_ARCH KNOB_CHECK
+
+KNOBS := $(sort $(patsubst KNOB.%,%,$(filter KNOB.%,$(.VARIABLES))))
+# Knobs come from the command line only: one exported in the shell (OUT=$HOME in a profile) is
+# dropped here, before the defaults below, so it neither reaches a command nor `make clean`.
+GOALS := $(or $(MAKECMDGOALS),help)
+IGNORED := $(strip $(foreach k,$(KNOBS),$(if $(filter environment%,$(origin $(k))),$(k))))
+$(foreach k,$(IGNORED),$(eval undefine $(k)))
+IGNORED_HERE := $(strip $(foreach k,$(IGNORED),$(if $(filter $(GOALS),$(KNOB.$(k))),$(k))))
+$(if $(IGNORED_HERE),$(shell printf '%s\n' 'note: $(IGNORED_HERE) in your environment ignored: \
+  knobs come from the command line (make $(firstword $(GOALS)) $(firstword $(IGNORED_HERE))=...)' >&2))
+GIVEN := $(strip $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
+takes = $(strip $(foreach k,$(KNOBS),$(if $(filter $(1),$(KNOB.$(k))),$(k))))
+upper = $(shell printf %s '$(1)' | tr a-z A-Z)
+# The first (goal, variable) pair where the goal does not take the variable.
+REFUSED := $(if $(KNOB_CHECK),,$(wordlist 1,2,$(foreach g,$(GOALS),$(foreach v,$(filter-out \
+  $(NOT_KNOBS),$(GIVEN)),$(if $(filter $(g),$(KNOB.$(v))),,$(g) $(v))))))
+REFUSED_HINT = $(if $(filter-out $(KNOBS),$(1)),$(if $(filter $(call upper,$(1)),$(KNOBS)), (knobs \
+  are upper case: $(call upper,$(1))),))
+$(if $(REFUSED),$(error error: $(word 2,$(REFUSED)) is not a knob of make $(word 1,$(REFUSED))$(call \
+  REFUSED_HINT,$(word 2,$(REFUSED))), which takes $(or $(call takes,$(word 1,$(REFUSED))),none) \
+  (make help lists them)))
+
+# CASH=$500 (quoted past the shell) would reach the command as 00: make reads $5 as a variable.
+DOLLAR_KNOB := $(firstword $(foreach k,$(GIVEN),$(if $(findstring $$,$(value $(k))),$(k))))
+$(if $(DOLLAR_KNOB),$(error error: $(DOLLAR_KNOB)=$(value $(DOLLAR_KNOB)): leave out the `$$` \
+  (make and the shell read $$5 as a variable), e.g. CASH=500))
+
+# The knobs' defaults (`make help` lists them).
+DATA       :=
+SOURCE     :=
+START      :=
+END        :=
+CASH       := 500
+DAYS       := 20
+SEED       := 7
+CHAOS_SEED := 7
+OUT        :=
+GRID       := ema_span=5,10,20 max_positions=3,5,10
+ENGINE     := local
+SLIPPAGE_BPS := 0
+COMMISSION := 0
+WALK       :=
+HOLD       :=
+MANAGE_EXISTING := false
+EVENT      := events/dry-run.json
+CONFIG_ENV := paper
+ENDPOINT   :=
+# Recursive calls: their knobs were checked above.
+SUBMAKE = $(MAKE) --no-print-directory KNOB_CHECK=off
 # make paperbroker's first session: the day the events in events/ name, so they trade on it.
 BROKER_START := 2026-11-24
 
@@ -53,8 +111,8 @@ help: ## List the targets and the knobs
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} \
 	  {name[NR] = $$1; text[NR] = $$2; if (length($$1) > w) w = length($$1)} \
 	  END {for (i = 1; i <= NR; i++) printf "  make %-" w "s  %s\n", name[i], text[i]}'
-	@echo "Knobs (make run DAYS=60 CASH=1000):"
-	@printf '  %-10s  %s\n' \
+	@echo "Knobs, on the command line only (make run DAYS=60 CASH=1000; a target refuses a knob it does not take):"
+	@printf '  %-15s  %s\n' \
 	  DATA 'CSV of daily bars, date,symbol,open,high,low,close,volume (default: synthetic market)' \
 	  SOURCE "backtest's and sweep's other data source: alpaca (Alpaca's daily bars; keys ALPACA_KEY_ID," \
 	  '' 'ALPACA_SECRET_KEY; cached in .cache/bars; docs/backtest.md)' \
@@ -75,12 +133,11 @@ help: ## List the targets and the knobs
 	  WALK 'sweep: walk-forward folds, >= 1: rank in sample, trade the best point on the next period' \
 	  EVENT 'event file of invoke (default $(EVENT))' \
 	  CONFIG_ENV 'samconfig.toml environment, paper or live (default $(CONFIG_ENV)): the stack and' \
-	  '' 'region of deploy, logs, delete, aws-env, pause, resume' \
+	  '' 'region of deploy, logs, delete, aws-env, pause, resume, subscribe' \
 	  ENDPOINT "pause, resume: a local stand-in's address (make run prints it) instead of AWS" \
 	  HOLD "run: shares the account holds before the first morning, not bought by the function," \
 	  '' "e.g. AAPL:3,MSFT:2 (default: none; docs/local-run.md)" \
-	  MANAGE_EXISTING '' \
-	  '' "run: true makes every position the strategy's own (default $(MANAGE_EXISTING))"
+	  MANAGE_EXISTING "run: true makes every position the strategy's own (default $(MANAGE_EXISTING))"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -200,9 +257,11 @@ build-TradingFunction: ## (sam build calls it) handler/, strategy/ and arm64 py3
 
 .PHONY: build
 build: $(SAM_STAMP) ## sam build without Docker; prints the artifact's unzipped size
-	$(SAM) build --build-in-source
+	@# SAM's closing hint (sam deploy --guided) is cut: make deploy reads samconfig.toml instead.
+	set -o pipefail; $(SAM) build --build-in-source | awk '/Commands you can use next/ {cut = 1} !cut'
 	@echo "unzipped: $$(du -sh .aws-sam/build/TradingFunction | cut -f1) in .aws-sam/build/TradingFunction" \
 	  "(limit $(MAX_UNZIPPED_MB) MB)"
+	$(if $(filter build,$(GOALS)),@echo "next: make deploy CONFIG_ENV=paper (samconfig.toml holds what sam deploy --guided would ask)")
 
 # make artifact-test: the recipe above for this machine's ARCH into ARTIFACT_TEST_DIR/task, the
 # older boto3 the python3.13 runtime may ship (requirements-lambda-runtime.txt) into .../runtime,
@@ -214,7 +273,7 @@ ARTIFACT_ARCH = $(shell uname -m)
 
 .PHONY: artifact-test
 artifact-test: ## Build the artifact for this machine and trade one morning from it under python3.13 alone
-	$(if $(LAMBDA_PYTHON),@$(MAKE) --no-print-directory artifact-morning LAMBDA_PYTHON=$(LAMBDA_PYTHON),\
+	$(if $(LAMBDA_PYTHON),@$(SUBMAKE) artifact-morning LAMBDA_PYTHON=$(LAMBDA_PYTHON),\
 	  @echo "artifact-test skipped: no python3.13 here (on PATH or pyenv's); pyenv install 3.13 to run it")
 
 .PHONY: artifact-morning
@@ -235,7 +294,7 @@ validate: $(SAM_STAMP) ## cfn-lint (with the SAM translator) and sam validate --
 invoke: $(STAMP) $(NODE_STAMP) ## EVENT via sam local invoke if Docker runs, else python -m handler
 	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then \
 	  echo "Docker available: sam local invoke TradingFunction -e $(EVENT) against the local paper broker and DynamoDB Local"; \
-	  $(MAKE) --no-print-directory build && $(BIN)/python -m infra.invoke --sam --event $(EVENT); \
+	  $(SUBMAKE) build && $(BIN)/python -m infra.invoke --sam --event $(EVENT); \
 	else \
 	  echo "Docker not available: running $(EVENT) through python -m handler against the local paper broker and DynamoDB Local"; \
 	  $(BIN)/python -m infra.invoke --event $(EVENT); \
@@ -271,13 +330,24 @@ aws-env: ## Print CONFIG_ENV's region and stack for the aws CLI: eval "$(make -s
 # The kill switch: the stack's SSM parameter, read by every morning (infra/kill_switch.py).
 ENDPOINT_ARG = $(if $(ENDPOINT),--endpoint-url $(ENDPOINT),)
 
+# A pause is an emergency: without .venv it runs from .venv-ops, boto3 alone (seconds to make),
+# not after the whole development environment's install.
+OPS_VENV  := .venv-ops
+OPS_STAMP := $(OPS_VENV)/.stamp
+OPS_PYTHON = $(if $(wildcard $(STAMP)),$(BIN)/python,$(OPS_VENV)/bin/python)
+
+$(OPS_STAMP): requirements.txt
+	test -x $(OPS_VENV)/bin/python || $(PYTHON) -m venv $(OPS_VENV)
+	$(OPS_VENV)/bin/python -m pip install -q --disable-pip-version-check $$(grep -E '^boto3==' requirements.txt)
+	touch $@
+
 .PHONY: pause
-pause: $(STAMP) ## Kill switch off: CONFIG_ENV's mornings plan and send nothing (no deploy)
-	$(PY) -m infra.kill_switch pause --config-env $(CONFIG_ENV) $(ENDPOINT_ARG)
+pause: $(if $(wildcard $(STAMP)),,$(OPS_STAMP)) ## Kill switch off: CONFIG_ENV's mornings plan and send nothing (no deploy)
+	MAKE_KNOBS=1 $(OPS_PYTHON) -m infra.kill_switch pause --config-env $(CONFIG_ENV) $(ENDPOINT_ARG)
 
 .PHONY: resume
-resume: $(STAMP) ## Kill switch on: CONFIG_ENV's mornings trade again
-	$(PY) -m infra.kill_switch resume --config-env $(CONFIG_ENV) $(ENDPOINT_ARG)
+resume: $(if $(wildcard $(STAMP)),,$(OPS_STAMP)) ## Kill switch on: CONFIG_ENV's mornings trade again
+	MAKE_KNOBS=1 $(OPS_PYTHON) -m infra.kill_switch resume --config-env $(CONFIG_ENV) $(ENDPOINT_ARG)
 
 # An e-mail confirmation expires after three days unclicked, and no deploy recreates it.
 .PHONY: subscribe
@@ -285,5 +355,5 @@ subscribe: $(STAMP) ## Mail CONFIG_ENV's unconfirmed alarm and summary subscript
 	$(PY) -m infra.subscribe --config-env $(CONFIG_ENV)
 
 .PHONY: clean
-clean: ## Remove the virtualenvs, node_modules, build output and OUT (default out)
-	rm -rf $(VENV) $(SAM_VENV) $(COMPAT_VENV) node_modules .aws-sam $(or $(OUT),out) .pytest_cache .ruff_cache .hypothesis
+clean: ## Remove what the project writes here: virtualenvs, node_modules, build output, out/
+	rm -rf $(VENV) $(SAM_VENV) $(COMPAT_VENV) $(OPS_VENV) node_modules .aws-sam out .pytest_cache .ruff_cache .hypothesis

@@ -1,6 +1,6 @@
 """`python -m backtest`: run one backtest and write equity.csv, trades.csv, roundtrips.csv,
-report.md, equity.png and report.html into --out. Bad input ends with one `error: ...` line
-and exit code 2."""
+report.md, equity.png and report.html into --out, whole or not at all (`infra.staged`). Bad
+input ends with one `error: ...` line and exit code 2."""
 
 from __future__ import annotations
 
@@ -16,8 +16,11 @@ from backtest.metrics import compute, result_trips, value_series
 from backtest.plot import window_plot
 from backtest.report import metrics_table, render
 from backtest.roundtrips import roundtrips_csv, trip_stats
+from infra import run_table
 from infra.cli import Parser
 from infra.market import Market
+from infra.staged import staged
+from infra.window import cash_warning, what_ran, window_notes
 from strategy.ledger import equity_csv, trades_csv
 
 
@@ -87,24 +90,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         costs = cli.costs_from(args)
         start, end = cli.window(args)
         universe = cli.universe_from(args)
-        market: Market = cli.load_market(args, params.benchmark)
-        prepared = prepare(market, start, end, args.cash, [params], universe)
-        result = prepared.run(params, costs)
-        levels = cost_table(lambda variants: [prepared.run(params, c) for c in variants],
-                            costs, params.benchmark, known=[result])
-        files, table = write_outputs(result, args.out, market.name, market.caveat, args.html,
-                                     levels)
+        with staged(args.out) as stage:
+            market: Market = cli.load_market(args, params.benchmark)
+            prepared = prepare(market, start, end, args.cash, [params], universe)
+            result = prepared.run(params, costs)
+            levels = cost_table(lambda variants: [prepared.run(params, c) for c in variants],
+                                costs, params.benchmark, known=[result])
+            files, table = write_outputs(result, stage, market.name, market.caveat, args.html,
+                                         levels)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    sessions = market.window(start, end)
+    print(what_ran(market, sessions, args.cash, "session"))
+    for line in [*window_notes(market, args.start, args.end, sessions,
+                               needed=params.ema_span + 1), cash_warning(args.cash, params)]:
+        if line:
+            print(line)
     print(table)
     print()
+    print(run_table.verdict(result.equity, args.cash, market, "sessions"))
     if market.caveat:
         print(f"note: {market.caveat}")
     for path in (files.equity, files.trades, files.roundtrips, files.report, files.plot,
                  files.html):
         if path is not None:
-            print(f"wrote {path}")
+            print(f"wrote {args.out / path.name}")
     return 0
 
 

@@ -21,8 +21,11 @@ from typing import Any
 
 from backtest import cli, walkforward
 from backtest.sweep_jobs import Measured, jobs_of, run_local
+from infra import run_table
 from infra.cli import Parser, count
 from infra.market import Market
+from infra.staged import staged
+from infra.window import cash_warning, plural, what_ran, window_notes
 from strategy import Params
 from strategy.fills import Costs
 
@@ -179,30 +182,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         universe = cli.universe_from(args)
         warmup = max(p.history_sessions() for p, _ in points)  # --source alpaca's
         market = cli.load_market(args, points[0][0].benchmark, warmup)
-        market.wide("close")  # built once here, inherited by the workers or shipped to Ray
         sessions = market.window(start, end)
-        plan = walkforward.folds(sessions, args.walk) if args.walk else []
-        measured = measure_grid(market, points, start, end, args.cash, universe, args.workers,
-                                engine=Engine(args.engine),
-                                cuts=tuple(f.in_end for f in plan))
-        rows = rows_of(points, measured, default)
-        args.out.mkdir(parents=True, exist_ok=True)
-        written = [write_csv(rows, args.out / "sweep.csv")]
-        title = f"{market.name}, {sessions[0].date()} .. {sessions[-1].date()}"
-        written.append(_draw(rows, list(grid), title, args.out / "sweep.png"))
-        walked = None
-        if plan:
-            walked = walkforward.walk(market, plan, points, measured, default, args.cash,
-                                      universe)
-            written += _write_walk(walked, points, list(grid), title, args.out)
+        if sessions.empty:
+            asked = f"{args.start or '...'}..{args.end or '...'}"
+            raise ValueError(f"no sessions in the window {asked}; the data covers "
+                             f"{market.sessions[0].date()} .. {market.sessions[-1].date()}")
+        print(what_ran(market, sessions, args.cash, "session"), flush=True)
+        largest = max((p for p, _ in points), key=lambda p: p.position_size)
+        for line in [*window_notes(market, args.start, args.end, sessions,
+                                   needed=min(p.ema_span for p, _ in points) + 1),
+                     cash_warning(args.cash, largest)]:
+            if line:
+                print(line, flush=True)
+        with staged(args.out) as stage:  # before the grid: an unwritable OUT fails at once
+            market.wide("close")  # built once here, inherited by the workers or shipped to Ray
+            plan = walkforward.folds(sessions, args.walk) if args.walk else []
+            measured = measure_grid(market, points, start, end, args.cash, universe,
+                                    args.workers, engine=Engine(args.engine),
+                                    cuts=tuple(f.in_end for f in plan))
+            rows = rows_of(points, measured, default)
+            written = [write_csv(rows, stage / "sweep.csv")]
+            title = f"{market.name}, {sessions[0].date()} .. {sessions[-1].date()}"
+            written.append(_draw(rows, list(grid), title, stage / "sweep.png", market.caveat))
+            walked = None
+            if plan:
+                walked = walkforward.walk(market, plan, points, measured, default, args.cash,
+                                          universe)
+                written += _write_walk(walked, points, list(grid), title, stage)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(_verdict(rows, list(grid)))
+    print(f"{_verdict(rows, list(grid))}; {run_table.window_benchmark(market, sessions)}")
     if walked is not None:
         print(walkforward.summary(walked, default[0].benchmark))
+    if market.caveat:
+        print(f"note: {market.caveat}")
     for path in written:
-        print(f"wrote {path}")
+        print(f"wrote {args.out / path.name}")
     return 0
 
 
@@ -214,7 +230,7 @@ def _verdict(rows: Sequence[dict[str, Any]], keys: list[str]) -> str:
     ranked = sorted(rows, key=sharpe, reverse=True)
     best = ranked[0]
     label = " ".join(f"{k}={best[k]}" for k in keys)
-    line = (f"{len(rows)} runs; best Sharpe {best['sharpe']:.2f} (CAGR "
+    line = (f"{plural(len(rows), 'run')}; best Sharpe {best['sharpe']:.2f} (CAGR "
             f"{100 * best['cagr']:.1f} %) at {label}")
     marked = [k for k, row in enumerate(ranked) if row["default"]]
     if not marked:
@@ -237,13 +253,14 @@ def _write_walk(walked: walkforward.Walk, points: Sequence[tuple[Params, Costs]]
     ]
 
 
-def _draw(rows: Sequence[dict[str, Any]], keys: list[str], title: str, path: Path) -> Path:
+def _draw(rows: Sequence[dict[str, Any]], keys: list[str], title: str, path: Path,
+          caveat: str) -> Path:
     """sweep.png; pandas' frame and matplotlib are imported here, once the grid has run."""
     import pandas as pd
 
     from backtest.sweep_plot import heatmaps
 
-    return heatmaps(pd.DataFrame(rows), keys, title, path)
+    return heatmaps(pd.DataFrame(rows), keys, title, path, caveat)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ among the others, and the panel title says so; with one name, a single row of ce
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -22,8 +23,12 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import PercentFormatter
 
 
-def heatmaps(frame: pd.DataFrame, keys: list[str], title: str, path: Path) -> Path:
-    """Write the two heatmaps of `frame` (one row per grid point) over `keys` to `path`."""
+def heatmaps(
+    frame: pd.DataFrame, keys: list[str], title: str, path: Path, caveat: str = ""
+) -> Path:
+    """Write the two heatmaps of `frame` (one row per grid point) over `keys` to `path`;
+    `caveat` (what the data's source says a reader must know) goes under them, since the
+    picture travels without the console."""
     varying = [k for k in keys if frame[k].nunique() > 1] or keys[:1]
     rows_key = varying[0]
     cols_key = varying[1] if len(varying) > 1 else None
@@ -76,6 +81,9 @@ def heatmaps(frame: pd.DataFrame, keys: list[str], title: str, path: Path) -> Pa
             bar.formatter = PercentFormatter(1.0, decimals=0)
     boxed = "; boxed: the default point's cell" if mark is not None else ""
     fig.suptitle(f"Parameter sweep: {title}{boxed}", fontsize=11)
+    if caveat:
+        width = max(60, int(14 * fig.get_figwidth()))
+        fig.supxlabel(textwrap.fill(f"Caveat: {caveat}", width), fontsize=8, color="dimgray")
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

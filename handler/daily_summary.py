@@ -40,11 +40,11 @@ def morning_message(outcome: RunOutcome, marks: Marks | None, name: str,
         return _message(f"{head}: skipped ({code})", lines)
     if status == RunStatus.DISABLED and outcome.decision is not None:
         lines = ["Trading is paused (the kill switch is off): the plan below was not sent.",
-                 _plan_line(outcome.decision), _equity_before(outcome.decision)]
+                 *_plan_lines(outcome.decision), _equity_before(outcome.decision)]
         lines += [f"  the guards would also block: {v.message}" for v in outcome.violations]
         return _message(f"{head}: paused, nothing sent", lines)
     if status == RunStatus.GUARD_BLOCKED and outcome.decision is not None:
-        lines = ["The guards blocked the plan; nothing was sent.", _plan_line(outcome.decision)]
+        lines = ["The guards blocked the plan; nothing was sent.", *_plan_lines(outcome.decision)]
         lines += [f"  {v.message}" for v in outcome.violations]
         return _message(f"{head}: blocked by the guards",
                         [*lines, _equity_before(outcome.decision)])
@@ -108,9 +108,16 @@ def _order(order: OrderState, execution: Execution) -> str:
     return f"{what}: {order.status.value}, nothing filled"
 
 
-def _plan_line(decision: Decision) -> str:
+def _plan_lines(decision: Decision) -> list[str]:
+    """The plan's counts, then each of its orders: what a paused or blocked morning would
+    have sent."""
     plan = decision.plan
-    return f"Plan: {len(plan.sells)} sells, {len(plan.buys)} buys."
+    head = f"Plan: {_count(len(plan.sells), 'sell')}, {_count(len(plan.buys), 'buy')}."
+    return [head, *(f"  {o.side.value} {o.symbol} {o.qty}" for o in plan.orders)]
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _equity_before(decision: Decision) -> str:

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities import parameters
-
 TRUE, FALSE = "true", "false"
 # How long a warm container trusts the value it read (TRADING_SWITCH_MAX_AGE_SECONDS's default):
 # a pause reaches the next morning within it.
@@ -47,14 +45,18 @@ class SsmSwitch:
     """The parameter `name`, read through `client` (an SSM client), cached `max_age` s."""
 
     def __init__(self, client: Any, name: str, max_age: int) -> None:
+        # Imported here: `make pause` reads MAX_AGE_SECONDS with boto3 alone installed.
+        from aws_lambda_powertools.utilities import parameters
+
         self._provider = parameters.SSMProvider(boto3_client=client)
+        self._unreadable = parameters.GetParameterError
         self._name = name
         self._max_age = max_age
 
     def enabled(self, fresh: bool = False) -> bool:
         try:
             value = self._provider.get(self._name, max_age=self._max_age, force_fetch=fresh)
-        except parameters.GetParameterError as exc:
+        except self._unreadable as exc:
             raise SwitchError(
                 f"kill switch {self._name} cannot be read ({_cause(exc)}): check the parameter "
                 "exists and the function may call ssm:GetParameter on it"

@@ -20,6 +20,7 @@ never faulted.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import random
 import sys
@@ -31,11 +32,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+import pandas as pd
+
+from infra import run_table
 from infra.cli import Parser
 from infra.handler_process import HandlerProcess, Outcome
 from infra.localrun import add_run_arguments, open_market, run_local, write_ledgers
-from infra.market import MarketDataError
+from infra.market import Market, MarketDataError
 from infra.paperbroker import FaultConfig, RunningBroker
+from infra.staged import staged
+from infra.window import announce, plural, run_sessions
 
 HTTP_TIMEOUT = 1.0
 # Share of broker requests hit by each fault kind; they add up to FAULT_RATE.
@@ -175,26 +181,41 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--fault-rate and --kill-rate must be in [0, 1]")
     try:
         market, universe, start = open_market(args)
-    except (MarketDataError, ValueError) as exc:
+        sessions = run_sessions(market, start, args.days, reconciled=False)
+        announce(market, sessions, args.start, args.days, args.cash)
+        with staged(args.out) as stage:
+            differ, stats = _soak(args, market, universe, sessions, stage)
+    except KeyboardInterrupt:
+        print(f"interrupted: broker and DynamoDB Local stopped; {args.out} left as it was",
+              file=sys.stderr)
+        return 130
+    except (MarketDataError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    print(f"wrote {args.out}/equity.csv, trades.csv and handler.log")
+    return 1 if differ or stats.duplicates or stats.unfinished else 0
+
+
+def _soak(args: argparse.Namespace, market: Market, universe: tuple[str, ...] | None,
+          sessions: pd.DatetimeIndex, out: Path) -> tuple[list[str], ChaosStats]:
+    """The clean run (unless --clean-out) and the chaos run into `out`; their comparison."""
     started = time.monotonic()
+    start, days = sessions[0].date(), len(sessions)
     clean = args.clean_out
     if clean is None:
-        clean = args.out / "clean"
-        print(f"clean run: {args.days} mornings of {market.name} from {start} -> {clean}",
-              flush=True)
-        write_ledgers(run_local(market, start, args.days, args.cash, universe=universe), clean)
+        clean = out / "clean"
+        print(f"clean run: {plural(days, 'morning')} of {market.name} from {start} -> "
+              f"{args.out / 'clean'}", flush=True)
+        write_ledgers(run_local(market, start, days, args.cash, universe=universe), clean)
     print(f"chaos run (seed {args.chaos_seed}, {args.fault_rate:.0%} of requests faulted, "
           f"kill chance {args.kill_rate:.0%} per attempt) -> {args.out}", flush=True)
     invoker = ChaosInvoker(args.chaos_seed, args.fault_rate, args.kill_rate,
                            report=lambda line: print(line, flush=True))
-    args.out.mkdir(parents=True, exist_ok=True)
-    with (args.out / "handler.log").open("w", encoding="utf-8") as log:
-        result = run_local(market, start, args.days, args.cash, universe=universe, log=log,
+    with (out / "handler.log").open("w", encoding="utf-8") as log:
+        result = run_local(market, start, days, args.cash, universe=universe, log=log,
                            invoker=invoker)
-    write_ledgers(result, args.out)
-    differ = compare(args.out, clean)
+    write_ledgers(result, out)
+    differ = compare(out, clean)
     s = invoker.stats
     print(f"mornings {s.mornings}  attempts {s.attempts}  faults injected {s.faults}  "
           f"kills {s.kills}  failed attempts {s.failures}  retries {s.retries}  "
@@ -204,7 +225,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"DIFFERENT from the clean run: {', '.join(differ)}", file=sys.stderr)
     else:
         print("equity.csv and trades.csv equal the clean run's")
-    return 1 if differ or s.duplicates or s.unfinished else 0
+    print(run_table.verdict(result.equity, args.cash, market))
+    if market.caveat:
+        print(f"note: {market.caveat}")
+    return differ, s
 
 
 if __name__ == "__main__":

@@ -47,6 +47,10 @@ def money(text: str) -> float:
         amount = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be an amount of dollars, got {text!r}") from None
+    if re.fullmatch(r"0\d+", text):  # what the shell leaves of CASH=$500: $5 is a variable
+        raise argparse.ArgumentTypeError(
+            f"got {text!r}: a `$` before the amount? the shell reads $5 as a variable: "
+            "write the amount alone, e.g. 500")
     if not (math.isfinite(amount) and amount > 0):
         raise argparse.ArgumentTypeError(f"must be a finite amount > 0, got {text}")
     return amount

@@ -18,7 +18,6 @@ moment before the open is the open (the morning sends at market at once).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -30,7 +29,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from infra.cli import add_seed_argument
+from handler.event import EventError, parse_event
+from infra.cli import Parser, add_seed_argument
 from infra.dynamodb_local import DynamoDBLocal, create_journal_table
 from infra.handler_cli import EventFileError, add_event_argument, read_event
 from infra.local_aws import LocalAws
@@ -107,6 +107,11 @@ def stand_ins(event: Any, use_sam: bool = False, seed: int = 7) -> Iterator[dict
 
 def run(event_path: Path, use_sam: bool, seed: int = 7) -> int:
     event = read_event(event_path)
+    try:  # before any stand-in starts: the moment of a bad event is not even known
+        parse_event(event)
+    except EventError as exc:
+        raise EventFileError(f"event {event_path}: {exc} (the function answers such an event "
+                             "with status rejected_event)") from None
     with stand_ins(event, use_sam, seed) as env:
         if use_sam:
             command = [
@@ -122,7 +127,7 @@ def run(event_path: Path, use_sam: bool, seed: int = 7) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.invoke", description=__doc__)
+    parser = Parser(prog="python -m infra.invoke", description=__doc__)
     add_event_argument(parser)
     parser.add_argument("--sam", action="store_true",
                         help="run sam local invoke (needs Docker) instead of python -m handler")
@@ -131,8 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args.event, args.sam, args.seed)
     except EventFileError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

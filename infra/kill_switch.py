@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 from typing import Any
+from urllib.parse import urlparse
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
@@ -37,6 +38,10 @@ def switch_parameter(stack_name: str) -> str:
 
 def ssm_client(stack: Stack, endpoint_url: str | None) -> Any:
     if endpoint_url:
+        url = urlparse(endpoint_url)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise KillSwitchError(f"ENDPOINT {endpoint_url!r} is not an address: give the one "
+                                  "make run prints, e.g. http://127.0.0.1:40259")
         return boto3.client("ssm", endpoint_url=endpoint_url, **LOCAL_CREDENTIALS)
     return boto3.client("ssm", region_name=stack.region)
 

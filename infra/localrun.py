@@ -17,7 +17,9 @@ pause (`make pause ENDPOINT=<the address printed>`) reaches the next morning, an
 the mornings published is written to OUT/summaries.txt. `--hold` (HOLD) opens an account that
 holds shares the function did not buy; a run whose mornings were skipped for them says so in
 place of the reconciliation (there is nothing to compare), `--manage-existing true` lets the
-function take them over (docs/local-run.md, "Held shares and the opt-in").
+function take them over (docs/local-run.md, "Held shares and the opt-in"). All of it goes
+into a fresh folder that replaces OUT only at the end (`infra.staged`): a failed or interrupted
+run leaves OUT as it was.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ from infra.market import Market, MarketDataError, load_csv, synthetic_market
 from infra.paperbroker import RunningBroker, start_broker
 from infra.paperbroker.holdings import hold_argument
 from infra.sim_clock import SIM_CLOCK_ENV, session_before
+from infra.staged import failed_folder, staged
+from infra.window import announce, plural, run_sessions
 from strategy.ledger import EquityRow, Fill, equity_csv, trades_csv
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -256,13 +260,13 @@ def write_summaries(result: LocalRun, out: Path) -> Path:
 def reconcile_run(result: LocalRun, market: Market, universe: tuple[str, ...] | None,
                   out: Path) -> Outcome:
     """The account the mornings traded against the backtest of the same sessions:
-    OUT/reconcile.md and OUT/reconcile.png, the verdict on stdout."""
+    `out`/reconcile.md and reconcile.png, the verdict on stdout."""
     if result.account is None or not result.equity:
         raise ValueError("the run read no account history")
     outcome = reconcile_account(result.account, market, result.equity[0].date,
                                 result.equity[-1].date, universe=universe)
-    written = write_report(outcome, out, "the local paper broker", market.name)
-    print(f"{verdict(outcome.reconciliation)}\nwrote {written.report} and {written.plot}")
+    write_report(outcome, out, "the local paper broker", market.name)
+    print(verdict(outcome.reconciliation))
     return outcome
 
 
@@ -273,55 +277,65 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         market, universe, start = open_market(args)
-    except (MarketDataError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    missing = sorted(set(args.hold or {}) - set(market.symbols))
-    if missing:
-        parser.error(f"argument --hold: {', '.join(missing)} not in {market.name}; hold "
-                     f"symbols it has, e.g. {', '.join(market.symbols[:3])}")
-    available = len(market.window(pd.Timestamp(start), None))
-    if available < args.days:
-        print(f"note: the data has only {available} session(s) from {start}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    log_path = args.out / "handler.log"
-    print(f"{market.name}: {args.days} mornings from {start}, cash {args.cash:g}; "
-          f"handler logs in {log_path}")
-    try:
-        with log_path.open("w", encoding="utf-8") as log, LocalAws() as aws:
-            print(f"kill switch: make pause ENDPOINT={aws.endpoint_url} (make resume "
-                  "ENDPOINT=... to undo) reaches the next morning", file=sys.stderr)
-            print(run_table.header(market.benchmark))
-            result = run_local(
-                market, start, args.days, args.cash, universe=universe, log=log,
-                on_day=lambda day: print(run_table.row(day), flush=True), aws=aws,
-                hold=args.hold,
-                settings={"MANAGE_EXISTING_POSITIONS": args.manage_existing},
-            )
+        missing = sorted(set(args.hold or {}) - set(market.symbols))
+        if missing:
+            parser.error(f"argument --hold: {', '.join(missing)} not in {market.name}; hold "
+                         f"symbols it has, e.g. {', '.join(market.symbols[:3])}")
+        sessions = run_sessions(market, start, args.days)
+        announce(market, sessions, args.start, args.days, args.cash)
+        with staged(args.out) as stage:
+            result = _run(market, universe, sessions, args.cash, stage, args.hold or {},
+                          args.manage_existing)
     except KeyboardInterrupt:
-        print("interrupted: broker and DynamoDB Local stopped", file=sys.stderr)
+        print(f"interrupted: broker and DynamoDB Local stopped; {args.out} left as it was",
+              file=sys.stderr)
         return 130
-    except (MarketDataError, ValueError) as exc:
+    except (MarketDataError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if failed_folder(args.out).exists():
+            print(f"note: this run's files are in {failed_folder(args.out)}; {args.out} is "
+                  "left as it was", file=sys.stderr)
         return 2
-    write_ledgers(result, args.out)
-    print(f"wrote {args.out / 'equity.csv'}, {args.out / 'trades.csv'} and "
-          f"{write_summaries(result, args.out)} ({len(result.published)} daily summaries)")
-    if result.equity:
-        print(f"wrote {write_plot(result, result.opening_equity, market, args.out)}")
+    summaries = plural(len(result.published), "daily summary", "daily summaries")
     foreign = run_table.foreign_note(result.summaries, args.hold or {})
+    files = ["equity.csv", "trades.csv", *(["equity.png"] if result.equity else []),
+             f"summaries.txt ({summaries})",
+             *(["reconcile.md", "reconcile.png"] if foreign is None else [])]
+    print(f"wrote {', '.join(files)} and handler.log into {args.out}")
     if foreign is not None:
         print(foreign)
-    else:
-        try:
-            reconcile_run(result, market, universe, args.out)
-        except ValueError as exc:
-            print(f"error: reconciliation: {exc}", file=sys.stderr)
-            return 2
     print(run_table.verdict(result.equity, result.opening_equity, market))
     if market.caveat:
         print(f"note: {market.caveat}")
     return 0
+
+
+def _run(market: Market, universe: tuple[str, ...] | None, sessions: pd.DatetimeIndex,
+         cash: float, out: Path, hold: dict[str, int], manage_existing: str) -> LocalRun:
+    """The mornings, their files and the reconciliation (none when the mornings were skipped
+    for shares the function did not buy: nothing to compare), all into `out` (a staged folder)."""
+    log_path = out / "handler.log"
+    print(f"handler logs in {log_path} while it runs", file=sys.stderr)
+    with log_path.open("w", encoding="utf-8") as log, LocalAws() as aws:
+        print(f"kill switch, from another shell while it runs: make pause "
+              f"ENDPOINT={aws.endpoint_url} (make resume ENDPOINT=... to undo); it reaches "
+              "the next morning", file=sys.stderr)
+        print(run_table.header(market.benchmark))
+        result = run_local(
+            market, sessions[0].date(), len(sessions), cash, universe=universe, log=log,
+            on_day=lambda day: print(run_table.row(day), flush=True), aws=aws,
+            hold=hold or None, settings={"MANAGE_EXISTING_POSITIONS": manage_existing},
+        )
+    write_ledgers(result, out)
+    write_summaries(result, out)
+    if result.equity:
+        write_plot(result, result.opening_equity, market, out)
+    if run_table.foreign_note(result.summaries, hold) is None:
+        try:
+            reconcile_run(result, market, universe, out)
+        except ValueError as exc:
+            raise ValueError(f"reconciliation: {exc}") from None
+    return result
 
 
 if __name__ == "__main__":

@@ -13,17 +13,26 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
 import requests
 from alpaca.common.exceptions import APIError
+from alpaca.trading.client import TradingClient
 
 from backtest import cli
 from backtest.alpaca_env import api_error_line
-from backtest.reconcile.account import AccountHistory, TradingSettings, read_account
-from backtest.reconcile.compare import verdict
+from backtest.reconcile.account import (
+    NEW_YORK,
+    AccountHistory,
+    TradingSettings,
+    read_account,
+)
+from backtest.reconcile.compare import EquityPoint, verdict
 from backtest.reconcile.report import write_report
 from backtest.reconcile.run import reconcile_account, window_equity
 from infra.cli import Parser, iso_date
 from infra.market import Market, MarketDataError, load_csv
+from infra.staged import staged
+from infra.window import plural, window_notes
 from strategy import Params, load_universe
 
 
@@ -53,38 +62,61 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise MarketDataError(f"--start {args.start} is after --end {args.end}")
         params = cli.params_from(args)
         settings = TradingSettings.from_env(os.environ)
-        history = _read(settings, args)
-        window_equity(history, args.start, args.end)  # before fetching any bar
-        universe = cli.universe_from(args) or (None if args.data else load_universe())
-        market = _market(args, history, params, universe)
-        outcome = reconcile_account(history, market, args.start, args.end, params, universe,
-                                    cli.costs_from(args))
-        files = write_report(outcome, args.out, settings.where, market.name)
+        with staged(args.out) as stage:
+            client = settings.client()
+            history = _read(client, settings.where, args)
+            equity = window_equity(history, args.start, args.end)  # before fetching any bar
+            universe = cli.universe_from(args) or (None if args.data else load_universe())
+            market = _market(args, history, params, universe, client)
+            _check_end(market, equity)
+            outcome = reconcile_account(history, market, args.start, args.end, params,
+                                        universe, cli.costs_from(args))
+            files = write_report(outcome, stage, settings.where, market.name)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    sessions = market.window(pd.Timestamp(outcome.first), pd.Timestamp(outcome.last))
+    print(f"{settings.where} against {market.name}: "
+          f"{plural(len(sessions), 'session')} {outcome.first} .. {outcome.last}, starting "
+          f"cash ${outcome.start.cash:,.2f}")
+    for note in window_notes(market, args.start, args.end, sessions, needed=0):
+        print(note)
     print(verdict(outcome.reconciliation))
-    print(f"wrote {files.report}")
-    print(f"wrote {files.plot}")
+    print(f"wrote {args.out / files.report.name}")
+    print(f"wrote {args.out / files.plot.name}")
     return 0
 
 
-def _read(settings: TradingSettings, args: argparse.Namespace) -> AccountHistory:
+def _check_end(market: Market, equity: Sequence[EquityPoint]) -> None:
+    """A session the account has a close for but the bars do not is refused, not dropped: the
+    window would end before END without a word."""
+    last_bar = market.sessions[-1].date()
+    missing = [p.day for p in equity if p.day > last_bar]
+    if missing:
+        raise MarketDataError(
+            f"the account has equity on {missing[-1]} but the bars end {last_bar}: a day's bar "
+            "is served once the day is over (the local paper broker: from the next session "
+            f"on); run again later or end the window at END={last_bar}")
+
+
+def _read(client: TradingClient, where: str, args: argparse.Namespace) -> AccountHistory:
     """The account's fills and equity; Alpaca's refusals and network failures as one line."""
     try:
-        return read_account(settings.client(), args.start, args.end)
+        return read_account(client, args.start, args.end)
     except APIError as exc:
-        raise ValueError(api_error_line(exc, settings.where)) from None
+        raise ValueError(api_error_line(exc, where)) from None
     except requests.RequestException as exc:
-        raise ValueError(f"cannot reach {settings.where} ({type(exc).__name__}); check "
+        raise ValueError(f"cannot reach {where} ({type(exc).__name__}); check "
                          "ALPACA_TRADING_URL and the network") from None
 
 
 def _market(args: argparse.Namespace, history: AccountHistory, params: Params,
-            universe: Sequence[str] | None) -> Market:
+            universe: Sequence[str] | None, client: TradingClient) -> Market:
     """The bars of --data, or Alpaca's for `universe` (without --data: --universe or the
     packaged list), the benchmark and every symbol the account traded (their opens price its
-    slippage)."""
+    slippage). "Today", the day whose bar is not served yet, is the account's clock's: the
+    local paper broker's simulated day, so END is refused before a bar is fetched or cached,
+    not dropped."""
     if args.data is not None:
         return load_csv(args.data, benchmark=params.benchmark)
     from backtest.alpaca_source import AlpacaDataSettings, load_market
@@ -95,6 +127,7 @@ def _market(args: argparse.Namespace, history: AccountHistory, params: Params,
         warmup_sessions=params.history_sessions(),
         settings=AlpacaDataSettings.from_env(os.environ), cache_dir=args.cache_dir,
         benchmark=params.benchmark,
+        today=pd.Timestamp(client.get_clock().timestamp).tz_convert(NEW_YORK).date(),
     )
 
 

@@ -5,13 +5,16 @@ no display) with matplotlib imported only then, as `backtest.plot` draws."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from backtest.reconcile.compare import Reconciliation, verdict
 from backtest.reconcile.run import Outcome
+from infra.window import plural
 
 ACCOUNT_COLOR, BACKTEST_COLOR, GAP_COLOR = "#1f5fa8", "#8a8a8a", "#b22222"
 
@@ -45,7 +48,7 @@ def render(outcome: Outcome, account: str, data: str, plot_name: str) -> str:
 
 - Account: {account}
 - Data: {data}
-- Window: {outcome.first} .. {outcome.last} ({len(outcome.backtest.equity)} sessions)
+- Window: {outcome.first} .. {outcome.last} ({plural(len(outcome.backtest.equity), 'session')})
 - Starting state (before {outcome.first}): cash ${state.cash:,.2f}; positions: {held}
 - Orders: {rec.matched} as the backtest, {len(rec.orders)} different
 - Equity divergence (account - backtest): max {worst_text}, final {final}
@@ -84,6 +87,10 @@ def _orders(rec: Reconciliation) -> str:
 def _slippage(rec: Reconciliation) -> str:
     if not rec.slippage:
         return "The account had no fill in the window."
+    if all(s.dollars == 0 and not s.fill.leaves_qty for s in rec.slippage):
+        n = len(rec.slippage)
+        return (f"None: {'the' if n == 1 else 'all'} {n} fill{'' if n == 1 else 's'} of the "
+                "account at the session's open, zero bps and $0.00 on each.")
     rows = []
     for s in rec.slippage:
         f = s.fill
@@ -142,7 +149,22 @@ def plot(rec: Reconciliation, title: str, path: Path) -> Path:
     bottom.plot(gap.index, gap, color=GAP_COLOR, lw=1.3, marker=".")
     bottom.set_ylabel("account - backtest ($)")
     bottom.grid(alpha=0.3)
+    _day_axis(bottom, days)
     fig.autofmt_xdate()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return path
+
+
+def _day_axis(axis: Any, days: pd.DatetimeIndex) -> None:
+    """Ticks on whole days, labelled by date: matplotlib's own choice for a window of a few
+    sessions is hours, which a daily account has none of."""
+    from matplotlib.dates import AutoDateLocator, DateFormatter, DayLocator
+
+    span = (days[-1] - days[0]).days
+    locator = DayLocator(interval=max(1, math.ceil((span + 1) / 10))) if span <= 60 else (
+        AutoDateLocator(minticks=3))
+    axis.xaxis.set_major_locator(locator)
+    axis.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
+    if span < 2:  # one or two sessions: a day of room either side, not a zoom into hours
+        axis.set_xlim(days[0] - pd.Timedelta(days=1), days[-1] + pd.Timedelta(days=1))

@@ -23,6 +23,9 @@ COLUMNS = ("date", "symbol", *FIELDS)
 def load_csv(path: str | Path, benchmark: str = "SPY") -> Market:
     """Read a CSV of daily bars into a `Market`; raise `MarketDataError` saying what is wrong."""
     path = Path(path)
+    if path.is_dir():
+        raise MarketDataError(f"DATA {path} is a folder: name the CSV file of daily bars in it "
+                              "(date,symbol,open,high,low,close,volume; .gz read as is)")
     if not path.is_file():
         raise MarketDataError(f"data file not found: {path}")
     cached = csv_cache.load(path)

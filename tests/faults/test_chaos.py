@@ -16,7 +16,8 @@ def test_chaos_soak_equals_clean_run(tmp_path, capsys):
                  "--kill-rate", "0.6"])
     printed = capsys.readouterr().out
     assert code == 0, printed
-    figures = dict(re.findall(r"([a-z ]+?) (\d+)(?:  |$)", printed.splitlines()[-2]))
+    stats = next(line for line in printed.splitlines() if line.startswith("mornings "))
+    figures = dict(re.findall(r"([a-z ]+?) (\d+)(?:  |$)", stats))
     assert int(figures["mornings"]) == 6
     assert int(figures["kills"]) > 0
     assert int(figures["faults injected"]) > 0

@@ -26,6 +26,7 @@ def test_the_table_ends_with_the_windows_return_against_spy(tmp_path, capsys):
     assert localrun_main(["--start", str(start), "--days", str(DAYS),
                           "--out", str(tmp_path / "run")]) == 0
     lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"synthetic(seed=7): {DAYS} mornings {start} .. {end}, cash $500.00"
     assert lines[1].split()[-2:] == ["SPY", "close"]
     verdict, note = lines[-2:]
     assert verdict.startswith(f"{DAYS} mornings {start} .. {end}: equity ")

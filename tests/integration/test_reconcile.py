@@ -108,3 +108,28 @@ def test_a_faulted_run_names_each_partial_fill_and_refusal(synthetic, tmp_path):
     assert (f"| {second} | {refused.symbol} | buy | {refused.qty} | 0 | backtest only | "
             "rejected |") in report
     assert f"{partial.qty // 2} ({partial.qty - partial.qty // 2} left unfilled)" in report
+
+
+@pytest.mark.slow
+def test_the_cli_refuses_an_end_whose_bar_the_broker_does_not_serve_yet(
+        synthetic, tmp_path, monkeypatch, capsys):
+    end = synthetic.window(pd.Timestamp(START), None)[1].date()
+
+    def reconcile_at_the_close_of_end(running):  # the broker serves END's bar from tomorrow
+        for name, value in {"ALPACA_KEY_ID": KEY_ID, "ALPACA_SECRET_KEY": SECRET_KEY,
+                            "ALPACA_TRADING_URL": running.base_url,
+                            "ALPACA_DATA_URL": running.base_url, "DATA_FEED": "sip"}.items():
+            monkeypatch.setenv(name, value)
+        out = tmp_path / "cli"
+        assert reconcile_main(["--start", str(START), "--end", str(end), "--out", str(out),
+                               "--cache-dir", str(tmp_path / "bars")]) == 2
+        assert not out.exists()
+        running.broker.next_open()
+        assert reconcile_main(["--start", str(START), "--end", str(end), "--out", str(out),
+                               "--cache-dir", str(tmp_path / "bars")]) == 0
+
+    run_local(synthetic, START, 2, CASH, invoker=invoker({}, reconcile_at_the_close_of_end))
+    printed = capsys.readouterr()
+    [error] = [line for line in printed.err.splitlines() if line.startswith("error: ")]
+    assert f"the window {START}..{end} reaches into the future" in error
+    assert f"2 sessions {START} .. {end}" in printed.out

@@ -19,6 +19,8 @@ DAY = date(2024, 3, 6)
 PLAN = Plan(sells=(Order("OLD", "sell", 3),),
             buys=(Order("AAA", "buy", 2), Order("BBB", "buy", 1), Order("CCC", "buy", 4)))
 DECISION = make_decision(PLAN, equity=1000.0, benchmark_close=420.0)
+# A paused or blocked morning's mail lists the plan it did not send, order by order.
+PLAN_LINES = ["  sell OLD 3", "  buy AAA 2", "  buy BBB 1", "  buy CCC 4"]
 SOLD = OrderState("o-0", "mr-2024-03-06-OLD-sell", "OLD", "sell", 3, "filled", 3, 50.5)
 BOUGHT = OrderState("o-1", "mr-2024-03-06-AAA-buy", "AAA", "buy", 2, "filled", 2, 61.1234)
 REFUSED = OrderState("", "mr-2024-03-06-BBB-buy", "BBB", "buy", 1, "rejected",
@@ -83,11 +85,11 @@ BLOCK = Violation(ViolationKind.ORDER_COUNT, "4 orders exceed MAX_ORDERS_PER_RUN
         (RunOutcome(RunStatus.DISABLED, DAY, decision=DECISION, violations=(BLOCK,)),
          "s, morning of 2024-03-06: paused, nothing sent",
          ["Trading is paused (the kill switch is off): the plan below was not sent.",
-          "Plan: 1 sells, 3 buys.", "Equity: $1,000.00 at the last close.",
+          "Plan: 1 sell, 3 buys.", *PLAN_LINES, "Equity: $1,000.00 at the last close.",
           "  the guards would also block: 4 orders exceed MAX_ORDERS_PER_RUN=1"]),
         (RunOutcome(RunStatus.GUARD_BLOCKED, DAY, decision=DECISION, violations=(BLOCK,)),
          "s, morning of 2024-03-06: blocked by the guards",
-         ["The guards blocked the plan; nothing was sent.", "Plan: 1 sells, 3 buys.",
+         ["The guards blocked the plan; nothing was sent.", "Plan: 1 sell, 3 buys.", *PLAN_LINES,
           "  4 orders exceed MAX_ORDERS_PER_RUN=1", "Equity: $1,000.00 at the last close."]),
     ],
     ids=["skipped", "paused", "guard_blocked"],

@@ -4,9 +4,11 @@ and one for chaos's faults."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -84,7 +86,8 @@ def test_cost_knobs_reach_backtest_and_sweep_and_walk_only_the_sweep():
         assert "--slippage-bps 5 --commission 0.5" in commands(
             target, "SLIPPAGE_BPS=5", "COMMISSION=0.5")
     assert "--walk 5" in commands("sweep", "WALK=5")
-    assert "--walk" not in commands("sweep") + commands("backtest", "WALK=5")
+    assert "--walk" not in commands("sweep")
+    assert "WALK is not a knob of make backtest" in make_refused("backtest", "WALK=5").stderr
     listed = make("help")
     for knob in ("SLIPPAGE_BPS", "COMMISSION", "WALK"):
         assert re.search(rf"^  {knob} ", listed, re.M), knob
@@ -93,3 +96,70 @@ def test_cost_knobs_reach_backtest_and_sweep_and_walk_only_the_sweep():
 def test_commands_started_by_make_name_knobs_in_their_errors():
     for target in ("run", "backtest", "sweep", "chaos", "paperbroker"):
         assert "MAKE_KNOBS=1 " in commands(target), target
+
+
+def make_refused(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.stamp-dev", "-o", "node_modules/.stamp",
+         "-n", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False, env=env,
+    )
+
+
+BACKTEST_KNOBS = "CASH COMMISSION DATA END OUT SEED SLIPPAGE_BPS SOURCE START"
+
+
+@pytest.mark.parametrize(("args", "named", "takes"), [
+    (["backtest", "EDN=2024-06-01"], "EDN", BACKTEST_KNOBS),
+    (["backtest", "STRAT=1"], "STRAT", BACKTEST_KNOBS),
+    (["backtest", "start=2020-01-02"], "upper case: START", BACKTEST_KNOBS),
+    (["run", "DAY=5"], "DAY", "CASH DATA DAYS HOLD MANAGE_EXISTING OUT SEED START"),
+    (["backtest", "DAYS=5"], "DAYS is not a knob of make backtest", BACKTEST_KNOBS),
+    (["clean", "OUT=/root"], "OUT is not a knob of make clean", "none"),
+])
+def test_an_unknown_or_inapplicable_knob_is_one_error_naming_what_the_target_takes(
+        args, named, takes):
+    done = make_refused(*args)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert "error: " in line and named in line and f"which takes {takes}" in line.split(named, 1)[1]
+    assert "Traceback" not in done.stderr
+
+
+def test_a_dollar_in_a_knob_is_named_instead_of_reaching_the_command_as_00():
+    done = make_refused("run", "CASH=$500")
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert "error: CASH=$500: leave out the `$`" in line
+
+
+def test_knobs_exported_in_the_shell_have_no_effect_and_a_note_names_them():
+    home = str(Path.home())
+    env = {**os.environ, "OUT": home, "CASH": "9", "DAYS": "3", "MAKEFLAGS": ""}
+    clean = make_refused("clean", env=env)
+    assert clean.returncode == 0 and home not in clean.stdout
+    assert "rm -rf" in clean.stdout and " out " in clean.stdout
+    run = make_refused("run", env=env)
+    assert "--out out/run" in run.stdout and "--cash 500" in run.stdout
+    assert "--days 20" in run.stdout
+    assert "note: CASH DAYS OUT in your environment ignored" in run.stderr
+    assert "--days 5" in make_refused("run", "DAYS=5", env=env).stdout
+
+
+def test_clean_deletes_only_what_the_project_writes_inside_the_repository():
+    removed = commands("clean").split("rm -rf ", 1)[1].split()
+    assert removed and all(not p.startswith(("/", "~", "..")) and "$" not in p for p in removed)
+    assert "out" in removed
+
+
+def test_pause_without_the_dev_environment_installs_boto3_alone(tmp_path):
+    for name in ("Makefile", "requirements.txt"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    done = subprocess.run(["make", "--no-print-directory", "-n", "pause", "ENDPOINT=http://x:1"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True)
+    assert "requirements-dev.txt" not in done.stdout and "npm" not in done.stdout
+    assert "pip install -q --disable-pip-version-check $(grep -E '^boto3==' requirements.txt)" \
+        in done.stdout
+    assert ".venv-ops/bin/python -m infra.kill_switch pause --config-env paper " \
+        "--endpoint-url http://x:1" in done.stdout
