@@ -2,9 +2,10 @@
 
 The parts each do one job: `clock` (the session clock and what opens and closes do),
 `book` (orders, fills through `strategy.fills`, cash and positions), `validation` (order
-bodies and Alpaca's refusals), `wire` (Alpaca's JSON) and `snapshot` (the state saved and
-resumed). This front only takes the lock, hands each call to the parts, and counts changes; what
-it shows (the account, positions, activities, portfolio history) is `views.AccountViews`.
+bodies and Alpaca's refusals), `wire` (Alpaca's JSON), `snapshot` (the state saved and
+resumed) and `realistic` (the realistic open, when an `openmodel.OpenModel` is given). This
+front only takes the lock, hands each call to the parts, and counts changes; what it shows (the
+account, positions, activities, portfolio history) is `views.AccountViews`.
 
 Every method that reads or changes the state runs under the lock (`@locked`), so the server
 thread and a test calling methods directly never see half a change. `version` grows with
@@ -29,9 +30,11 @@ from infra.paperbroker.calendar import SimCalendar, ny_date
 from infra.paperbroker.clock import SessionClock, check_sessions, utc_instant
 from infra.paperbroker.faults import FaultConfig, FaultInjector, FaultRule
 from infra.paperbroker.lock import StateLock, locked
+from infra.paperbroker.openmodel import OpenModel
 from infra.paperbroker.orders import Order, stable_id
 from infra.paperbroker.prices import Prices
 from infra.paperbroker.ratelimit import FREE_PLAN_PER_MINUTE
+from infra.paperbroker.realistic import RealisticOpen
 from infra.paperbroker.snapshot import BrokerState
 from infra.paperbroker.views import AccountViews
 from strategy import Side
@@ -43,6 +46,7 @@ class PaperBroker(AccountViews):
         cash: float = 500.0, fill_delay: float = 0.0, cancel_delay: float = 0.0,
         rate_limit: int | None = FREE_PLAN_PER_MINUTE,
         faults: FaultConfig | None = None, seed: int = 0, max_page_size: int = 10_000,
+        open_model: OpenModel | None = None,
     ) -> None:
         self.market = market
         self.calendar = SimCalendar()
@@ -53,9 +57,12 @@ class PaperBroker(AccountViews):
         self.cancel_delay = float(cancel_delay)
         self.rate_limit = rate_limit
         self.seed = seed
+        self.open_model = open_model  # None: the exact open (STRATEGY.md's contract)
         self.prices = Prices(market)
         self.bars = BarStore(market, max_page_size)
         self.catalog = Catalog([*market.symbols, market.benchmark])
+        self.realistic = None if open_model is None else RealisticOpen(
+            open_model, self.prices, self.calendar, self.fill_delay)
         self.account_id = stable_id("account", f"{key_id}:{seed}")
         self._lock = StateLock(self)
         self.saver: Callable[[], None] | None = None  # called after each change (snapshot)
@@ -108,8 +115,16 @@ class PaperBroker(AccountViews):
     def _attempt(self, order: Order, session: int) -> None:
         self.version += 1
         room = self._margin(exclude=order).buying_power if order.side == Side.BUY else 0.0
-        self._state.book.fill(order, self.calendar.sessions[session], self._state.clock.now,
-                              room)
+        day, now = self.calendar.sessions[session], self._state.clock.now
+        if self.realistic is None:
+            self._state.book.fill(order, day, now, room)
+            return
+        self._state.book.fill(order, day, now, room, self.realistic.execution(order, day))
+        self.realistic.after_attempt(order, now)
+
+    def _cancel_locked(self, order: Order) -> bool:
+        return self.realistic is not None and self.realistic.cancel_locked(
+            order, self._state.clock.now)
 
     def settle(self, wall: float | None = None) -> None:
         """Show what is due by `wall` (default: now): fills of the open session's orders whose
@@ -121,7 +136,7 @@ class PaperBroker(AccountViews):
         book, now = self._state.book, self._state.clock.now
         i = self.calendar.open_session(now)
         if i is not None:
-            for order in book.due(i, wall):
+            for order in book.due(i, wall, now):
                 self._attempt(order, i)
         if book.land_cancels(wall, now, i, self._attempt):
             self.version += 1
@@ -140,7 +155,8 @@ class PaperBroker(AccountViews):
             req = validation.parse_order(fields, cid, knows=self.prices.knows)
             validation.refuse_outside_window(req, clock.now)
             est = book.estimate(req.symbol, clock.open_day(), clock.mark_day())
-            hold = book.hold(req, est, clock.open_day())
+            collar = None if self.realistic is None else self.realistic.collar
+            hold = book.hold(req, est, clock.open_day(), collar)
             validation.refuse_unfunded(req, hold, est, self._margin().buying_power,
                                        book.available, state.account)
             validation.refuse_taken(cid, book.client_order_ids)
@@ -149,6 +165,8 @@ class PaperBroker(AccountViews):
                 accepted_in_session=clock.open_day() is not None, hold=hold,
                 fault=state.faults.order_fault(req.symbol), ready_at=wall + self.fill_delay,
             )
+            if self.realistic is not None:
+                order.fill_at = self.realistic.auction_wait(order, clock.now)
             return wire.order_json(order)
 
     @locked
@@ -173,14 +191,16 @@ class PaperBroker(AccountViews):
         wall = time.monotonic() if wall is None else wall
         with self._lock:
             book = self._state.book
-            book.cancel(book.by_id(order_id), self._state.clock.now, wall + self.cancel_delay)
+            order = book.by_id(order_id)
+            book.cancel(order, self._state.clock.now, wall + self.cancel_delay,
+                        self._cancel_locked(order))
             self.version += 1
 
     def cancel_all(self, wall: float | None = None) -> list[dict]:
         wall = time.monotonic() if wall is None else wall
         with self._lock:
             pending = self._state.book.cancel_open(self._state.clock.now,
-                                                   wall + self.cancel_delay)
+                                                   wall + self.cancel_delay, self._cancel_locked)
             self.version += 1
             return [{"id": o.id, "status": 200, "body": wire.order_json(o)} for o in pending]
 
