@@ -32,6 +32,7 @@ from handler.ports import (
     BuyingPowerRefused,
     DuplicateClientOrderId,
     MarketClock,
+    OpgWindowRefused,
     OrderRejected,
     OrderState,
     OrderStatus,
@@ -42,6 +43,9 @@ from strategy import Side
 tracer = Tracer()
 _DUPLICATE_MESSAGE = "client_order_id must be unique"
 _BUYING_POWER = "insufficient buying power"  # Alpaca's 403 40310000 (alpacahq/alpaca-py#225)
+# The same code for an opg order outside its window: "opg orders must be submitted after 7:00pm
+# and before 9:28am" (forum thread 7992); only the message tells the two apart.
+_OPG_WINDOW = "opg orders must be submitted"
 MAX_ORDERS_LISTED = 500  # GET /v2/orders `limit`: "Defaults to 50 and max is 500"
 
 
@@ -115,6 +119,8 @@ class AlpacaBroker:
             message = api_message(exc)
             if exc.status_code == 403 and _BUYING_POWER in message.lower():
                 raise BuyingPowerRefused(f"{client_order_id}: {message}") from None
+            if exc.status_code == 403 and _OPG_WINDOW in message.lower():
+                raise OpgWindowRefused(f"{client_order_id}: {message}") from None
             if exc.status_code in (403, 422):
                 raise OrderRejected(f"{client_order_id}: {message}") from None
             raise
@@ -166,7 +172,14 @@ def _state(order: Any) -> OrderState:
         status=OrderStatus(_value(order.status)),
         filled_qty=int(float(order.filled_qty or 0)),
         filled_avg_price=None if price is None else float(price),
+        time_in_force=_time_in_force(order.time_in_force),
     )
+
+
+def _time_in_force(value: Any) -> TimeInForce | None:
+    """The run's own two values; another (an order placed by hand, `gtc`) is not told apart."""
+    text = _value(value) if value else ""
+    return TimeInForce(text) if text in {t.value for t in TimeInForce} else None
 
 
 def _value(enum_or_text: Any) -> str:

@@ -1,5 +1,6 @@
 """A morning's buys just before they go, read from the broker: which of them an earlier attempt
-sent without hearing the answer, and which the cash left refuses (`handler.buying_power`, the
+sent without hearing the answer, which would take the account past max_positions (a sell
+left unsold still holds its slot), and which the cash left refuses (`handler.buying_power`, the
 pure rule). `handler.execution` sends the rest and records the verdicts.
 
 Every order is journaled once the broker answers, but an attempt can die between the two:
@@ -32,6 +33,29 @@ def unheard_buys(broker: Broker, cids: Mapping[Order, str], known: Mapping[str, 
         return {}
     listed = broker.list_orders([order.symbol for order in cids], since)
     return {o.client_order_id: o for o in listed if o.client_order_id in mine}
+
+
+def over_max_positions(broker: Broker, max_positions: int | None, cids: Mapping[Order, str],
+                       known: Mapping[str, OrderState]) -> dict[Order, str]:
+    """The buys of `cids` not sent yet that would take the account past `max_positions` at the
+    close, the last in plan (rank) order first, each with its reason. Counted as held: what the
+    broker holds after the sells (a sell left unsold still holds its slot) and the buys an
+    earlier attempt sent. None: no limit (one position read)."""
+    fresh = [order for order, cid in cids.items() if cid not in known]
+    if max_positions is None or not fresh:
+        return {}
+    taken = set(broker.positions()) | {o.symbol for o, cid in cids.items()
+                                       if cid in known and known[cid].order_id}
+    slots = max_positions - len(taken)
+    refused: dict[Order, str] = {}
+    for order in fresh:
+        if order.symbol in taken:
+            continue
+        if slots <= 0:
+            refused[order] = (f"max_positions {max_positions} reached: {len(taken)} held "
+                              "after the sells, the rest of the slots to buys ranked higher")
+        slots -= 1
+    return refused
 
 
 def refused_buys(broker: Broker, trades: Callable[[Sequence[str]], LatestTrades], log: Any,

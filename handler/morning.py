@@ -25,7 +25,7 @@ from handler.decision import Decision, decide, market_snapshot
 from handler.event import RunRequest
 from handler.execution import Executor
 from handler.guards import violations
-from handler.journal import journal_key
+from handler.journal import LEASE_MARGIN_SECONDS, journal_key
 from handler.market_data import fetch_history
 from handler.opening import MAX_OPEN_WAIT, Opening, RealTimeWaiter, open_in
 from handler.ops_ports import MarkBook, Publisher, TradingSwitch
@@ -44,6 +44,9 @@ from handler.ports import (
 from handler.withhold import switch_gate
 
 NEW_YORK = ZoneInfo("America/New_York")
+# Left of the invocation's time when a wait gives up and hands the morning over to the next
+# invocation through the journal (Lambda's retry): the last poll's HTTP and the journal writes.
+HANDOVER_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -191,7 +194,8 @@ def _trade(
         return RunOutcome(RunStatus.IN_PROGRESS, run_date, journal_key=key,
                           phase=claim.entry.status)
     try:
-        return _claimed(services, journal, key, owner, claim, run_date, history, log, started)
+        return _claimed(services, journal, key, invocation, claim, run_date, history, log,
+                        started)
     except Exception:
         _let_go(journal, key, owner, log)
         raise
@@ -212,14 +216,14 @@ def _claimed(
     services: Services,
     journal: Journal,
     key: str,
-    owner: str,
+    invocation: Invocation,
     claim: Claim,
     run_date: date,
     history: list[date],
     log: Any,
     started: float,
 ) -> RunOutcome:
-    cfg, broker = services.config, services.broker
+    cfg, broker, owner = services.config, services.broker, invocation.owner
     decision = claim.entry.decision
     resumed_from = claim.entry.status if decision is not None else None
     if decision is not None:
@@ -246,6 +250,8 @@ def _claimed(
         trades=services.bars.latest_trades,
         phase=resumed_from or JournalStatus.PLANNED,
         gate=switch_gate(services.switch, log),
+        max_positions=cfg.params.max_positions,
+        deadline=started + invocation.lease_seconds - LEASE_MARGIN_SECONDS - HANDOVER_SECONDS,
     )
     execution = executor.run(decision.plan, run_date, cfg.client_order_prefix,
                              claim.entry.orders)

@@ -78,6 +78,7 @@ def _traded(head: dict[str, Any], decision: Decision, traded: Traded) -> dict[st
         "rejected": len(execution.rejections),
         "refused": len(execution.refused),  # buys refused for buying power: no error
         "timed_out": list(execution.timed_out),
+        "unsellable": dict(execution.unsellable),  # symbol -> why the sell left it held
         "buys_withheld": execution.withheld.value if execution.withheld else None,
         "fill_wait_seconds": round(execution.waited, 3),
         "fills": [
