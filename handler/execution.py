@@ -49,9 +49,10 @@ from handler.waits import Execution, OrderWaits
 from handler.withhold import BuyGate, buys_allowed
 from strategy import Order, Plan
 
-# How long on-open sells are awaited from the open: an auction that late is a delayed opening
+# How long on-open sells are awaited from the open (within the invocation's deadline): a
+# delayed opening is over by then; the realistic open draws every auction within 10 minutes
 # (docs/morning.md). They are never canceled (Alpaca refuses it after 09:28).
-AUCTION_WAIT_SECONDS = 300.0
+AUCTION_WAIT_SECONDS = 600.0
 
 
 def client_order_id(prefix: str, run_date: date, order: Order) -> str:

@@ -251,6 +251,7 @@ def _claimed(
         phase=resumed_from or JournalStatus.PLANNED,
         gate=switch_gate(services.switch, log),
         max_positions=cfg.params.max_positions,
+        sleep=services.waiter.pause,
         deadline=started + invocation.lease_seconds - LEASE_MARGIN_SECONDS - HANDOVER_SECONDS,
     )
     execution = executor.run(decision.plan, run_date, cfg.client_order_prefix,

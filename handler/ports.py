@@ -92,6 +92,10 @@ class Waiter(Protocol):
 
     def wait_until(self, instant: datetime) -> None: ...
 
+    def pause(self, seconds: float) -> None:
+        """`seconds` pass between two polls of the orders (locally: on the broker's clock,
+        which is what makes its auctions happen)."""
+
 
 ACTIVE = "ACTIVE"  # the one account status that trades (openapi/trading.yaml, AccountStatus)
 

@@ -7,7 +7,7 @@ need one."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -216,6 +216,9 @@ class FakeWaiter:
     def wait_until(self, instant: datetime) -> None:
         self.waits.append(instant)
         self.broker.now = max(self.broker.now, instant)
+
+    def pause(self, seconds: float) -> None:
+        self.broker.now += timedelta(seconds=seconds)
 
 
 @dataclass
