@@ -193,6 +193,7 @@ ROUTES = [
     Route("/v2/stocks/bars", _answer(lambda b, r: b.get_bars(dict(r.query_params)))),
     Route("/v2/stocks/{symbol}/bars", _answer(
         lambda b, r: b.get_bars(dict(r.query_params), _path(r, "symbol")))),
+    Route("/v2/stocks/auctions", _answer(lambda b, r: b.auctions(dict(r.query_params)))),
     Route("/v2/stocks/trades/latest", _answer(lambda b, r: b.latest_trades(dict(r.query_params)))),
     Route("/v2/stocks/{symbol}/trades/latest", _answer(
         lambda b, r: b.latest_trades(dict(r.query_params), _path(r, "symbol")))),

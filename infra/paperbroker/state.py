@@ -22,13 +22,14 @@ from datetime import date
 import pandas as pd
 
 from infra.market import Market
-from infra.paperbroker import errors, snapshot, trades, validation, wire
+from infra.paperbroker import auctions, errors, snapshot, trades, validation, wire
 from infra.paperbroker.assets import Catalog
 from infra.paperbroker.bars import BarStore
 from infra.paperbroker.book import OrderBook
 from infra.paperbroker.calendar import SimCalendar, ny_date
 from infra.paperbroker.clock import SessionClock, check_sessions, utc_instant
 from infra.paperbroker.faults import FaultConfig, FaultInjector, FaultRule
+from infra.paperbroker.feeds import DataPlan, Feed, recent_sip_cutoff
 from infra.paperbroker.lock import StateLock, locked
 from infra.paperbroker.openmodel import OpenModel
 from infra.paperbroker.orders import Order, stable_id
@@ -46,7 +47,7 @@ class PaperBroker(AccountViews):
         cash: float = 500.0, fill_delay: float = 0.0, cancel_delay: float = 0.0,
         rate_limit: int | None = FREE_PLAN_PER_MINUTE,
         faults: FaultConfig | None = None, seed: int = 0, max_page_size: int = 10_000,
-        open_model: OpenModel | None = None,
+        open_model: OpenModel | None = None, data_plan: DataPlan = DataPlan.UNLIMITED,
     ) -> None:
         self.market = market
         self.calendar = SimCalendar()
@@ -58,6 +59,7 @@ class PaperBroker(AccountViews):
         self.rate_limit = rate_limit
         self.seed = seed
         self.open_model = open_model  # None: the exact open (STRATEGY.md's contract)
+        self.data_plan = data_plan
         self.prices = Prices(market)
         self.bars = BarStore(market, max_page_size)
         self.catalog = Catalog([*market.symbols, market.benchmark])
@@ -154,7 +156,7 @@ class PaperBroker(AccountViews):
                                              lambda: self._margin().buying_power)
             req = validation.parse_order(fields, cid, knows=self.prices.knows)
             validation.refuse_outside_window(req, clock.now)
-            est = book.estimate(req.symbol, clock.open_day(), clock.mark_day())
+            est = self._estimate(req.symbol)
             collar = None if self.realistic is None else self.realistic.collar
             hold = book.hold(req, est, clock.open_day(), collar)
             validation.refuse_unfunded(req, hold, est, self._margin().buying_power,
@@ -237,28 +239,52 @@ class PaperBroker(AccountViews):
     def get_bars(self, params: dict[str, str], symbol: str | None = None) -> dict:
         """GET /v2/stocks/bars, or GET /v2/stocks/{symbol}/bars when `symbol` is given."""
         with self._lock:
-            today = ny_date(self._state.clock.now)
+            now = self._state.clock.now
+        today, cutoff = ny_date(now), recent_sip_cutoff(self.data_plan, now)
         if symbol is None:
-            return self.bars.query(params, today)
-        return self.bars.query_symbol(symbol, params, today)
+            return self.bars.query(params, today, cutoff)
+        return self.bars.query_symbol(symbol, params, today, cutoff)
 
     def latest_trades(self, params: dict[str, str], symbol: str | None = None) -> dict:
         """GET /v2/stocks/trades/latest, or GET /v2/stocks/{symbol}/trades/latest when `symbol`
         is given (`trades`: the price a buy sent now is checked at)."""
         with self._lock:
             now = self._state.clock.now
+        route = trades.MULTI_PARAMETERS if symbol is None else trades.SYMBOL_PARAMETERS
+        feed = trades.checked_feed(params, route)
+        if feed == Feed.SIP and recent_sip_cutoff(self.data_plan, now) is not None:
+            raise errors.recent_sip_forbidden()
         if symbol is None:
-            trades.checked_feed(params, trades.MULTI_PARAMETERS)
-            found = {s: trades.last_print(self.prices, self.calendar, now, s)
-                     for s in trades.requested_symbols(params)}
+            found = {s: self._last_print(s, now) for s in trades.requested_symbols(params)}
             return {"trades": {s: trades.trade_json(s, last) for s, last in found.items()
                                if last is not None}}
-        trades.checked_feed(params, trades.SYMBOL_PARAMETERS)
         sym = symbol.strip().upper()
-        last = trades.last_print(self.prices, self.calendar, now, sym)
+        last = self._last_print(sym, now)
         if last is None:
             raise trades.no_trade(sym)
         return {"symbol": sym, "trade": trades.trade_json(sym, last)}
+
+    def auctions(self, params: dict[str, str]) -> dict:
+        """GET /v2/stocks/auctions: the opening and closing auctions that happened by now."""
+        with self._lock:
+            now = self._state.clock.now
+        opening = (auctions.exact_opening(self.calendar, self.prices) if self.realistic is None
+                   else self.realistic.auction)
+        source = auctions.AuctionSource(self.calendar, self.prices, opening)
+        return auctions.query(params, now, source, recent_sip_cutoff(self.data_plan, now))
+
+    def _last_print(self, symbol: str, now: pd.Timestamp) -> trades.LastPrint | None:
+        auction = None if self.realistic is None else self.realistic.auction
+        return trades.last_print(self.prices, self.calendar, now, symbol, auction)
+
+    def _estimate(self, symbol: str) -> float:
+        """The price a buy sent now is checked at (and a notional sell sized at): the latest
+        trade the broker serves, in the exact open `book.OrderBook.estimate`."""
+        clock = self._state.clock
+        if self.realistic is None:
+            return self._state.book.estimate(symbol, clock.open_day(), clock.mark_day())
+        last = self._last_print(symbol, clock.now)
+        return last.price if last is not None else 0.0
 
     # ---- faults and stats ----------------------------------------------------------------
     @locked
