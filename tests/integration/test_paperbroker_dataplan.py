@@ -139,3 +139,21 @@ def test_exact_auctions_are_the_bars_open_at_the_bell_and_pages_follow(paper_bro
         for d in days:
             assert d["o"][0]["p"] == opens[pd.Timestamp(d["d"])]
             assert pd.Timestamp(d["o"][0]["t"]).tz_convert(NY).time().isoformat() == "09:30:00"
+
+
+def test_a_buy_is_held_at_the_latest_trade_and_the_5_percent_collar(paper_broker_factory):
+    running = paper_broker_factory(open_model=OpenModel(3), cash=1_000.0)
+    b = running.broker
+    trading = TradingClient(b.key_id, b.secret_key, url_override=running.base_url)
+    at(running, "2023-01-04 09:00")
+    price = latest(data_of(running), "KO", DataFeed.IEX).price
+    fits = int(1_000.0 // (price * 1.05))
+    trading.submit_order(MarketOrderRequest(symbol="KO", qty=fits, side="buy",
+                                            time_in_force="day"))
+    assert float(trading.get_account().buying_power) == pytest.approx(
+        1_000.0 - fits * price * 1.05, abs=0.005)
+    with pytest.raises(APIError) as refused:
+        trading.submit_order(MarketOrderRequest(symbol="KO", qty=1, side="buy",
+                                                time_in_force="day"))
+    assert refused.value.status_code == 403
+    assert "insufficient buying power" in str(refused.value)
