@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from handler.dynamo_codec import decode
+from infra.chaos import duplicate_orders
 from infra.dynamodb_local import client as dynamodb_client
 from infra.dynamodb_local import create_journal_table
 from infra.handler_process import HandlerProcess, Outcome
@@ -106,10 +106,7 @@ class World:
         return len(self.orders())
 
     def duplicates(self) -> int:
-        orders = self.orders()
-        by_cid = Counter(o.client_order_id for o in orders)
-        by_trade = Counter((o.session, o.symbol, o.side) for o in orders)
-        return sum(n - 1 for n in by_cid.values()) + sum(n - 1 for n in by_trade.values())
+        return duplicate_orders(self.orders())
 
     def state(self) -> dict[str, Any]:
         """Cash, positions and the run date's orders as the broker holds them."""
