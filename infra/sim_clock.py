@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -48,12 +47,7 @@ class SimClockWaiter:
     def pause(self, seconds: float) -> None:
         """The pause between two polls, on the broker's clock: the auctions of its realistic
         open happen when the clock passes them (`--open realistic`)."""
-        try:
-            self._post("advance", {"seconds": seconds})
-        except urllib.error.HTTPError as exc:
-            if exc.code != 404:  # a broker without the route (before issue 20): real time
-                raise
-            time.sleep(seconds)
+        self._post("advance", {"seconds": seconds})
 
     def _post(self, route: str, body: dict) -> None:
         request = urllib.request.Request(
