@@ -267,7 +267,7 @@ class OrderBook:
             return
         run = execution or Execution(opened)
         whole = order.qty if order.qty is not None else \
-            round(order.notional / fill_price(run.price, order.side), 9)
+            round(order.notional / fill_price(run.price, order.side, run.slippage_bps), 9)
         qty = _share(whole - order.filled_qty, run.share)
         if order.fault == "partial":
             qty = math.floor(qty * order.fraction)
