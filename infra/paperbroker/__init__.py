@@ -27,7 +27,8 @@ Python API:
 Market data also serves GET /v2/stocks/auctions (infra.paperbroker.auctions).
     FaultConfig / FaultRule: see infra.paperbroker.faults.
 Admin HTTP (no keys): POST /_sim/next_open, POST /_sim/close, POST /_sim/set_time
-{"time": ISO}, POST /_sim/advance {"seconds": s}, POST /_sim/reset, GET /_sim/stats, GET|POST /_sim/faults.
+{"time": ISO}, POST /_sim/advance {"seconds": s}, POST /_sim/reset, GET /_sim/stats,
+GET|POST /_sim/faults.
 """
 
 from infra.paperbroker.faults import FaultConfig, FaultRule
