@@ -35,7 +35,7 @@ from typing import TextIO
 from handler.sells import rest_client_order_id
 from infra.cli import Parser
 from infra.handler_process import HandlerProcess, Outcome
-from infra.localrun import add_run_arguments, open_market, run_local, write_ledgers
+from infra.localrun import add_run_arguments, open_market, open_model, run_local, write_ledgers
 from infra.market import MarketDataError
 from infra.paperbroker import FaultConfig, RunningBroker
 from infra.paperbroker.orders import Order
@@ -202,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         clean = args.out / "clean"
         print(f"clean run: {args.days} mornings of {market.name} from {start} -> {clean}",
               flush=True)
-        write_ledgers(run_local(market, start, args.days, args.cash, universe=universe), clean)
+        write_ledgers(run_local(market, start, args.days, args.cash, universe=universe,
+                                realistic=open_model(args)), clean)
     print(f"chaos run (seed {args.chaos_seed}, {args.fault_rate:.0%} of requests faulted, "
           f"kill chance {args.kill_rate:.0%} per attempt) -> {args.out}", flush=True)
     invoker = ChaosInvoker(args.chaos_seed, args.fault_rate, args.kill_rate,
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with (args.out / "handler.log").open("w", encoding="utf-8") as log:
         result = run_local(market, start, args.days, args.cash, universe=universe, log=log,
-                           invoker=invoker)
+                           invoker=invoker, realistic=open_model(args))
     write_ledgers(result, args.out)
     differ = compare(args.out, clean)
     s = invoker.stats

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from backtest.reconcile.account import AccountHistory, TradingSettings, read_account
-from backtest.reconcile.compare import verdict
+from backtest.reconcile.compare import cost_line, verdict
 from backtest.reconcile.report import write_report
 from backtest.reconcile.run import Outcome, reconcile_account
 from infra import run_table
@@ -43,7 +43,7 @@ from infra.dynamodb_local import DynamoDBLocal, create_journal_table
 from infra.local_aws import LocalAws, Published
 from infra.local_lambda import KEY_ID, SECRET_KEY, in_process, local_env
 from infra.market import Market, MarketDataError, load_csv, synthetic_market
-from infra.paperbroker import RunningBroker, start_broker
+from infra.paperbroker import DataPlan, OpenMode, OpenModel, RunningBroker, start_broker
 from infra.sim_clock import SIM_CLOCK_ENV, session_before
 from strategy.ledger import EquityRow, Fill, equity_csv, trades_csv
 
@@ -84,11 +84,13 @@ def run_local(
     invoker: Invoker | None = None,
     settings: Mapping[str, str] | None = None,
     aws: LocalAws | None = None,
+    realistic: OpenModel | None = None,
 ) -> LocalRun:
     """Run `days` mornings from the first session >= `start`; stop everything it started.
     `invoker` (default `in_process`) is how each morning's event reaches the function;
     `settings`: more of the function's environment variables (e.g. a guard's limit); `aws`: a
-    running SSM/SNS stand-in (default: one started for the run)."""
+    running SSM/SNS stand-in (default: one started for the run); `realistic`: the open as
+    Alpaca runs it, on Alpaca's free data plan (None: the exact open, unlimited data)."""
     sessions = market.window(pd.Timestamp(start), None)[:days]
     if sessions.empty:
         raise MarketDataError(
@@ -101,6 +103,8 @@ def run_local(
             market, session_before(sessions[0].date()), key_id=KEY_ID, secret_key=SECRET_KEY,
             cash=cash, fill_delay=fill_delay,
             cancel_delay=0.05,  # a cancel is pending a moment, as live
+            open_model=realistic,
+            data_plan=DataPlan.UNLIMITED if realistic is None else DataPlan.FREE,
         ) as broker,
         DynamoDBLocal() as db,
         contextlib.nullcontext(aws) if aws else LocalAws() as stand_in,
@@ -192,6 +196,19 @@ def add_run_arguments(parser: argparse.ArgumentParser, out: Path) -> None:
     parser.add_argument("--days", type=count, default=20, help="mornings to run (default 20)")
     parser.add_argument("--cash", type=money, default=500.0, help="opening cash (default 500)")
     parser.add_argument("--out", type=Path, default=out, help=f"output folder (default {out})")
+    parser.add_argument("--open", type=OpenMode, choices=list(OpenMode), default=OpenMode.EXACT,
+                        help="the paper broker's open: exact (every order queued for the open "
+                        "fills whole at the bar's open: STRATEGY.md, parity) or realistic "
+                        "(Alpaca's, on the free data plan: docs/alpaca-fidelity.md)")
+    parser.add_argument("--open-seed", type=int, default=None,
+                        help="seed of the realistic open (default: --seed)")
+
+
+def open_model(args: argparse.Namespace) -> OpenModel | None:
+    """The realistic open `add_run_arguments` asked for, or None for the exact one."""
+    if args.open != OpenMode.REALISTIC:
+        return None
+    return OpenModel(args.seed if args.open_seed is None else args.open_seed)
 
 
 def open_market(args: argparse.Namespace) -> tuple[Market, tuple[str, ...] | None, date]:
@@ -255,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             result = run_local(
                 market, start, args.days, args.cash, universe=universe, log=log,
                 on_day=lambda day: print(run_table.row(day), flush=True), aws=aws,
+                realistic=open_model(args),
             )
     except KeyboardInterrupt:
         print("interrupted: broker and DynamoDB Local stopped", file=sys.stderr)
@@ -266,13 +284,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {args.out / 'equity.csv'}, {args.out / 'trades.csv'} and "
           f"{write_summaries(result, args.out)} ({len(result.published)} daily summaries)")
     try:
-        reconcile_run(result, market, universe, args.out)
+        reconciled = reconcile_run(result, market, universe, args.out)
     except ValueError as exc:
         print(f"error: reconciliation: {exc}", file=sys.stderr)
         return 2
     print(run_table.verdict(result.equity, args.cash, market))
     if market.caveat:
         print(f"note: {market.caveat}")
+    if args.open == OpenMode.REALISTIC:
+        print(cost_line(reconciled.reconciliation.slippage))
     return 0
 
 

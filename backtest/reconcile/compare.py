@@ -212,6 +212,17 @@ def reconcile(
     )
 
 
+def cost_line(slippage: Sequence[Slippage]) -> str:
+    """One line of what the fills cost against the bar's open, sells and buys apart: mean and
+    worst bps (positive = worse than the open) over the fills with an open."""
+    parts = []
+    for side in (Side.SELL, Side.BUY):
+        bps = [s.bps for s in slippage if s.fill.side == side and s.bps is not None]
+        parts.append(f"{side}s mean {sum(bps) / len(bps):+.1f} bps, worst {max(bps):+.1f} bps "
+                     f"over {len(bps)} fills" if bps else f"{side}s: no fill")
+    return "fills against the bar's open: " + "; ".join(parts)
+
+
 def verdict(rec: Reconciliation) -> str:
     """One line: whether the account traded as the backtest, and what it cost if not."""
     worst, final = rec.max_divergence, rec.final_divergence
