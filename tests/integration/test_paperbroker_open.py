@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import date
 
 import pandas as pd
 import pytest
@@ -17,8 +18,9 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderStatus
 from alpaca.trading.requests import MarketOrderRequest
 
-from infra.paperbroker import OpenModel, RunningBroker
+from infra.paperbroker import OpenModel, RunningBroker, start_broker
 from infra.paperbroker.openmodel import DayBar
+from tests.integration.conftest import BROKER_KEY_ID, BROKER_SECRET_KEY
 
 DAY1, DAY2 = "2023-01-03", "2023-01-04"
 SEED = 11
@@ -69,7 +71,7 @@ def opg_share(symbol: str, cid: str) -> float:
 def holding(running: RunningBroker, symbol: str, qty: int) -> None:
     """`qty` shares of `symbol` bought on DAY1, the clock then at DAY2 09:00 New York."""
     client = client_of(running)
-    client.submit_order(order(symbol, qty, "buy"))
+    client.submit_order(order(symbol, qty, "buy", cid=f"hold-{symbol}"))
     at(running, f"{DAY1} 10:00")
     assert float(client.get_open_position(symbol).qty) == qty
     at(running, f"{DAY2} 09:00")
@@ -219,3 +221,32 @@ def test_the_same_seed_gives_the_same_open_whatever_the_requests_timing(paper_br
     other = run_morning(paper_broker_factory(cash=CASH, open_model=OpenModel(SEED + 1)), 0)
     assert first == again
     assert first != other
+
+
+def test_a_broker_restarted_from_its_snapshot_runs_the_same_auction(tmp_path, synthetic):
+    """A chaos kill between the orders and the auction: the resumed broker (same seed) keeps
+    the orders waiting for their auctions and a cancel held back, and fills them as one broker
+    that ran through would."""
+    def morning(snapshot, kill: bool) -> list[tuple]:
+        kw = {"key_id": BROKER_KEY_ID, "secret_key": BROKER_SECRET_KEY, "cash": CASH,
+              "open_model": OpenModel(SEED), "snapshot": snapshot}
+        with start_broker(synthetic, date(2023, 1, 3), **kw) as running:
+            client = client_of(running)
+            holding(running, "KO", 40)
+            client.submit_order(order("KO", 20, "sell", "opg", "snap-opg"))
+            client.submit_order(order("KO", 20, "sell", cid="snap-day"))
+            at(running, f"{DAY2} 09:29")
+            client.cancel_order_by_id(client.get_order_by_client_id("snap-day").id)
+            if kill:
+                running.stop()
+                running = start_broker(synthetic, date(2023, 1, 3), **kw)
+            at(running, f"{DAY2} 09:45")
+            seen = [(o.client_order_id, o.status, o.filled_qty, o.filled_avg_price, o.filled_at)
+                    for o in running.broker.orders]
+            running.stop()
+            return seen
+
+    through = morning(tmp_path / "a.json", kill=False)
+    resumed = morning(tmp_path / "b.json", kill=True)
+    assert resumed == through
+    assert dict((cid, status) for cid, status, *_ in through)["snap-day"] == "filled"
