@@ -312,12 +312,13 @@ class OrderBook:
 
 
 def _share(left: float, share: float) -> float:
-    """`share` of the `left` quantity: all of it at 1, else whole shares of a whole quantity
-    (a fractional one keeps its fraction)."""
-    if share >= 1.0:
-        return left
-    part = left * share
-    return math.floor(part) if float(left).is_integer() else round(part, 9)
+    """`share` of the `left` quantity: all of it at 1, none at 0, else whole shares of a whole
+    quantity, at least one (a fractional quantity keeps its fraction)."""
+    if share >= 1.0 or share <= 0.0:
+        return left if share >= 1.0 else 0.0
+    if not float(left).is_integer():
+        return round(left * share, 9)
+    return min(left, max(math.floor(left * share), 1))
 
 
 def _known(index: dict[str, Order], key: str) -> Order:
