@@ -28,7 +28,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from handler.buys import over_max_positions, refused_buys, unheard_buys
 from handler.opening import NEW_YORK, Opening, SellRoute
@@ -53,6 +53,12 @@ from strategy import Order, Plan
 # delayed opening is over by then; the realistic open draws every auction within 10 minutes
 # (docs/morning.md). They are never canceled (Alpaca refuses it after 09:28).
 AUCTION_WAIT_SECONDS = 600.0
+SESSION_OPEN = time(9, 30)  # New York: a buy's price must be a trade from this on
+
+
+def _iso(latest: LatestTrades, symbol: str) -> str | None:
+    at = latest.times.get(symbol)
+    return at.isoformat() if at is not None else None
 
 
 def client_order_id(prefix: str, run_date: date, order: Order) -> str:
@@ -95,8 +101,12 @@ class Executor(OrderWaits):
                         for cid in cids.values() if cid in known], result)
             return result
         refused = over_max_positions(self.broker, self.max_positions, cids, known)
-        refused.update(refused_buys(self.broker, self.trades, self.log,
-                                    {o: c for o, c in cids.items() if o not in refused}, known))
+        left = {o: c for o, c in cids.items() if o not in refused}
+        if any(cid not in known for cid in left.values()):
+            latest = self._buy_prices([order.symbol for order in left], run_date)
+            result.buy_prices = {s: {"price": p, "feed": latest.feed, "at": _iso(latest, s)}
+                                 for s, p in latest.prices.items()}
+            refused.update(refused_buys(self.broker, latest, left, known))
         buys = [self._reject(order, cid, refused[order], result, refused=True)
                 if order in refused else self._send(order, cid, known, result, TimeInForce.DAY)
                 for order, cid in cids.items()]
@@ -131,6 +141,25 @@ class Executor(OrderWaits):
                 tif = TimeInForce.DAY
             states.append(self._send(order, cid, known, result, tif))
         return states
+
+    def _buy_prices(self, symbols: Sequence[str], run_date: date) -> LatestTrades:
+        """The buys' latest trades since today's open. One from before it (the previous close,
+        or a pre-market print: a symbol whose auction has not printed yet) is asked again,
+        with pauses, for up to `auction_wait` (or the deadline); one still stale then is left
+        out, so its buy is refused rather than valued at a price that could borrow."""
+        opened = datetime.combine(run_date, SESSION_OPEN, NEW_YORK)
+        latest, waited, delay = self.trades(symbols), 0.0, 1.0
+        while ((stale := sorted(set(latest.prices) - set(latest.fresh(opened).prices)))
+               and waited < self.auction_wait and not self._out_of_time()):
+            self.sleep(delay)
+            waited, delay = waited + delay, min(delay * 2, 5.0)
+            again = self.trades(stale)
+            latest = LatestTrades({**latest.prices, **again.prices}, again.feed, again.refused,
+                                  {**latest.times, **again.times})
+        self.log.info("buying power prices",
+                      extra={"feed": latest.feed, "refused": latest.refused, "stale": stale,
+                             "prices": latest.prices, "waited_seconds": waited})
+        return latest.fresh(opened)
 
     def _fall_back(self, reason: str, result: Execution) -> None:
         """The rest of the sells go at market after the open, for `reason`."""

@@ -252,10 +252,19 @@ class BarsResult:
 
 @dataclass(frozen=True)
 class LatestTrades:
-    """Each symbol's latest trade price (none: left out); `feed`, `refused` as in BarsResult."""
+    """Each symbol's latest trade price (none: left out) and when it traded (`times`; a symbol
+    left out there has no time to judge it by); `feed`, `refused` as in BarsResult."""
     prices: dict[str, float]
     feed: str
     refused: str | None = None
+    times: dict[str, datetime] = field(default_factory=dict)
+
+    def fresh(self, since: datetime) -> LatestTrades:
+        """Only the prices traded at `since` or later (a trade from before today's open is
+        yesterday's, or a pre-market print: a buy valued at it could borrow)."""
+        stale = {s for s, at in self.times.items() if at < since}
+        return LatestTrades({s: p for s, p in self.prices.items() if s not in stale}, self.feed,
+                            self.refused, {s: t for s, t in self.times.items() if s not in stale})
 
 
 class BarSource(Protocol):

@@ -50,6 +50,8 @@ class Execution:
     route: SellRoute | None = None  # how this invocation sent sells (None: it sent none)
     withheld: BuysWithheld | None = None  # why no buy was sent (None: the buys went)
     unsellable: dict[str, str] = field(default_factory=dict)  # symbol -> why it stays held
+    # the price each buy's buying power was checked at: {"price", "feed", "at"} by symbol
+    buy_prices: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def fills(self) -> list[OrderState]:
@@ -81,8 +83,7 @@ class OrderWaits:
         states, in order."""
         final = {s.client_order_id: s for s in states}
         late = self._poll(final, self.timeout if seconds is None else seconds, result)
-        out_of_time = self.deadline is not None and self.monotonic() >= self.deadline
-        cancel = [] if out_of_time else [cid for cid in late if not final[cid].on_open]
+        cancel = [] if self._out_of_time() else [cid for cid in late if not final[cid].on_open]
         for cid in cancel:
             self.broker.cancel_order(final[cid].order_id)
             result.timed_out.append(cid)
@@ -99,6 +100,9 @@ class OrderWaits:
             self._note(state, result)
         result.orders.extend(final.values())
         return list(final.values())
+
+    def _out_of_time(self) -> bool:
+        return self.deadline is not None and self.monotonic() >= self.deadline
 
     def _unsettled(self, final: Mapping[str, OrderState], stuck: Sequence[str],
                    canceled: bool) -> None:

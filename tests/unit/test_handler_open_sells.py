@@ -10,7 +10,7 @@ import pytest
 
 from handler.execution import Executor
 from handler.opening import Opening
-from handler.ports import ExecutionMode, JournalStatus, OrderStatus, TimeInForce
+from handler.ports import ExecutionMode, JournalStatus, LatestTrades, OrderStatus, TimeInForce
 from handler.waits import OrdersUnsettled
 from strategy import Order, Plan
 from tests.unit.handler_fakes import FakeBroker, FakeLog, FakeTrades, FakeWaiter
@@ -33,10 +33,10 @@ def pre_open(minute=20, second=0, **kwargs) -> FakeBroker:
 
 def executor(broker, recorded, clock=None, **kwargs) -> Executor:
     clock = clock or Clock()
-    settings = {"timeout": 60.0, "max_positions": 2, **kwargs}
+    settings = {"timeout": 60.0, "max_positions": 2, "trades": FakeTrades(), **kwargs}
     return Executor(broker=broker, record=recorded.append, log=FakeLog(),
                     opening=Opening(broker, FakeWaiter(broker), ExecutionMode.OPENING_AUCTION),
-                    reach=lambda phase: None, trades=FakeTrades(), sleep=clock.sleep,
+                    reach=lambda phase: None, sleep=clock.sleep,
                     monotonic=clock.monotonic, **settings)
 
 
@@ -171,3 +171,35 @@ def test_a_rest_that_fills_in_part_is_followed_by_one_more_then_recorded_unsold(
     assert [qty for _, _, qty, _ in sells_of(broker, "BBB")] == [4, 3, 2]
     assert result.unsellable == {"BBB": "1 of 4 shares unsold after 3 orders"}
     assert broker.held == {"BBB": 1}
+
+
+class Prints:
+    """Latest trades as a free plan serves them (iex) around the open: CCC prints yesterday's
+    close until its auction, which is on the `auction_call`-th request; DDD's auction never
+    prints."""
+
+    def __init__(self, auction_call: int) -> None:
+        self.calls: list[tuple[str, ...]] = []
+        self.auction_call = auction_call
+
+    def __call__(self, symbols) -> LatestTrades:
+        self.calls.append(tuple(symbols))
+        yesterday = datetime(2024, 3, 5, 21, tzinfo=UTC)
+        ccc = (datetime(2024, 3, 6, 14, 31, tzinfo=UTC) if len(self.calls) >= self.auction_call
+               else yesterday)
+        times = {"CCC": ccc, "DDD": yesterday}
+        return LatestTrades({s: 10.0 for s in symbols}, "iex", "sip refused",
+                            {s: times[s] for s in symbols})
+
+
+def test_a_buy_is_checked_at_a_trade_since_the_open_never_at_a_stale_one():
+    broker, clock, prints = pre_open(), Clock(), Prints(auction_call=3)
+    result = executor(broker, [], clock, trades=prints, auction_wait=30.0).run(
+        PLAN, DAY, "mr", {})
+    assert "mr-2024-03-06-CCC-buy" in broker.submitted()
+    assert result.buy_prices == {"CCC": {"price": 10.0, "feed": "iex",
+                                         "at": "2024-03-06T14:31:00+00:00"}}
+    assert "mr-2024-03-06-DDD-buy" not in broker.submitted()
+    assert result.refused == {"mr-2024-03-06-DDD-buy":
+                              "no latest trade to check its buying power at"}
+    assert prints.calls[0] == ("CCC", "DDD") and prints.calls[-1] == ("DDD",)
