@@ -94,12 +94,6 @@ class OrderBook:
         return [o for o in self.orders if o.is_open and o.session == session and not o.attempted
                 and o.fill_ready(wall) and not (now is not None and o.waits_for_auction(now))]
 
-    def auctions_between(self, old: pd.Timestamp, new: pd.Timestamp) -> list[tuple[
-            pd.Timestamp, int]]:
-        """(instant, session) of the opening auctions in (old, new] that open orders wait for."""
-        return sorted({(o.fill_at, o.session) for o in self.orders
-                       if o.is_open and o.fill_at is not None and old < o.fill_at <= new})
-
     def select(self, status: str, limit: int, direction: str, symbols: set[str] | None,
                after: pd.Timestamp | None, until: pd.Timestamp | None,
                side: str | None) -> list[Order]:
@@ -268,7 +262,7 @@ class OrderBook:
         run = execution or Execution(opened)
         whole = order.qty if order.qty is not None else \
             round(order.notional / fill_price(run.price, order.side, run.slippage_bps), 9)
-        qty = _share(whole - order.filled_qty, run.share)
+        qty = run.quantity(whole - order.filled_qty)
         if order.fault == "partial":
             qty = math.floor(qty * order.fraction)
         if qty <= 0:
@@ -309,16 +303,6 @@ class OrderBook:
         pos[0] -= qty
         if pos[0] <= EPS:
             del self.positions[symbol]
-
-
-def _share(left: float, share: float) -> float:
-    """`share` of the `left` quantity: all of it at 1, none at 0, else whole shares of a whole
-    quantity, at least one (a fractional quantity keeps its fraction)."""
-    if share >= 1.0 or share <= 0.0:
-        return left if share >= 1.0 else 0.0
-    if not float(left).is_integer():
-        return round(left * share, 9)
-    return min(left, max(math.floor(left * share), 1))
 
 
 def _known(index: dict[str, Order], key: str) -> Order:

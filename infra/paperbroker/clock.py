@@ -112,8 +112,7 @@ class SessionClock:
             raise errors.unprocessable(
                 f"time cannot move backwards ({iso(new)} < {iso(self.now)})"
             )
-        events = self.calendar.crossings(self.now, new) + [
-            (instant, "auction", i) for instant, i in book.auctions_between(self.now, new)]
+        events = self.calendar.crossings(self.now, new) + _auctions(book, self.now, new)
         for instant, kind, i in sorted(events, key=lambda e: (e[0], EVENT_ORDER[e[1]])):
             self.now = instant
             if kind == "open":
@@ -127,3 +126,11 @@ class SessionClock:
                 day = self.calendar.sessions[i].strftime("%Y-%m-%d")
                 book.closing_equity[day] = book.equity(self.mark_day())
         self.now = new
+
+
+def _auctions(book: OrderBook, old: pd.Timestamp, new: pd.Timestamp
+              ) -> list[tuple[pd.Timestamp, str, int]]:
+    """The opening auctions in (old, new] that open orders of `book` wait for, as events."""
+    return [(at, "auction", i) for at, i in sorted(
+        {(o.fill_at, o.session) for o in book.orders
+         if o.is_open and o.fill_at is not None and old < o.fill_at <= new})]

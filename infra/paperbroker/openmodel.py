@@ -23,6 +23,7 @@ timing or number of the requests that led to it.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from enum import StrEnum
@@ -78,12 +79,20 @@ class Auction:
 @dataclass(frozen=True)
 class Execution:
     """How one attempt fills an order: `strategy.fills.fill_order` from `price` with
-    `slippage_bps` against the order, `share` of what is left now (0: nothing), and whether what
-    is left then ends (`expires`: an opg after its auction)."""
+    `slippage_bps` against the order, `share` of what is left now (0: nothing)."""
 
     price: float
     slippage_bps: float = 0.0
     share: float = 1.0
+
+    def quantity(self, left: float) -> float:
+        """The quantity it fills of the `left` one: all at share 1, none at 0, else whole shares
+        of a whole quantity, at least one (a fractional quantity keeps its fraction)."""
+        if self.share >= 1.0 or self.share <= 0.0:
+            return left if self.share >= 1.0 else 0.0
+        if not float(left).is_integer():
+            return round(left * self.share, 9)
+        return min(left, max(math.floor(left * self.share), 1))
     expires: bool = False
 
 

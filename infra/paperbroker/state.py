@@ -5,7 +5,8 @@ The parts each do one job: `clock` (the session clock and what opens and closes 
 bodies and Alpaca's refusals), `wire` (Alpaca's JSON), `snapshot` (the state saved and
 resumed) and `realistic` (the realistic open, when an `openmodel.OpenModel` is given). This
 front only takes the lock, hands each call to the parts, and counts changes; what it shows (the
-account, positions, activities, portfolio history) is `views.AccountViews`.
+account, positions, activities, portfolio history) is `views.AccountViews`, its market data
+`views.MarketDataViews`.
 
 Every method that reads or changes the state runs under the lock (`@locked`), so the server
 thread and a test calling methods directly never see half a change. `version` grows with
@@ -22,14 +23,14 @@ from datetime import date
 import pandas as pd
 
 from infra.market import Market
-from infra.paperbroker import auctions, errors, snapshot, trades, validation, wire
+from infra.paperbroker import errors, snapshot, validation, wire
 from infra.paperbroker.assets import Catalog
 from infra.paperbroker.bars import BarStore
 from infra.paperbroker.book import OrderBook
-from infra.paperbroker.calendar import SimCalendar, ny_date
+from infra.paperbroker.calendar import SimCalendar
 from infra.paperbroker.clock import SessionClock, check_sessions, utc_instant
 from infra.paperbroker.faults import FaultConfig, FaultInjector, FaultRule
-from infra.paperbroker.feeds import DataPlan, Feed, recent_sip_cutoff
+from infra.paperbroker.feeds import DataPlan
 from infra.paperbroker.lock import StateLock, locked
 from infra.paperbroker.openmodel import OpenModel
 from infra.paperbroker.orders import Order, stable_id
@@ -37,11 +38,11 @@ from infra.paperbroker.prices import Prices
 from infra.paperbroker.ratelimit import FREE_PLAN_PER_MINUTE
 from infra.paperbroker.realistic import RealisticOpen
 from infra.paperbroker.snapshot import BrokerState
-from infra.paperbroker.views import AccountViews
+from infra.paperbroker.views import AccountViews, MarketDataViews
 from strategy import Side
 
 
-class PaperBroker(AccountViews):
+class PaperBroker(AccountViews, MarketDataViews):
     def __init__(
         self, market: Market, start: date, *, key_id: str, secret_key: str,
         cash: float = 500.0, fill_delay: float = 0.0, cancel_delay: float = 0.0,
@@ -234,48 +235,6 @@ class PaperBroker(AccountViews):
             except errors.BrokerError as exc:
                 out.append({"symbol": symbol, "status": exc.status, "body": exc.body()})
         return out
-
-    # ---- bars ----------------------------------------------------------------------------
-    def get_bars(self, params: dict[str, str], symbol: str | None = None) -> dict:
-        """GET /v2/stocks/bars, or GET /v2/stocks/{symbol}/bars when `symbol` is given."""
-        with self._lock:
-            now = self._state.clock.now
-        today, cutoff = ny_date(now), recent_sip_cutoff(self.data_plan, now)
-        if symbol is None:
-            return self.bars.query(params, today, cutoff)
-        return self.bars.query_symbol(symbol, params, today, cutoff)
-
-    def latest_trades(self, params: dict[str, str], symbol: str | None = None) -> dict:
-        """GET /v2/stocks/trades/latest, or GET /v2/stocks/{symbol}/trades/latest when `symbol`
-        is given (`trades`: the price a buy sent now is checked at)."""
-        with self._lock:
-            now = self._state.clock.now
-        route = trades.MULTI_PARAMETERS if symbol is None else trades.SYMBOL_PARAMETERS
-        feed = trades.checked_feed(params, route)
-        if feed == Feed.SIP and recent_sip_cutoff(self.data_plan, now) is not None:
-            raise errors.recent_sip_forbidden()
-        if symbol is None:
-            found = {s: self._last_print(s, now) for s in trades.requested_symbols(params)}
-            return {"trades": {s: trades.trade_json(s, last) for s, last in found.items()
-                               if last is not None}}
-        sym = symbol.strip().upper()
-        last = self._last_print(sym, now)
-        if last is None:
-            raise trades.no_trade(sym)
-        return {"symbol": sym, "trade": trades.trade_json(sym, last)}
-
-    def auctions(self, params: dict[str, str]) -> dict:
-        """GET /v2/stocks/auctions: the opening and closing auctions that happened by now."""
-        with self._lock:
-            now = self._state.clock.now
-        opening = (auctions.exact_opening(self.calendar, self.prices) if self.realistic is None
-                   else self.realistic.auction)
-        source = auctions.AuctionSource(self.calendar, self.prices, opening)
-        return auctions.query(params, now, source, recent_sip_cutoff(self.data_plan, now))
-
-    def _last_print(self, symbol: str, now: pd.Timestamp) -> trades.LastPrint | None:
-        auction = None if self.realistic is None else self.realistic.auction
-        return trades.last_print(self.prices, self.calendar, now, symbol, auction)
 
     def _estimate(self, symbol: str) -> float:
         """The price a buy sent now is checked at (and a notional sell sized at): the latest
