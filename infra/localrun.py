@@ -32,8 +32,10 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+from alpaca.data.historical.stock import StockHistoricalDataClient
 
 from backtest.reconcile.account import AccountHistory, TradingSettings, read_account
+from backtest.reconcile.auctions import Auctions, read_auctions
 from backtest.reconcile.compare import cost_line, verdict
 from backtest.reconcile.report import write_report
 from backtest.reconcile.run import Outcome, reconcile_account
@@ -62,6 +64,7 @@ class LocalRun:
     summaries: list[dict[str, Any]] = field(default_factory=list)
     account: AccountHistory | None = None
     published: list[Published] = field(default_factory=list)  # the daily summaries sent
+    auctions: Auctions = field(default_factory=Auctions)  # the fills' official opening prices
 
 
 def default_start(market: Market) -> date:
@@ -123,6 +126,9 @@ def run_local(
         trading = TradingSettings(KEY_ID, SECRET_KEY, broker.base_url)
         result.account = read_account(trading.client(), sessions[0].date(),
                                       sessions[-1].date())
+        result.auctions = read_auctions(
+            StockHistoricalDataClient(KEY_ID, SECRET_KEY, url_override=broker.base_url),
+            {f.symbol for f in result.fills}, sessions[0].date(), sessions[-1].date())
     return result
 
 
@@ -242,7 +248,8 @@ def reconcile_run(result: LocalRun, market: Market, universe: tuple[str, ...] | 
     if result.account is None or not result.equity:
         raise ValueError("the run read no account history")
     outcome = reconcile_account(result.account, market, result.equity[0].date,
-                                result.equity[-1].date, universe=universe)
+                                result.equity[-1].date, universe=universe,
+                                auctions=result.auctions)
     written = write_report(outcome, out, "the local paper broker", market.name)
     print(f"{verdict(outcome.reconciliation)}\nwrote {written.report} and {written.plot}")
     return outcome

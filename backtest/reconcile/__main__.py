@@ -19,6 +19,7 @@ from alpaca.common.exceptions import APIError
 from backtest import cli
 from backtest.alpaca_env import api_error_line
 from backtest.reconcile.account import AccountHistory, TradingSettings, read_account
+from backtest.reconcile.auctions import Auctions, read_auctions
 from backtest.reconcile.compare import verdict
 from backtest.reconcile.report import write_report
 from backtest.reconcile.run import reconcile_account, window_equity
@@ -58,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         universe = cli.universe_from(args) or (None if args.data else load_universe())
         market = _market(args, history, params, universe)
         outcome = reconcile_account(history, market, args.start, args.end, params, universe,
-                                    cli.costs_from(args))
+                                    cli.costs_from(args), _auctions(history, args))
         files = write_report(outcome, args.out, settings.where, market.name)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -78,6 +79,23 @@ def _read(settings: TradingSettings, args: argparse.Namespace) -> AccountHistory
     except requests.RequestException as exc:
         raise ValueError(f"cannot reach {settings.where} ({type(exc).__name__}); check "
                          "ALPACA_TRADING_URL and the network") from None
+
+
+def _auctions(history: AccountHistory, args: argparse.Namespace) -> Auctions:
+    """The official opening prices of the account's fills in the window, from Alpaca's market
+    data (ALPACA_DATA_URL, else Alpaca's); none, with the reason, when they cannot be read."""
+    from alpaca.data.historical.stock import StockHistoricalDataClient
+
+    from backtest.alpaca_source import AlpacaDataSettings
+
+    try:
+        settings = AlpacaDataSettings.from_env(os.environ)
+    except ValueError as exc:
+        return Auctions(refused=str(exc))
+    client = StockHistoricalDataClient(settings.key_id, settings.secret_key,
+                                       url_override=settings.data_url)
+    traded = {f.symbol for f in history.fills if args.start <= f.day <= args.end}
+    return read_auctions(client, traded, args.start, args.end)
 
 
 def _market(args: argparse.Namespace, history: AccountHistory, params: Params,
