@@ -58,11 +58,12 @@ class RealisticOpen:
         return dataclasses.replace(run, share=1.0) if order.filled_qty else run
 
     def after_attempt(self, order: Order, now: pd.Timestamp) -> None:
-        """After its auction the rest of an opg expires and a cancel held back lands; after a
-        paper partial fill the rest is tried again `fill_delay` wall seconds later."""
+        """After its auction (or the open, for a symbol with none: no usable open) the rest of
+        an opg expires and a cancel held back lands; after a paper partial fill the rest is
+        tried again `fill_delay` wall seconds later."""
+        if order.time_in_force == TimeInForce.OPG and order.is_open:
+            order.set_status(OrderStatus.EXPIRED, now)
         if order.fill_at is not None:
-            if order.time_in_force == TimeInForce.OPG and order.is_open:
-                order.set_status(OrderStatus.EXPIRED, now)
             if order.cancel_locked:
                 order.cancel_locked, order.cancel_due = False, time.monotonic()
         elif order.status == OrderStatus.PARTIALLY_FILLED and order.fault is None:

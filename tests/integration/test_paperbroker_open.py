@@ -8,6 +8,7 @@ seed, session, symbol and client order id), so each test picks an order that sho
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from datetime import date
@@ -18,6 +19,7 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderStatus
 from alpaca.trading.requests import MarketOrderRequest
 
+from infra.market import Market
 from infra.paperbroker import OpenModel, RunningBroker, start_broker
 from infra.paperbroker.openmodel import DayBar
 from tests.integration.conftest import BROKER_KEY_ID, BROKER_SECRET_KEY
@@ -250,3 +252,26 @@ def test_a_broker_restarted_from_its_snapshot_runs_the_same_auction(tmp_path, sy
     resumed = morning(tmp_path / "b.json", kill=True)
     assert resumed == through
     assert dict((cid, status) for cid, status, *_ in through)["snap-day"] == "filled"
+
+
+def test_an_opg_sell_of_a_symbol_with_no_open_expires_at_the_open(paper_broker_factory):
+    """No usable open (a halt, a gap in the data): no auction, and the opg ends `expired` at the
+    open, as an opg the auction did not take."""
+    rows = [("2024-01-02", "A", 20.0), ("2024-01-03", "A", math.nan), ("2024-01-02", "SPY", 400.0),
+            ("2024-01-03", "SPY", 401.0)]
+    bars = pd.DataFrame(
+        [{"date": pd.Timestamp(d), "symbol": s, "open": o, "high": 21.0 if s == "A" else 402.0,
+          "low": 19.0 if s == "A" else 399.0, "close": 20.0 if s == "A" else 401.0,
+          "volume": 1000.0} for d, s, o in rows]).sort_values(["symbol", "date"])
+    running = paper_broker_factory(market=Market(bars=bars.reset_index(drop=True)),
+                                   start=date(2024, 1, 2), cash=CASH, open_model=OpenModel(SEED))
+    client = client_of(running)
+    client.submit_order(order("A", 5, "buy", cid="hold-A"))
+    at(running, "2024-01-02 10:00")
+    at(running, "2024-01-03 09:00")
+    sent = client.submit_order(order("A", 5, "sell", "opg", "halted-opg"))
+    at(running, "2024-01-03 09:45")
+    got = client.get_order_by_id(sent.id)
+    assert (got.status, float(got.filled_qty)) == (OrderStatus.EXPIRED, 0)
+    assert got.expired_at == pd.Timestamp("2024-01-03 09:30", tz="America/New_York")
+    assert float(client.get_open_position("A").qty) == 5
