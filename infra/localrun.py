@@ -202,7 +202,8 @@ def add_run_arguments(parser: argparse.ArgumentParser, out: Path) -> None:
     parser.add_argument("--days", type=count, default=20, help="mornings to run (default 20)")
     parser.add_argument("--cash", type=money, default=500.0, help="opening cash (default 500)")
     parser.add_argument("--out", type=Path, default=out, help=f"output folder (default {out})")
-    parser.add_argument("--open", type=OpenMode, choices=list(OpenMode), default=OpenMode.EXACT,
+    parser.add_argument("--open", choices=[mode.value for mode in OpenMode],
+                        default=OpenMode.EXACT.value,
                         help="the paper broker's open: exact (every order queued for the open "
                         "fills whole at the bar's open: STRATEGY.md, parity) or realistic "
                         "(Alpaca's, on the free data plan: docs/alpaca-fidelity.md)")
