@@ -51,14 +51,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--faults", default=None,
                    help='fault config: JSON string or file, {"rules": [...]} (see faults.py)')
     p.add_argument("--fault-seed", type=int, default=0, help="seed of the fault RNG (default 0)")
-    p.add_argument("--open", type=OpenMode, choices=list(OpenMode), default=OpenMode.EXACT,
+    p.add_argument("--open", choices=[m.value for m in OpenMode], default=OpenMode.EXACT.value,
                    help="how the open runs: exact (STRATEGY.md: every order queued for the open "
                    "fills whole at the bar's open, the default) or realistic (Alpaca's: drawn "
                    "auction delays and prices, opg partial fills and expiries, paper partial "
                    "fills; docs/alpaca-fidelity.md)")
     p.add_argument("--open-seed", type=int, default=0,
                    help="seed of the realistic open's draws (default 0)")
-    p.add_argument("--data-plan", type=DataPlan, choices=list(DataPlan), default=DataPlan.FREE,
+    p.add_argument("--data-plan", choices=[d.value for d in DataPlan], default=DataPlan.FREE.value,
                    help="Alpaca market data plan: free (the default, what most users have: "
                    "feed=sip refused 403 on the latest endpoints and for data of the last 15 "
                    "minutes) or unlimited (sip everywhere)")
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             fill_delay=args.fill_delay, cancel_delay=args.cancel_delay,
             rate_limit=args.rate_limit or None, faults=faults, seed=args.fault_seed,
             open_model=OpenModel(args.open_seed) if args.open == OpenMode.REALISTIC else None,
-            data_plan=args.data_plan,
+            data_plan=DataPlan(args.data_plan),
         )
         server, sock = make_server(broker, args.snapshot, args.port)
     except (MarketDataError, ValueError, OSError) as exc:

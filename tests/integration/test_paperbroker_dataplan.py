@@ -4,10 +4,14 @@ auctions method: its RESTClient.get calls the route, with the same keys and URL)
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
+import requests
 from alpaca.common.exceptions import APIError
 from alpaca.data.enums import DataFeed
 from alpaca.data.historical import StockHistoricalDataClient
@@ -17,6 +21,7 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.requests import MarketOrderRequest
 
 from infra.paperbroker import DataPlan, OpenModel, RunningBroker
+from tests.integration.conftest import ROOT
 
 RECENT_SIP = "subscription does not permit querying recent SIP data"
 NY = "America/New_York"
@@ -157,3 +162,28 @@ def test_a_buy_is_held_at_the_latest_trade_and_the_5_percent_collar(paper_broker
                                                 time_in_force="day"))
     assert refused.value.status_code == 403
     assert "insufficient buying power" in str(refused.value)
+
+
+def test_the_cli_serves_the_free_plan_by_default_and_the_realistic_open_on_request():
+    headers = {"APCA-API-KEY-ID": "k", "APCA-API-SECRET-KEY": "s"}
+    base = [sys.executable, "-m", "infra.paperbroker", "--synthetic", "--start", "2023-01-03",
+            "--key-id", "k", "--secret-key", "s"]
+    for extra, sip_status, auction_at_bell in (([], 403, True),
+                                              (["--open", "realistic", "--open-seed", "5",
+                                                "--data-plan", "unlimited"], 200, False)):
+        proc = subprocess.Popen(base + extra, cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            url = proc.stdout.readline().strip()
+            sip = requests.get(f"{url}/v2/stocks/trades/latest",
+                               params={"symbols": "KO", "feed": "sip"}, headers=headers, timeout=5)
+            assert sip.status_code == sip_status, sip.text
+            requests.post(f"{url}/_sim/set_time", json={"time": "2023-01-03T16:00:00"}, timeout=5)
+            days = requests.get(f"{url}/v2/stocks/auctions", params={"symbols": "KO,PG,XOM"},
+                                headers=headers, timeout=5).json()["auctions"]
+            stamps = {pd.Timestamp(d[0]["o"][0]["t"]) for d in days.values()}
+            at_bell = stamps == {pd.Timestamp("2023-01-03 09:30", tz=NY)}
+            assert at_bell == auction_at_bell, stamps
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.communicate(timeout=10)
