@@ -1,7 +1,7 @@
 """How the broker's open runs: `exact` (STRATEGY.md's contract: every order queued for the open
 fills whole at 09:30:00 at the bar's `o`) or `realistic` (Alpaca's open as its documents and
 public reports describe it; every default below has its source in docs/alpaca-fidelity.md,
-"The realistic open").
+rows 15-19).
 
 Realistic, per session and symbol:
 - the opening auction happens at 09:30 plus a drawn delay: AUCTION_DELAYS, a share of the
@@ -55,6 +55,8 @@ def _band(pick: float, where: float) -> float:
 
 
 class OpenMode(StrEnum):
+    """`--open`: exact is the contract parity is measured on, realistic what Alpaca does."""
+
     EXACT = "exact"
     REALISTIC = "realistic"
 

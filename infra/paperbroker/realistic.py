@@ -23,6 +23,8 @@ CANCEL_CUTOFF = pd.Timedelta(minutes=2)
 
 @dataclasses.dataclass(frozen=True)
 class RealisticOpen:
+    """The broker's realistic open: `model`'s draws over the served bars and calendar."""
+
     model: OpenModel
     prices: Prices
     calendar: SimCalendar
