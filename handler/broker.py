@@ -12,8 +12,9 @@ everything else (raised: the run stops and a retry resumes it).
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from aws_lambda_powertools import Tracer
 from handler.http import RATE_WAIT_SECONDS, TimeoutAdapter, api_message, harden
 from handler.ports import (
     Account,
+    BrokerUnavailable,
     BuyingPowerRefused,
     DuplicateClientOrderId,
     MarketClock,
@@ -133,7 +135,8 @@ class AlpacaBroker:
 
     @tracer.capture_method(capture_response=False)
     def get_order(self, order_id: str) -> OrderState:
-        return _state(self._client.get_order_by_id(order_id))
+        with _unanswered():
+            return _state(self._client.get_order_by_id(order_id))
 
     @tracer.capture_method(capture_response=False)
     def get_order_by_client_id(self, client_order_id: str) -> OrderState | None:
@@ -150,7 +153,8 @@ class AlpacaBroker:
         after `after`, oldest first, up to Alpaca's 500 a page (a morning sends far fewer)."""
         request = GetOrdersRequest(status=QueryOrderStatus.ALL, symbols=sorted(set(symbols)),
                                    after=after, direction=Sort.ASC, limit=MAX_ORDERS_LISTED)
-        return [_state(order) for order in self._client.get_orders(request)]
+        with _unanswered():
+            return [_state(order) for order in self._client.get_orders(request)]
 
     @tracer.capture_method(capture_response=False)
     def cancel_order(self, order_id: str) -> None:
@@ -159,6 +163,19 @@ class AlpacaBroker:
         except APIError as exc:
             if exc.status_code != 422:  # 422: no longer cancelable (it just finished)
                 raise
+
+
+@contextlib.contextmanager
+def _unanswered() -> Iterator[None]:
+    """A read the broker did not answer, as `BrokerUnavailable` (the poll asks again)."""
+    try:
+        yield
+    except APIError as exc:
+        if exc.status_code is None or exc.status_code < 500:
+            raise
+        raise BrokerUnavailable(f"HTTP {exc.status_code}: {api_message(exc)}") from None
+    except (requests.Timeout, requests.ConnectionError) as exc:
+        raise BrokerUnavailable(type(exc).__name__) from None
 
 
 def _state(order: Any) -> OrderState:

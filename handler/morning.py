@@ -252,7 +252,9 @@ def _claimed(
         gate=switch_gate(services.switch, log),
         max_positions=cfg.params.max_positions,
         sleep=services.waiter.pause,
-        deadline=started + invocation.lease_seconds - LEASE_MARGIN_SECONDS - HANDOVER_SECONDS,
+        monotonic=services.waiter.monotonic,
+        deadline=services.waiter.monotonic() - _since(started) + invocation.lease_seconds
+        - LEASE_MARGIN_SECONDS - HANDOVER_SECONDS,
     )
     execution = executor.run(decision.plan, run_date, cfg.client_order_prefix,
                              claim.entry.orders)

@@ -96,6 +96,10 @@ class Waiter(Protocol):
         """`seconds` pass between two polls of the orders (locally: on the broker's clock,
         which is what makes its auctions happen)."""
 
+    def monotonic(self) -> float:
+        """Seconds on a clock the pauses move: the waits' bounds and the invocation's deadline
+        are measured on it (locally the broker's time passes faster than the machine's)."""
+
 
 ACTIVE = "ACTIVE"  # the one account status that trades (openapi/trading.yaml, AccountStatus)
 
@@ -204,6 +208,11 @@ class BuyingPowerRefused(OrderRejected):
 class OpgWindowRefused(OrderRejected):
     """Alpaca's 403 for an `opg` order sent from 09:28 to 19:00: the order never existed, so
     the morning sends it as a day market order after the open, under the same client order id."""
+
+
+class BrokerUnavailable(Exception):
+    """A read the broker did not answer (HTTP 5xx after the client's retries, a dropped
+    connection, a timeout): asking again later may work. A poll that gets it is a missed poll."""
 
 
 class CredentialsRefused(Exception):

@@ -22,12 +22,15 @@ from datetime import datetime
 from typing import Any
 
 from handler.opening import SellRoute
-from handler.ports import Broker, OrderState, OrderStatus
+from handler.ports import Broker, BrokerUnavailable, OrderState, OrderStatus
 from handler.withhold import BuysWithheld
 
 FIRST_POLL_SECONDS = 0.05
 MAX_POLL_SECONDS = 2.0
 CANCEL_WAIT_SECONDS = 5.0  # how long canceled orders are polled before the run gives up
+# Polls in a row the broker may leave unanswered before the invocation fails (its retry
+# resumes): a long wait for an auction must not end at one 500.
+MAX_MISSED_POLLS = 5
 
 
 class OrdersUnsettled(RuntimeError):
@@ -148,7 +151,7 @@ class OrderWaits:
         deadline = self.monotonic() + seconds
         if self.deadline is not None:
             deadline = min(deadline, self.deadline)
-        delay = FIRST_POLL_SECONDS
+        delay, missed = FIRST_POLL_SECONDS, 0
         while pending:
             left = deadline - self.monotonic()
             if left <= 0:
@@ -157,7 +160,15 @@ class OrderWaits:
             self.sleep(pause)
             result.waited += pause
             delay = min(delay * 2, MAX_POLL_SECONDS)
-            final.update(self._states([final[cid] for cid in pending]))
+            try:
+                final.update(self._states([final[cid] for cid in pending]))
+            except BrokerUnavailable as exc:
+                missed += 1
+                self.log.warning("poll missed", extra={"error": str(exc), "missed": missed})
+                if missed > MAX_MISSED_POLLS:
+                    raise
+                continue
+            missed = 0
             for cid in list(pending):
                 if final[cid].terminal:
                     pending.remove(cid)

@@ -10,8 +10,15 @@ import pytest
 
 from handler.execution import Executor
 from handler.opening import Opening
-from handler.ports import ExecutionMode, JournalStatus, LatestTrades, OrderStatus, TimeInForce
-from handler.waits import OrdersUnsettled
+from handler.ports import (
+    BrokerUnavailable,
+    ExecutionMode,
+    JournalStatus,
+    LatestTrades,
+    OrderStatus,
+    TimeInForce,
+)
+from handler.waits import MAX_MISSED_POLLS, OrdersUnsettled
 from strategy import Order, Plan
 from tests.unit.handler_fakes import FakeBroker, FakeLog, FakeTrades, FakeWaiter
 from tests.unit.test_handler_execution import Clock
@@ -203,3 +210,29 @@ def test_a_buy_is_checked_at_a_trade_since_the_open_never_at_a_stale_one():
     assert result.refused == {"mr-2024-03-06-DDD-buy":
                               "no latest trade to check its buying power at"}
     assert prints.calls[0] == ("CCC", "DDD") and prints.calls[-1] == ("DDD",)
+
+
+class DropsPolls(FakeBroker):
+    """Leaves `drops` list requests in a row unanswered (HTTP 500 after the client's retries)."""
+
+    drops: int = 0
+
+    def list_orders(self, symbols, after):
+        if self.drops:
+            self.drops -= 1
+            raise BrokerUnavailable("HTTP 500: injected")
+        return super().list_orders(symbols, after)
+
+
+@pytest.mark.parametrize(("drops", "fails"), [(MAX_MISSED_POLLS, False),
+                                              (MAX_MISSED_POLLS + 1, True)])
+def test_a_missed_poll_is_asked_again_and_only_a_run_of_them_fails_the_invocation(drops, fails):
+    broker = DropsPolls(now=datetime(2024, 3, 6, 14, 20, tzinfo=UTC), calendar=[DAY],
+                        held=dict(HELD))
+    broker.drops = drops
+    run = executor(broker, []).run
+    if fails:
+        with pytest.raises(BrokerUnavailable):
+            run(PLAN, DAY, "mr", {})
+    else:
+        assert [o.status for o in run(PLAN, DAY, "mr", {}).orders] == ["filled"] * 4
