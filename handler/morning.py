@@ -252,9 +252,7 @@ def _claimed(
         gate=switch_gate(services.switch, log),
         max_positions=cfg.params.max_positions,
         sleep=services.waiter.pause,
-        monotonic=services.waiter.monotonic,
-        deadline=services.waiter.monotonic() - _since(started) + invocation.lease_seconds
-        - LEASE_MARGIN_SECONDS - HANDOVER_SECONDS,
+        deadline=started + invocation.lease_seconds - LEASE_MARGIN_SECONDS - HANDOVER_SECONDS,
     )
     execution = executor.run(decision.plan, run_date, cfg.client_order_prefix,
                              claim.entry.orders)

@@ -100,9 +100,6 @@ class RealTimeWaiter:
     def pause(self, seconds: float) -> None:
         self.sleep(seconds)
 
-    def monotonic(self) -> float:
-        return time.monotonic()
-
 
 @dataclass
 class Opening:

@@ -96,10 +96,6 @@ class Waiter(Protocol):
         """`seconds` pass between two polls of the orders (locally: on the broker's clock,
         which is what makes its auctions happen)."""
 
-    def monotonic(self) -> float:
-        """Seconds on a clock the pauses move: the waits' bounds and the invocation's deadline
-        are measured on it (locally the broker's time passes faster than the machine's)."""
-
 
 ACTIVE = "ACTIVE"  # the one account status that trades (openapi/trading.yaml, AccountStatus)
 

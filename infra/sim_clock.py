@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -30,18 +29,14 @@ if TYPE_CHECKING:
 SIM_CLOCK_ENV = "PAPERBROKER_SIM_CLOCK"  # the paper broker's URL, whose clock the waiter moves
 
 
-@dataclass
+@dataclass(frozen=True)
 class SimClockWaiter:
-    """`handler.ports.Waiter` that moves the paper broker at `base_url` to the instant. Its
-    `monotonic` is the machine's plus every pause it made the broker take, so the handler's
-    bounds (fill timeout, auction wait, deadline) count the broker's time, not only ours."""
+    """`handler.ports.Waiter` that moves the paper broker at `base_url` to the instant, and
+    on by each pause. The handler's bounds (fill timeout, auction wait, deadline) stay on the
+    machine's clock, as the broker's fill and cancel delays are (its `--fill-delay`)."""
 
     base_url: str
     timeout: float = 10.0
-    paused: float = 0.0
-
-    def monotonic(self) -> float:
-        return time.monotonic() + self.paused
 
     def wait_until(self, instant: datetime) -> None:
         try:
@@ -55,7 +50,6 @@ class SimClockWaiter:
         """The pause between two polls, on the broker's clock: the auctions of its realistic
         open happen when the clock passes them (`--open realistic`)."""
         self._post("advance", {"seconds": seconds})
-        self.paused += seconds
 
     def _post(self, route: str, body: dict) -> None:
         request = urllib.request.Request(

@@ -122,9 +122,7 @@ async def _sim_advance(request: Request) -> Response:
     if (not isinstance(seconds, int | float) or isinstance(seconds, bool)
             or not 0 <= seconds <= 86400):
         raise errors.unprocessable('body must be {"seconds": <a number from 0 to 86400>}')
-    broker = _broker(request)
-    now = pd.Timestamp(broker.clock()["timestamp"])
-    return _json(broker.set_time(now + pd.Timedelta(seconds=seconds)))
+    return _json(_broker(request).advance(float(seconds)))
 
 
 async def _sim_account(request: Request) -> Response:

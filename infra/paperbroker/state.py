@@ -109,8 +109,15 @@ class PaperBroker(AccountViews, MarketDataViews):
         takes effect."""
         return self._advance(utc_instant(when))
 
-    def _advance(self, new: pd.Timestamp) -> dict:
-        self._settle(math.inf)  # market time passes: every wall-clock delay is over
+    @locked
+    def advance(self, seconds: float) -> dict:
+        """Clock `seconds` on: a poll's pause (POST /_sim/advance). Unlike `set_time`, the
+        wall-clock delays (fills, cancels) keep their own time: only those due by now land."""
+        return self._advance(self._state.clock.now + pd.Timedelta(seconds=seconds),
+                             time.monotonic())
+
+    def _advance(self, new: pd.Timestamp, wall: float = math.inf) -> dict:
+        self._settle(wall)  # by default market time passes: every wall-clock delay is over
         self._state.clock.advance(new, self._state.book, self._attempt)
         self.version += 1
         return self.clock()

@@ -278,9 +278,6 @@ class PauseWhileWaiting:
     def pause(self, seconds: float) -> None:
         self.waiter.pause(seconds)
 
-    def monotonic(self) -> float:
-        return self.waiter.monotonic()
-
 
 def test_a_pause_after_the_sells_went_keeps_that_mornings_buys_from_the_broker(
     paper_broker_factory, dynamodb, stand_in

@@ -212,7 +212,6 @@ class FakeWaiter:
 
     broker: FakeBroker
     waits: list[datetime] = field(default_factory=list)
-    paused: float = 0.0
 
     def wait_until(self, instant: datetime) -> None:
         self.waits.append(instant)
@@ -220,10 +219,6 @@ class FakeWaiter:
 
     def pause(self, seconds: float) -> None:
         self.broker.now += timedelta(seconds=seconds)
-        self.paused += seconds
-
-    def monotonic(self) -> float:
-        return self.paused
 
 
 @dataclass
