@@ -44,8 +44,9 @@ from handler.ports import (
 from handler.withhold import switch_gate
 
 NEW_YORK = ZoneInfo("America/New_York")
-# Left of the invocation's time when a wait gives up and hands the morning over to the next
-# invocation through the journal (Lambda's retry): the last poll's HTTP and the journal writes.
+# Left of the invocation's time (at most a tenth of it) when a wait gives up and hands the
+# morning over to the next invocation through the journal (Lambda's retry): the last poll's
+# HTTP and the journal writes.
 HANDOVER_SECONDS = 30.0
 
 
@@ -252,7 +253,7 @@ def _claimed(
         gate=switch_gate(services.switch, log),
         max_positions=cfg.params.max_positions,
         sleep=services.waiter.pause,
-        deadline=started + invocation.lease_seconds - LEASE_MARGIN_SECONDS - HANDOVER_SECONDS,
+        deadline=_deadline(started, invocation.lease_seconds - LEASE_MARGIN_SECONDS),
     )
     execution = executor.run(decision.plan, run_date, cfg.client_order_prefix,
                              claim.entry.orders)
@@ -289,6 +290,12 @@ def decide_now(services: Services, history: list[date], log: Any) -> Decision:
                                                  "refused": fetched.refused})
     market = market_snapshot(fetched, history, symbols, benchmark)
     return decide(market, broker.account(), broker.positions(), cfg.params)
+
+
+def _deadline(started: float, seconds: float) -> float:
+    """When the waits hand the morning over, for an invocation of `seconds` from `started`:
+    HANDOVER_SECONDS before its end, or a tenth of it for a short one (a test's)."""
+    return started + seconds - min(HANDOVER_SECONDS, seconds / 10)
 
 
 def _since(started: float) -> float:
