@@ -26,6 +26,8 @@ KNOB.CASH       := run backtest sweep chaos paperbroker
 KNOB.DAYS       := run chaos
 KNOB.SEED       := run backtest sweep chaos paperbroker
 KNOB.CHAOS_SEED := chaos
+KNOB.OPEN       := run chaos
+KNOB.OPEN_SEED  := run chaos
 KNOB.OUT        := run backtest sweep chaos reconcile
 KNOB.GRID       := sweep
 KNOB.ENGINE     := sweep
@@ -78,6 +80,8 @@ CASH       := 500
 DAYS       := 20
 SEED       := 7
 CHAOS_SEED := 7
+OPEN       := exact
+OPEN_SEED  :=
 OUT        :=
 GRID       := ema_span=5,10,20 max_positions=3,5,10
 ENGINE     := local
@@ -100,6 +104,8 @@ SOURCE_ARG = $(if $(SOURCE),--source $(SOURCE) $(if $(DATA),--data $(DATA)),$(DA
 START_ARG = $(if $(START),--start $(START),)
 END_ARG   = $(if $(END),--end $(END),)
 COSTS_ARG = --slippage-bps $(SLIPPAGE_BPS) --commission $(COMMISSION)
+# The paper broker's open for run and chaos; the market's SEED seeds it unless OPEN_SEED is given.
+OPEN_ARG  = --open $(OPEN) --open-seed $(or $(OPEN_SEED),$(SEED))
 # Each target writes into its own folder unless OUT is given: $(call OUT_DIR,run) -> out/run
 OUT_DIR   = $(or $(OUT),out/$(1))
 # The commands name a bad value by the knob that set it (DAYS), not only by its flag (--days).
@@ -124,6 +130,9 @@ help: ## List the targets and the knobs
 	  DAYS 'mornings of run, chaos, >= 1 (default $(DAYS))' \
 	  SEED 'seed of the synthetic market (default $(SEED))' \
 	  CHAOS_SEED 'seed of the faults and kills of chaos; SEED stays the market (default $(CHAOS_SEED))' \
+	  OPEN "run's, chaos' paper broker open: exact (every open order fills at the bar's open, the" \
+	  '' "contract) or realistic (Alpaca's auctions, expiries, partial fills; default $(OPEN))" \
+	  OPEN_SEED 'seed of the realistic open (default: SEED)' \
 	  OUT 'output folder (default out/<target>: out/run, out/backtest, out/sweep, out/chaos, ...)' \
 	  GRID "sweep's parameter grid (default '$(GRID)')" \
 	  ENGINE "sweep's engine: local (this machine's cores) or ray (RAY_ADDRESS's cluster, else a" \
@@ -170,7 +179,7 @@ test: $(STAMP) $(COMPAT_STAMP) $(NODE_STAMP) ## Lint, validate the template (cfn
 
 .PHONY: run
 run: $(STAMP) $(NODE_STAMP) ## DAYS mornings through lambda_handler, local paper broker + DynamoDB Local
-	$(PY) -m infra.localrun $(DATA_ARG) $(START_ARG) --days $(DAYS) --cash $(CASH) \
+	$(PY) -m infra.localrun $(DATA_ARG) $(START_ARG) --days $(DAYS) --cash $(CASH) $(OPEN_ARG) \
 	  --out $(call OUT_DIR,run) $(if $(HOLD),--hold $(HOLD)) --manage-existing $(MANAGE_EXISTING)
 
 .PHONY: backtest
@@ -195,7 +204,7 @@ paperbroker: $(STAMP) ## Start the local Alpaca-compatible paper broker in the f
 
 .PHONY: chaos
 chaos: $(STAMP) $(NODE_STAMP) ## DAYS mornings with CHAOS_SEED faults and kills; must equal the clean run
-	$(PY) -m infra.chaos $(DATA_ARG) $(START_ARG) --days $(DAYS) --cash $(CASH) \
+	$(PY) -m infra.chaos $(DATA_ARG) $(START_ARG) --days $(DAYS) --cash $(CASH) $(OPEN_ARG) \
 	  --out $(call OUT_DIR,chaos) --chaos-seed $(CHAOS_SEED)
 
 .PHONY: reconcile

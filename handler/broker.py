@@ -12,8 +12,9 @@ everything else (raised: the run stops and a retry resumes it).
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -29,9 +30,11 @@ from aws_lambda_powertools import Tracer
 from handler.http import RATE_WAIT_SECONDS, TimeoutAdapter, api_message, harden
 from handler.ports import (
     Account,
+    BrokerUnavailable,
     BuyingPowerRefused,
     DuplicateClientOrderId,
     MarketClock,
+    OpgWindowRefused,
     OrderRejected,
     OrderState,
     OrderStatus,
@@ -42,6 +45,9 @@ from strategy import Side
 tracer = Tracer()
 _DUPLICATE_MESSAGE = "client_order_id must be unique"
 _BUYING_POWER = "insufficient buying power"  # Alpaca's 403 40310000 (alpacahq/alpaca-py#225)
+# The same code for an opg order outside its window: "opg orders must be submitted after 7:00pm
+# and before 9:28am" (forum thread 7992); only the message tells the two apart.
+_OPG_WINDOW = "opg orders must be submitted"
 MAX_ORDERS_LISTED = 500  # GET /v2/orders `limit`: "Defaults to 50 and max is 500"
 
 
@@ -115,6 +121,8 @@ class AlpacaBroker:
             message = api_message(exc)
             if exc.status_code == 403 and _BUYING_POWER in message.lower():
                 raise BuyingPowerRefused(f"{client_order_id}: {message}") from None
+            if exc.status_code == 403 and _OPG_WINDOW in message.lower():
+                raise OpgWindowRefused(f"{client_order_id}: {message}") from None
             if exc.status_code in (403, 422):
                 raise OrderRejected(f"{client_order_id}: {message}") from None
             raise
@@ -127,7 +135,8 @@ class AlpacaBroker:
 
     @tracer.capture_method(capture_response=False)
     def get_order(self, order_id: str) -> OrderState:
-        return _state(self._client.get_order_by_id(order_id))
+        with _unanswered():
+            return _state(self._client.get_order_by_id(order_id))
 
     @tracer.capture_method(capture_response=False)
     def get_order_by_client_id(self, client_order_id: str) -> OrderState | None:
@@ -144,7 +153,8 @@ class AlpacaBroker:
         after `after`, oldest first, up to Alpaca's 500 a page (a morning sends far fewer)."""
         request = GetOrdersRequest(status=QueryOrderStatus.ALL, symbols=sorted(set(symbols)),
                                    after=after, direction=Sort.ASC, limit=MAX_ORDERS_LISTED)
-        return [_state(order) for order in self._client.get_orders(request)]
+        with _unanswered():
+            return [_state(order) for order in self._client.get_orders(request)]
 
     @tracer.capture_method(capture_response=False)
     def cancel_order(self, order_id: str) -> None:
@@ -153,6 +163,19 @@ class AlpacaBroker:
         except APIError as exc:
             if exc.status_code != 422:  # 422: no longer cancelable (it just finished)
                 raise
+
+
+@contextlib.contextmanager
+def _unanswered() -> Iterator[None]:
+    """A read the broker did not answer, as `BrokerUnavailable` (the poll asks again)."""
+    try:
+        yield
+    except APIError as exc:
+        if exc.status_code is None or exc.status_code < 500:
+            raise
+        raise BrokerUnavailable(f"HTTP {exc.status_code}: {api_message(exc)}") from None
+    except (requests.Timeout, requests.ConnectionError) as exc:
+        raise BrokerUnavailable(type(exc).__name__) from None
 
 
 def _state(order: Any) -> OrderState:
@@ -166,7 +189,14 @@ def _state(order: Any) -> OrderState:
         status=OrderStatus(_value(order.status)),
         filled_qty=int(float(order.filled_qty or 0)),
         filled_avg_price=None if price is None else float(price),
+        time_in_force=_time_in_force(order.time_in_force),
     )
+
+
+def _time_in_force(value: Any) -> TimeInForce | None:
+    """The run's own two values; another (an order placed by hand, `gtc`) is not told apart."""
+    text = _value(value) if value else ""
+    return TimeInForce(text) if text in {t.value for t in TimeInForce} else None
 
 
 def _value(enum_or_text: Any) -> str:

@@ -75,6 +75,8 @@ def _traded(head: str, decision: Decision, traded: Traded, marks: Marks | None,
         lines.append(f"Buys withheld ({execution.withheld.value}): the kill switch was off "
                      "right before the buys would go, so no buy was sent; the sells stand.")
     lines += [f"  {_order(o, execution)}" for o in execution.orders]
+    lines += [f"Unsold, still held: {symbol}, {reason}."
+              for symbol, reason in execution.unsellable.items()]
     lines.append(f"Equity: {_money(account.equity)} after the morning (cash "
                  f"{_money(account.cash)}); {_money(decision.inputs.equity)} at the last close.")
     if marks is not None:
@@ -82,7 +84,8 @@ def _traded(head: str, decision: Decision, traded: Traded, marks: Marks | None,
             lines.append(_returns("Since the previous morning", marks.previous, marks, benchmark))
         lines.append(_returns("Since the first morning", marks.first, marks, benchmark))
     withheld = ", buys withheld" if execution.withheld is not None else ""
-    subject = f"{head}: {len(execution.orders)} orders, {filled} filled{withheld}"
+    unsold = f", {len(execution.unsellable)} unsold" if execution.unsellable else ""
+    subject = f"{head}: {len(execution.orders)} orders, {filled} filled{unsold}{withheld}"
     return _message(subject, lines)
 
 

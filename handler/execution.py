@@ -8,94 +8,72 @@ second attempt at the same morning (a retry, a resume, a duplicate invocation) c
 second order: the broker refuses the duplicate (422) and we look the first one up instead. Any
 refusal of a send is checked the same way before it is recorded: Alpaca may answer a resend of an
 order that went through with another refusal (403 for the buying power the first one holds).
-Orders already terminal in the journal are not touched again. Waits poll with exponential backoff
-(50 ms doubling to 2 s) and end at `timeout`: whatever is still open is canceled. A cancel is
-only a request at Alpaca (the order shows `pending_cancel` and can still fill), so the same wait
-runs on, bounded by `cancel_wait`, until each canceled order is terminal; a fill that lands
-meanwhile is recorded like any other. An order still not terminal then is recorded as it stands
-and the invocation fails (`OrdersUnsettled`): the morning is not DONE while a fill may still
-come, and the retry resumes it from the journal. A poll is one request for all the orders waited
-for (GET /v2/orders by their symbols), whatever their number: within Alpaca's rate limit.
+Orders already terminal in the journal are not touched again. The waits are
+`handler.waits.OrderWaits`' (an on-open order is never canceled).
 
-Before the buys go, the broker is asked which it already holds, and the rest are checked for
-buying power (`handler.buys`): a buy refused there, or by Alpaca's 403 for buying power, is
+What a sell did not sell (an `opg` the auction expired or filled in part) is sent again at
+market at once under the sell's id plus `-r<n>`, until sold or recorded unsellable
+(`handler.sells`); an `opg` refused for the 09:28 window goes as a day order after the open,
+under its own id. Only then are the sells done.
+
+Before the buys go, the broker is asked which it already holds, and the rest are checked
+against max_positions (a sell left unsold keeps its slot) and for buying power
+(`handler.buys`): a buy refused there, or by Alpaca's 403 for buying power, is
 recorded as refused, not sent, and is no error. Before that, `gate` may withhold them all
 (the kill switch read again: `handler.withhold`); a morning whose buys were sent is not asked.
 """
 
 from __future__ import annotations
 
-import time
+import itertools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
 
-from handler.buys import refused_buys, unheard_buys
+from handler.buys import over_max_positions, refused_buys, unheard_buys
 from handler.opening import NEW_YORK, Opening, SellRoute
 from handler.ports import (
-    Broker,
     BuyingPowerRefused,
     DuplicateClientOrderId,
     ExecutionMode,
     JournalStatus,
     LatestTrades,
+    OpgWindowRefused,
     OrderRejected,
     OrderState,
     OrderStatus,
     TimeInForce,
 )
-from handler.withhold import BuyGate, BuysWithheld, buys_allowed
+from handler.sells import next_step, rest_client_order_id
+from handler.waits import Execution, OrderWaits
+from handler.withhold import BuyGate, buys_allowed
 from strategy import Order, Plan
 
-FIRST_POLL_SECONDS = 0.05
-MAX_POLL_SECONDS = 2.0
-CANCEL_WAIT_SECONDS = 5.0  # how long canceled orders are polled before the run gives up
+# How long on-open sells are awaited from the open (within the invocation's deadline): a
+# delayed opening is over by then; the realistic open draws every auction within 10 minutes
+# (docs/morning.md). They are never canceled (Alpaca refuses it after 09:28).
+AUCTION_WAIT_SECONDS = 600.0
+SESSION_OPEN = time(9, 30)  # New York: a buy's price must be a trade from this on
 
 
-class OrdersUnsettled(RuntimeError):
-    """Orders canceled at the fill timeout were still not terminal `cancel_wait` seconds
-    later (their last state is in the journal)."""
+def _iso(latest: LatestTrades, symbol: str) -> str | None:
+    at = latest.times.get(symbol)
+    return at.isoformat() if at is not None else None
 
 
 def client_order_id(prefix: str, run_date: date, order: Order) -> str:
     return f"{prefix}-{run_date.isoformat()}-{order.symbol}-{order.side}"
 
 
-@dataclass
-class Execution:
-    """Final state of every order of the plan, in plan order, plus what went wrong."""
-
-    orders: list[OrderState] = field(default_factory=list)
-    rejections: dict[str, str] = field(default_factory=dict)  # client_order_id -> reason
-    refused: dict[str, str] = field(default_factory=dict)  # buys refused for buying power
-    timed_out: list[str] = field(default_factory=list)  # cancel sent at the fill timeout
-    submitted: int = 0  # new orders accepted by the broker in this invocation
-    waited: float = 0.0  # seconds slept waiting for orders to become terminal
-    route: SellRoute | None = None  # how this invocation sent sells (None: it sent none)
-    withheld: BuysWithheld | None = None  # why no buy was sent (None: the buys went)
-
-    @property
-    def fills(self) -> list[OrderState]:
-        """The orders that filled, wholly or in part."""
-        return [o for o in self.orders if o.filled_qty > 0]
-
-
-@dataclass
-class Executor:
-    broker: Broker
-    record: Callable[[OrderState], None]  # journal write after each state change
-    log: Any  # a logging.Logger-like object (Powertools Logger in the Lambda)
-    timeout: float
+@dataclass(kw_only=True)
+class Executor(OrderWaits):
     opening: Opening
     reach: Callable[[JournalStatus], None]  # journal write of a phase reached
     trades: Callable[[Sequence[str]], LatestTrades]  # the latest trades (`BarSource`)
     phase: JournalStatus = JournalStatus.PLANNED  # the phase the journal holds
     gate: BuyGate = buys_allowed  # asked once, right before the buys
-    cancel_wait: float = CANCEL_WAIT_SECONDS
-    sleep: Callable[[float], None] = time.sleep
-    monotonic: Callable[[], float] = time.monotonic
-    _since: datetime = field(init=False)  # the run date's midnight, New York: orders after it
+    auction_wait: float = AUCTION_WAIT_SECONDS
+    max_positions: int | None = None  # buys beyond it after the sells are refused (None: off)
 
     def run(
         self, plan: Plan, run_date: date, prefix: str, known: Mapping[str, OrderState]
@@ -107,7 +85,9 @@ class Executor:
         sells = self._send_sells(plan.sells, run_date, prefix, known, result)
         self._reach(JournalStatus.SELLS_SENT)
         self.opening.wait()
-        self._wait(sells, result)
+        wait = self.auction_wait if any(s.on_open for s in sells) else self.timeout
+        sells = self._wait(sells, result, wait)
+        self._finish_sells(plan.sells, sells, known, result)
         self._reach(JournalStatus.SELLS_DONE)
         cids = {order: client_order_id(prefix, run_date, order) for order in plan.buys}
         found = unheard_buys(self.broker, cids, known, self._since)
@@ -120,7 +100,13 @@ class Executor:
             self._wait([self._refresh(known[cid]) if known[cid].order_id else known[cid]
                         for cid in cids.values() if cid in known], result)
             return result
-        refused = refused_buys(self.broker, self.trades, self.log, cids, known)
+        refused = over_max_positions(self.broker, self.max_positions, cids, known)
+        left = {o: c for o, c in cids.items() if o not in refused}
+        if any(cid not in known for cid in left.values()):
+            latest = self._buy_prices([order.symbol for order in left], run_date)
+            result.buy_prices = {s: {"price": p, "feed": latest.feed, "at": _iso(latest, s)}
+                                 for s, p in latest.prices.items()}
+            refused.update(refused_buys(self.broker, latest, left, known))
         buys = [self._reject(order, cid, refused[order], result, refused=True)
                 if order in refused else self._send(order, cid, known, result, TimeInForce.DAY)
                 for order, cid in cids.items()]
@@ -148,16 +134,70 @@ class Executor:
         states = []
         for order, cid in zip(sells, cids, strict=True):
             tif = TimeInForce.OPG
-            if self.monotonic() >= closes:
-                if route.mode == ExecutionMode.OPENING_AUCTION:  # the cut-off came meanwhile
-                    route = result.route = SellRoute(
-                        ExecutionMode.AFTER_OPEN, "the 09:28 cut-off came while sending",
-                        fallback=True)
-                    self._log_route(route)
+            if self.monotonic() >= closes or result.route.mode == ExecutionMode.AFTER_OPEN:
+                if result.route.mode == ExecutionMode.OPENING_AUCTION:  # the cut-off came
+                    self._fall_back("the 09:28 cut-off came while sending", result)
                 self.opening.wait()
                 tif = TimeInForce.DAY
             states.append(self._send(order, cid, known, result, tif))
         return states
+
+    def _buy_prices(self, symbols: Sequence[str], run_date: date) -> LatestTrades:
+        """The buys' latest trades since today's open. One from before it (the previous close,
+        or a pre-market print: a symbol whose auction has not printed yet) is asked again,
+        with pauses, for up to `auction_wait` (or the deadline); one still stale then is left
+        out, so its buy is refused rather than valued at a price that could borrow."""
+        opened = datetime.combine(run_date, SESSION_OPEN, NEW_YORK)
+        latest, waited, delay = self.trades(symbols), 0.0, 1.0
+        while ((stale := sorted(set(latest.prices) - set(latest.fresh(opened).prices)))
+               and waited < self.auction_wait and not self._out_of_time()):
+            self.sleep(delay)
+            waited, delay = waited + delay, min(delay * 2, 5.0)
+            again = self.trades(stale)
+            latest = LatestTrades({**latest.prices, **again.prices}, again.feed, again.refused,
+                                  {**latest.times, **again.times})
+        self.log.info("buying power prices",
+                      extra={"feed": latest.feed, "refused": latest.refused, "stale": stale,
+                             "prices": latest.prices, "waited_seconds": waited})
+        return latest.fresh(opened)
+
+    def _fall_back(self, reason: str, result: Execution) -> None:
+        """The rest of the sells go at market after the open, for `reason`."""
+        result.route = SellRoute(ExecutionMode.AFTER_OPEN, reason, fallback=True)
+        self._log_route(result.route)
+
+    def _finish_sells(self, sells: Sequence[Order], states: Sequence[OrderState],
+                      known: Mapping[str, OrderState], result: Execution) -> None:
+        """Send what each sell left unsold at market, again until sold or unsellable
+        (`handler.sells.next_step`), each rest under its own client order id."""
+        chains = {order: [state] for order, state in zip(sells, states, strict=True)}
+        for attempt in itertools.count(1):
+            rests: dict[Order, OrderState] = {}
+            for order, chain in chains.items():
+                step = next_step(order, chain, result.rejections)
+                if isinstance(step, str):
+                    chain[-1] = self._unsellable(chain[-1], step, result)
+                elif step is not None:
+                    cid = rest_client_order_id(chain[0].client_order_id, attempt)
+                    self.log.warning("sell rest sent at market",
+                                     extra={"client_order_id": cid, "symbol": order.symbol,
+                                            "qty": step.qty, "after": chain[-1].status})
+                    rests[order] = self._send(step, cid, known, result, TimeInForce.DAY)
+            if not rests:
+                return
+            finals = {s.client_order_id: s for s in self._wait(list(rests.values()), result)}
+            for order, state in rests.items():
+                chains[order].append(finals[state.client_order_id])
+
+    def _unsellable(self, state: OrderState, reason: str, result: Execution) -> OrderState:
+        """Record that the sell of `state`'s symbol stays held, and why (journal, summary)."""
+        marked = replace(state, unsellable=reason)
+        result.unsellable[state.symbol] = reason
+        result.orders = [marked if o.client_order_id == state.client_order_id else o
+                         for o in result.orders]
+        self.log.warning("sell left unsold", extra={"symbol": state.symbol, "reason": reason})
+        self.record(marked)
+        return marked
 
     def _log_route(self, route: SellRoute) -> None:
         """`execution` (the mode) and its reason; a fallback from the opening auction warns."""
@@ -189,6 +229,11 @@ class Executor:
             result.submitted += 1
         except (DuplicateClientOrderId, OrderRejected) as refused:
             found = self.broker.get_order_by_client_id(cid)  # ours already, whatever the status
+            if found is None and isinstance(refused, OpgWindowRefused):
+                # never accepted, so the id is free: the same sell at market after the open
+                self._fall_back("opg refused for the 09:28 window", result)
+                self.opening.wait()
+                return self._send(order, cid, known, result, TimeInForce.DAY)
             if found is None:
                 duplicate = isinstance(refused, DuplicateClientOrderId)
                 reason = "duplicate client_order_id not found" if duplicate else str(refused)
@@ -223,74 +268,3 @@ class Executor:
         )
         self.record(state)
         return state
-
-    def _wait(self, states: Sequence[OrderState], result: Execution) -> None:
-        final = {s.client_order_id: s for s in states}
-        late = self._poll(final, self.timeout, result)
-        for cid in late:
-            self.broker.cancel_order(final[cid].order_id)
-            result.timed_out.append(cid)
-        stuck = self._poll(final, self.cancel_wait, result) if late else []
-        for cid in late:
-            self.log.warning(
-                "order canceled at fill timeout",
-                extra={"client_order_id": cid, "status": final[cid].status,
-                       "filled_qty": final[cid].filled_qty},
-            )
-        if stuck:
-            for cid in stuck:
-                self.record(final[cid])
-            self.log.error(
-                "orders not terminal after their cancel",
-                extra={"orders": {cid: final[cid].status for cid in stuck},
-                       "waited_seconds": self.cancel_wait},
-            )
-            raise OrdersUnsettled(
-                f"orders still {', '.join(f'{cid} {final[cid].status}' for cid in stuck)} "
-                f"{self.cancel_wait:g} s after their cancel; the next invocation resumes them"
-            )
-        for state in final.values():
-            if state.filled_qty > 0:
-                self.log.info(
-                    "fill",
-                    extra={"client_order_id": state.client_order_id, "symbol": state.symbol,
-                           "side": state.side, "qty": state.filled_qty,
-                           "price": state.filled_avg_price},
-                )
-            elif state.refused is not None:  # a resumed morning's refusal
-                result.refused[state.client_order_id] = state.refused
-            elif (state.status == OrderStatus.REJECTED
-                  and state.client_order_id not in result.rejections):
-                result.rejections[state.client_order_id] = "rejected by the broker"
-        result.orders.extend(final.values())
-
-    def _poll(self, final: dict[str, OrderState], seconds: float, result: Execution
-              ) -> list[str]:
-        """Poll the orders of `final` not terminal yet, with backoff, for up to `seconds`,
-        keeping each one's latest state in `final` and recording it once terminal. The client
-        order ids still not terminal at the end."""
-        pending = [cid for cid, state in final.items() if not state.terminal]
-        deadline = self.monotonic() + seconds
-        delay = FIRST_POLL_SECONDS
-        while pending:
-            left = deadline - self.monotonic()
-            if left <= 0:
-                break
-            pause = min(delay, left)
-            self.sleep(pause)
-            result.waited += pause
-            delay = min(delay * 2, MAX_POLL_SECONDS)
-            final.update(self._states([final[cid] for cid in pending]))
-            for cid in list(pending):
-                if final[cid].terminal:
-                    pending.remove(cid)
-                    self.record(final[cid])
-        return pending
-
-    def _states(self, orders: Sequence[OrderState]) -> dict[str, OrderState]:
-        """The current state of `orders`, by client order id, in one list request; one the
-        list lacks (not listed yet, or past a full page) is read alone."""
-        listed = {o.client_order_id: o for o in self.broker.list_orders(
-            [order.symbol for order in orders], self._since)}
-        return {o.client_order_id: listed.get(o.client_order_id)
-                or self.broker.get_order(o.order_id) for o in orders}

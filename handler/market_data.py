@@ -88,7 +88,7 @@ class AlpacaBarSource:
         when Alpaca's plan refuses it, from iex."""
         raw, feed, refused = self._from_a_feed(lambda f: self._client.get_stock_latest_trade(
             StockLatestTradeRequest(symbol_or_symbols=list(symbols), feed=f)))
-        return LatestTrades(trade_prices(raw), feed.value, refused)
+        return LatestTrades(trade_prices(raw), feed.value, refused, trade_times(raw))
 
     def _from_a_feed(self, fetch: Callable[[DataFeed], _T]) -> tuple[_T, DataFeed, str | None]:
         """`fetch(feed)` on the configured feed, else on iex when Alpaca's plan refuses that
@@ -179,6 +179,12 @@ def trade_prices(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
     prices = {symbol: trade.get("p") for symbol, trade in raw.items()}
     return {s: float(p) for s, p in prices.items() if isinstance(p, int | float)
             and usable_price(float(p))}
+
+
+def trade_times(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, datetime]:
+    """alpaca-py raw latest trades -> {symbol: when it traded} (RFC 3339 `t`)."""
+    stamps = {symbol: trade.get("t") for symbol, trade in raw.items()}
+    return {s: pd.Timestamp(t).to_pydatetime() for s, t in stamps.items() if isinstance(t, str)}
 
 
 def bars_frame(raw: dict[str, list[dict]]) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from handler.decision import Decision, decide, market_snapshot
 from handler.event import RunRequest
 from handler.execution import Executor
 from handler.guards import violations
-from handler.journal import journal_key
+from handler.journal import LEASE_MARGIN_SECONDS, journal_key
 from handler.market_data import fetch_history
 from handler.opening import MAX_OPEN_WAIT, Opening, RealTimeWaiter, open_in
 from handler.ops_ports import MarkBook, Publisher, TradingSwitch
@@ -46,6 +46,10 @@ from handler.ports import (
 from handler.withhold import switch_gate
 
 NEW_YORK = ZoneInfo("America/New_York")
+# Left of the invocation's time (at most a tenth of it) when a wait gives up and hands the
+# morning over to the next invocation through the journal (Lambda's retry): the last poll's
+# HTTP and the journal writes.
+HANDOVER_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -197,7 +201,8 @@ def _trade(
         return RunOutcome(RunStatus.IN_PROGRESS, run_date, journal_key=key,
                           phase=claim.entry.status)
     try:
-        return _claimed(services, journal, key, owner, claim, run_date, history, log, started)
+        return _claimed(services, journal, key, invocation, claim, run_date, history, log,
+                        started)
     except Exception:
         _let_go(journal, key, owner, log)
         raise
@@ -218,14 +223,14 @@ def _claimed(
     services: Services,
     journal: Journal,
     key: str,
-    owner: str,
+    invocation: Invocation,
     claim: Claim,
     run_date: date,
     history: list[date],
     log: Any,
     started: float,
 ) -> RunOutcome:
-    cfg, broker = services.config, services.broker
+    cfg, broker, owner = services.config, services.broker, invocation.owner
     decision = claim.entry.decision
     resumed_from = claim.entry.status if decision is not None else None
     if decision is not None:
@@ -252,6 +257,9 @@ def _claimed(
         trades=services.bars.latest_trades,
         phase=resumed_from or JournalStatus.PLANNED,
         gate=switch_gate(services.switch, log),
+        max_positions=cfg.params.max_positions,
+        sleep=services.waiter.pause,
+        deadline=_deadline(started, invocation.lease_seconds - LEASE_MARGIN_SECONDS),
     )
     execution = executor.run(decision.plan, run_date, cfg.client_order_prefix,
                              claim.entry.orders)
@@ -288,6 +296,12 @@ def decide_now(services: Services, history: list[date], log: Any) -> Decision:
                                                  "refused": fetched.refused})
     market = market_snapshot(fetched, history, symbols, benchmark)
     return decide(market, broker.account(), broker.positions(), cfg.params)
+
+
+def _deadline(started: float, seconds: float) -> float:
+    """When the waits hand the morning over, for an invocation of `seconds` from `started`:
+    HANDOVER_SECONDS before its end, or a tenth of it for a short one (a test's)."""
+    return started + seconds - min(HANDOVER_SECONDS, seconds / 10)
 
 
 def _since(started: float) -> float:

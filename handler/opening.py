@@ -97,6 +97,9 @@ class RealTimeWaiter:
     def wait_until(self, instant: datetime) -> None:
         self.sleep(max((instant - self.now()).total_seconds(), MIN_PAUSE_SECONDS))
 
+    def pause(self, seconds: float) -> None:
+        self.sleep(seconds)
+
 
 @dataclass
 class Opening:

@@ -92,6 +92,10 @@ class Waiter(Protocol):
 
     def wait_until(self, instant: datetime) -> None: ...
 
+    def pause(self, seconds: float) -> None:
+        """`seconds` pass between two polls of the orders (locally: on the broker's clock,
+        which is what makes its auctions happen)."""
+
 
 ACTIVE = "ACTIVE"  # the one account status that trades (openapi/trading.yaml, AccountStatus)
 
@@ -135,10 +139,21 @@ class OrderState:
     filled_qty: int = 0
     filled_avg_price: float | None = None
     refused: str | None = None  # a buy refused for buying power: why (never sent, no error)
+    # opg or day, as the broker reports it: an on-open order is never canceled after 09:28
+    time_in_force: TimeInForce | None = None
+    unsellable: str | None = None  # a sell left unsold at the morning's end: why
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "side", Side(self.side))
         object.__setattr__(self, "status", OrderStatus(self.status))
+        if self.time_in_force is not None:
+            object.__setattr__(self, "time_in_force", TimeInForce(self.time_in_force))
+
+    @property
+    def on_open(self) -> bool:
+        """An `opg` order: Alpaca neither cancels nor modifies it after 09:28 (forum thread
+        7992), so the morning waits for the auction to fill or expire it."""
+        return self.time_in_force == TimeInForce.OPG
 
     @property
     def terminal(self) -> bool:
@@ -156,7 +171,9 @@ class OrderState:
             "filled_qty": self.filled_qty,
             "filled_avg_price": self.filled_avg_price,
         }
-        return view if self.refused is None else {**view, "refused": self.refused}
+        extra = {"refused": self.refused, "unsellable": self.unsellable,
+                 "time_in_force": self.time_in_force and self.time_in_force.value}
+        return {**view, **{key: value for key, value in extra.items() if value is not None}}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> OrderState:
@@ -171,6 +188,8 @@ class OrderState:
             filled_qty=int(data.get("filled_qty") or 0),
             filled_avg_price=None if price is None else float(price),
             refused=data.get("refused"),
+            time_in_force=data.get("time_in_force"),
+            unsellable=data.get("unsellable"),
         )
 
 
@@ -180,6 +199,16 @@ class OrderRejected(Exception):
 
 class BuyingPowerRefused(OrderRejected):
     """Alpaca's 403 "insufficient buying power": if not ours already, a refusal, no error."""
+
+
+class OpgWindowRefused(OrderRejected):
+    """Alpaca's 403 for an `opg` order sent from 09:28 to 19:00: the order never existed, so
+    the morning sends it as a day market order after the open, under the same client order id."""
+
+
+class BrokerUnavailable(Exception):
+    """A read the broker did not answer (HTTP 5xx after the client's retries, a dropped
+    connection, a timeout): asking again later may work. A poll that gets it is a missed poll."""
 
 
 class CredentialsRefused(Exception):
@@ -228,10 +257,19 @@ class BarsResult:
 
 @dataclass(frozen=True)
 class LatestTrades:
-    """Each symbol's latest trade price (none: left out); `feed`, `refused` as in BarsResult."""
+    """Each symbol's latest trade price (none: left out) and when it traded (`times`; a symbol
+    left out there has no time to judge it by); `feed`, `refused` as in BarsResult."""
     prices: dict[str, float]
     feed: str
     refused: str | None = None
+    times: dict[str, datetime] = field(default_factory=dict)
+
+    def fresh(self, since: datetime) -> LatestTrades:
+        """Only the prices traded at `since` or later (a trade from before today's open is
+        yesterday's, or a pre-market print: a buy valued at it could borrow)."""
+        stale = {s for s, at in self.times.items() if at < since}
+        return LatestTrades({s: p for s, p in self.prices.items() if s not in stale}, self.feed,
+                            self.refused, {s: t for s, t in self.times.items() if s not in stale})
 
 
 class BarSource(Protocol):

@@ -78,8 +78,10 @@ def _traded(head: dict[str, Any], decision: Decision, traded: Traded) -> dict[st
         "rejected": len(execution.rejections),
         "refused": len(execution.refused),  # buys refused for buying power: no error
         "timed_out": list(execution.timed_out),
+        "unsellable": dict(execution.unsellable),  # symbol -> why the sell left it held
         "buys_withheld": execution.withheld.value if execution.withheld else None,
         "fill_wait_seconds": round(execution.waited, 3),
+        "buying_power_prices": execution.buy_prices,
         "fills": [
             {"symbol": o.symbol, "side": o.side.value, "qty": o.filled_qty,
              "price": o.filled_avg_price}

@@ -6,9 +6,10 @@ same request id, as Lambda's retry of a failed invocation would, until it ends.
 
 Then the proof: its equity.csv and trades.csv must equal, byte for byte, a clean in-process
 `make run` of the same days (run here into OUT/clean, or read from --clean-out), with zero
-duplicate orders at the broker (two accepted orders with one client_order_id, or for the same
-session, symbol and side). Prints the faults injected, kills, retries and duplicates; exits 1
-when the files differ or a duplicate exists.
+duplicate orders at the broker (`duplicate_orders`: two accepted orders with one
+client_order_id, or one for the same session, symbol and side that is not a sell's rest).
+Prints the faults injected, kills, retries and duplicates; exits 1 when the files differ or a
+duplicate exists.
 
 The loop (clock to 09:20, event, clock to the close, equity) is `infra.localrun.run_local`'s;
 only the `invoker` differs. Each process's wait for the open moves the broker's clock to 09:30
@@ -27,19 +28,21 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 import pandas as pd
 
+from handler.sells import rest_client_order_id
 from infra import run_table
 from infra.cli import Parser
 from infra.handler_process import HandlerProcess, Outcome
-from infra.localrun import add_run_arguments, open_market, run_local, write_ledgers
+from infra.localrun import add_run_arguments, open_market, open_model, run_local, write_ledgers
 from infra.market import Market, MarketDataError
 from infra.paperbroker import FaultConfig, RunningBroker
+from infra.paperbroker.orders import Order
 from infra.staged import staged
 from infra.window import announce, plural, run_sessions
 
@@ -150,13 +153,28 @@ class ChaosInvoker:
         return process.wait()
 
     def _count_duplicates(self, running: RunningBroker) -> None:
-        orders = list(running.broker.orders)
-        by_cid = Counter(o.client_order_id for o in orders)
-        by_trade = Counter((o.session, o.symbol, o.side) for o in orders)
-        self.stats.duplicates = sum(n - 1 for n in by_cid.values() if n > 1) + sum(
-            n - 1 for n in by_trade.values() if n > 1)
+        self.stats.duplicates = duplicate_orders(running.broker.orders)
         sent = running.broker.stats()["orders_by_client_order_id"]
         self.stats.resends = sum(1 for n in sent.values() if n > 1)
+
+
+def duplicate_orders(orders: Iterable[Order]) -> int:
+    """Orders the broker accepted that the morning should never have sent: a second order under
+    one client order id, or an order of the same session, symbol and side as the first that is
+    not that order's next rest (`handler.sells`: `<id>-r<n>`, for exactly what the orders
+    before it did not fill)."""
+    orders = sorted(orders, key=lambda o: o.created_at)
+    extra = sum(n - 1 for n in Counter(o.client_order_id for o in orders).values())
+    trades: dict[tuple[int, str, str], list[Order]] = {}
+    for order in orders:
+        trades.setdefault((order.session, order.symbol, order.side), []).append(order)
+    for first, *rests in trades.values():
+        done = first.filled_qty
+        for n, rest in enumerate(rests, 1):
+            expected = (rest_client_order_id(first.client_order_id, n), (first.qty or 0) - done)
+            extra += (rest.client_order_id, rest.qty) != expected
+            done += rest.filled_qty
+    return extra
 
 
 def compare(ours: Path, clean: Path) -> list[str]:
@@ -206,14 +224,15 @@ def _soak(args: argparse.Namespace, market: Market, universe: tuple[str, ...] | 
         clean = out / "clean"
         print(f"clean run: {plural(days, 'morning')} of {market.name} from {start} -> "
               f"{args.out / 'clean'}", flush=True)
-        write_ledgers(run_local(market, start, days, args.cash, universe=universe), clean)
+        write_ledgers(run_local(market, start, days, args.cash, universe=universe,
+                                realistic=open_model(args)), clean)
     print(f"chaos run (seed {args.chaos_seed}, {args.fault_rate:.0%} of requests faulted, "
           f"kill chance {args.kill_rate:.0%} per attempt) -> {args.out}", flush=True)
     invoker = ChaosInvoker(args.chaos_seed, args.fault_rate, args.kill_rate,
                            report=lambda line: print(line, flush=True))
     with (out / "handler.log").open("w", encoding="utf-8") as log:
         result = run_local(market, start, days, args.cash, universe=universe, log=log,
-                           invoker=invoker)
+                           invoker=invoker, realistic=open_model(args))
     write_ledgers(result, out)
     differ = compare(out, clean)
     s = invoker.stats

@@ -81,6 +81,10 @@ def process_env(env: Mapping[str, str]) -> dict[str, str]:
 TIMEOUT_ENV = "AWS_LAMBDA_FUNCTION_TIMEOUT"  # the function's timeout in s, as sam local sets it
 
 
+# Lambda's retries of a failed asynchronous invocation (template.yaml, EventInvokeConfig).
+LAMBDA_RETRIES = 2
+
+
 @dataclass
 class LocalContext:
     """A Lambda-like context: the attributes Powertools reads, a fresh request id per
@@ -133,8 +137,11 @@ def in_process(
 ) -> Iterator[Callable[[dict], dict]]:
     """`lambda_handler` in this process on services built from `env` once (one warm container),
     waiting on the paper broker's clock when `env` names it (`infra.sim_clock`), its logs and
-    metrics sent to `log` (or dropped). `broker` is unused: the invoker protocol of
-    `infra.localrun.run_local` offers it to invokers that fault it."""
+    metrics sent to `log` (or dropped). An invocation that raises is retried at once under the
+    same request id, up to LAMBDA_RETRIES times, as Lambda retries a failed asynchronous one:
+    a morning that hands over through its journal (docs/morning.md) is finished by its retry.
+    `broker` is unused: the invoker protocol of `infra.localrun.run_local` offers it to
+    invokers that fault it."""
     from handler import app
     from infra.sim_clock import with_sim_clock
 
@@ -143,8 +150,16 @@ def in_process(
         with handler_output(sink):
             services = with_sim_clock(app.build_services(env), env)
 
-        def invoke(event: dict) -> dict:
+        def once(event: dict, request_id: str) -> dict:
             with handler_output(sink):
-                return app.lambda_handler(event, LocalContext(), services=services)
+                return app.lambda_handler(event, LocalContext(aws_request_id=request_id),
+                                          services=services)
+
+        def invoke(event: dict) -> dict:
+            request_id = str(uuid.uuid4())
+            for _ in range(LAMBDA_RETRIES):
+                with contextlib.suppress(Exception):  # its error is in the log; Lambda retries
+                    return once(event, request_id)
+            return once(event, request_id)
 
         yield invoke

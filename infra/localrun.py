@@ -37,11 +37,13 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+from alpaca.data.historical.stock import StockHistoricalDataClient
 
 from backtest.metrics import row_series
 from backtest.plot import window_plot
 from backtest.reconcile.account import AccountHistory, TradingSettings, read_account
-from backtest.reconcile.compare import verdict
+from backtest.reconcile.auctions import Auctions, read_auctions
+from backtest.reconcile.compare import cost_line, verdict
 from backtest.reconcile.report import write_report
 from backtest.reconcile.run import Outcome, reconcile_account
 from infra import run_table
@@ -50,7 +52,7 @@ from infra.dynamodb_local import DynamoDBLocal, create_journal_table
 from infra.local_aws import LocalAws, Published
 from infra.local_lambda import KEY_ID, SECRET_KEY, in_process, local_env
 from infra.market import Market, MarketDataError, load_csv, synthetic_market
-from infra.paperbroker import RunningBroker, start_broker
+from infra.paperbroker import DataPlan, OpenMode, OpenModel, RunningBroker, start_broker
 from infra.paperbroker.holdings import hold_argument
 from infra.sim_clock import SIM_CLOCK_ENV, session_before
 from infra.staged import failed_folder, staged
@@ -73,6 +75,7 @@ class LocalRun:
     account: AccountHistory | None = None
     published: list[Published] = field(default_factory=list)  # the daily summaries sent
     opening_equity: float = 0.0  # the cash, plus the held shares' cost (`hold`)
+    auctions: Auctions = field(default_factory=Auctions)  # the fills' official opening prices
 
 
 def default_start(market: Market) -> date:
@@ -96,13 +99,15 @@ def run_local(
     settings: Mapping[str, str] | None = None,
     aws: LocalAws | None = None,
     hold: Mapping[str, int] | None = None,
+    realistic: OpenModel | None = None,
 ) -> LocalRun:
     """Run `days` mornings from the first session >= `start`; stop everything it started.
     `invoker` (default `in_process`) is how each morning's event reaches the function;
     `settings`: more of the function's environment variables (e.g. a guard's limit); `aws`: a
     running SSM/SNS stand-in (default: one started for the run); `hold`: shares the account
     holds from the session before the first morning, bought by its user, not by the function
-    (the paper broker's --hold)."""
+    (the paper broker's --hold); `realistic`: the open as Alpaca runs it, on Alpaca's free
+    data plan (None: the exact open, unlimited data)."""
     sessions = market.window(pd.Timestamp(start), None)[:days]
     if sessions.empty:
         raise MarketDataError(
@@ -116,6 +121,8 @@ def run_local(
             cash=cash, fill_delay=fill_delay,
             cancel_delay=0.05,  # a cancel is pending a moment, as live
             hold=hold,
+            open_model=realistic,
+            data_plan=DataPlan.UNLIMITED if realistic is None else DataPlan.FREE,
         ) as broker,
         DynamoDBLocal() as db,
         contextlib.nullcontext(aws) if aws else LocalAws() as stand_in,
@@ -135,6 +142,9 @@ def run_local(
         trading = TradingSettings(KEY_ID, SECRET_KEY, broker.base_url)
         result.account = read_account(trading.client(), sessions[0].date(),
                                       sessions[-1].date())
+        result.auctions = read_auctions(
+            StockHistoricalDataClient(KEY_ID, SECRET_KEY, url_override=broker.base_url),
+            {f.symbol for f in result.fills}, sessions[0].date(), sessions[-1].date())
     return result
 
 
@@ -209,6 +219,20 @@ def add_run_arguments(parser: argparse.ArgumentParser, out: Path) -> None:
     parser.add_argument("--days", type=count, default=20, help="mornings to run (default 20)")
     parser.add_argument("--cash", type=money, default=500.0, help="opening cash (default 500)")
     parser.add_argument("--out", type=Path, default=out, help=f"output folder (default {out})")
+    parser.add_argument("--open", choices=[mode.value for mode in OpenMode],
+                        default=OpenMode.EXACT.value,
+                        help="the paper broker's open: exact (every order queued for the open "
+                        "fills whole at the bar's open: STRATEGY.md, parity) or realistic "
+                        "(Alpaca's, on the free data plan: docs/alpaca-fidelity.md)")
+    parser.add_argument("--open-seed", type=int, default=None,
+                        help="seed of the realistic open (default: --seed)")
+
+
+def open_model(args: argparse.Namespace) -> OpenModel | None:
+    """The realistic open `add_run_arguments` asked for, or None for the exact one."""
+    if args.open != OpenMode.REALISTIC:
+        return None
+    return OpenModel(args.seed if args.open_seed is None else args.open_seed)
 
 
 def add_account_arguments(parser: argparse.ArgumentParser) -> None:
@@ -264,7 +288,8 @@ def reconcile_run(result: LocalRun, market: Market, universe: tuple[str, ...] | 
     if result.account is None or not result.equity:
         raise ValueError("the run read no account history")
     outcome = reconcile_account(result.account, market, result.equity[0].date,
-                                result.equity[-1].date, universe=universe)
+                                result.equity[-1].date, universe=universe,
+                                auctions=result.auctions)
     write_report(outcome, out, "the local paper broker", market.name)
     print(verdict(outcome.reconciliation))
     return outcome
@@ -284,8 +309,9 @@ def main(argv: list[str] | None = None) -> int:
         sessions = run_sessions(market, start, args.days)
         announce(market, sessions, args.start, args.days, args.cash)
         with staged(args.out) as stage:
-            result = _run(market, universe, sessions, args.cash, stage, args.hold or {},
-                          args.manage_existing)
+            result, reconciled = _run(market, universe, sessions, args.cash, stage,
+                                      args.hold or {}, args.manage_existing,
+                                      open_model(args))
     except KeyboardInterrupt:
         print(f"interrupted: broker and DynamoDB Local stopped; {args.out} left as it was",
               file=sys.stderr)
@@ -307,12 +333,15 @@ def main(argv: list[str] | None = None) -> int:
     print(run_table.verdict(result.equity, result.opening_equity, market))
     if market.caveat:
         print(f"note: {market.caveat}")
+    if reconciled is not None and args.open == OpenMode.REALISTIC:
+        print(cost_line(reconciled.reconciliation.slippage))
     return 0
 
 
 def _run(market: Market, universe: tuple[str, ...] | None, sessions: pd.DatetimeIndex,
-         cash: float, out: Path, hold: dict[str, int], manage_existing: str) -> LocalRun:
-    """The mornings, their files and the reconciliation (none when the mornings were skipped
+         cash: float, out: Path, hold: dict[str, int], manage_existing: str,
+         realistic: OpenModel | None) -> tuple[LocalRun, Outcome | None]:
+    """The mornings, their files and the reconciliation (None when the mornings were skipped
     for shares the function did not buy: nothing to compare), all into `out` (a staged folder)."""
     log_path = out / "handler.log"
     print(f"handler logs in {log_path} while it runs", file=sys.stderr)
@@ -325,17 +354,18 @@ def _run(market: Market, universe: tuple[str, ...] | None, sessions: pd.Datetime
             market, sessions[0].date(), len(sessions), cash, universe=universe, log=log,
             on_day=lambda day: print(run_table.row(day), flush=True), aws=aws,
             hold=hold or None, settings={"MANAGE_EXISTING_POSITIONS": manage_existing},
+            realistic=realistic,
         )
     write_ledgers(result, out)
     write_summaries(result, out)
     if result.equity:
         write_plot(result, result.opening_equity, market, out)
-    if run_table.foreign_note(result.summaries, hold) is None:
-        try:
-            reconcile_run(result, market, universe, out)
-        except ValueError as exc:
-            raise ValueError(f"reconciliation: {exc}") from None
-    return result
+    if run_table.foreign_note(result.summaries, hold) is not None:
+        return result, None
+    try:
+        return result, reconcile_run(result, market, universe, out)
+    except ValueError as exc:
+        raise ValueError(f"reconciliation: {exc}") from None
 
 
 if __name__ == "__main__":

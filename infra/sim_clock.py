@@ -31,25 +31,35 @@ SIM_CLOCK_ENV = "PAPERBROKER_SIM_CLOCK"  # the paper broker's URL, whose clock t
 
 @dataclass(frozen=True)
 class SimClockWaiter:
-    """`handler.ports.Waiter` that moves the paper broker at `base_url` to the instant."""
+    """`handler.ports.Waiter` that moves the paper broker at `base_url` to the instant, and
+    on by each pause. The handler's bounds (fill timeout, auction wait, deadline) stay on the
+    machine's clock, as the broker's fill and cancel delays are (its `--fill-delay`)."""
 
     base_url: str
     timeout: float = 10.0
 
     def wait_until(self, instant: datetime) -> None:
-        request = urllib.request.Request(
-            f"{self.base_url}/_sim/set_time",
-            data=json.dumps({"time": instant.isoformat()}).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout):
-                return
+            self._post("set_time", {"time": instant.isoformat()})
         except urllib.error.HTTPError as exc:
             # Already later (another invocation moved the clock on): nothing to wait for.
             if exc.code != 422 or b"backwards" not in exc.read():
                 raise
+
+    def pause(self, seconds: float) -> None:
+        """The pause between two polls, on the broker's clock: the auctions of its realistic
+        open happen when the clock passes them (`--open realistic`)."""
+        self._post("advance", {"seconds": seconds})
+
+    def _post(self, route: str, body: dict) -> None:
+        request = urllib.request.Request(
+            f"{self.base_url}/_sim/{route}",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=self.timeout):
+            return
 
 
 def with_sim_clock(services: Services, env: Mapping[str, str]) -> Services:

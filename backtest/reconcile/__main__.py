@@ -26,6 +26,7 @@ from backtest.reconcile.account import (
     TradingSettings,
     read_account,
 )
+from backtest.reconcile.auctions import Auctions, read_auctions
 from backtest.reconcile.compare import EquityPoint, verdict
 from backtest.reconcile.report import write_report
 from backtest.reconcile.run import reconcile_account, window_equity
@@ -70,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             market = _market(args, history, params, universe, client)
             _check_end(market, equity)
             outcome = reconcile_account(history, market, args.start, args.end, params,
-                                        universe, cli.costs_from(args))
+                                        universe, cli.costs_from(args), _auctions(history, args))
             files = write_report(outcome, stage, settings.where, market.name)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -108,6 +109,23 @@ def _read(client: TradingClient, where: str, args: argparse.Namespace) -> Accoun
     except requests.RequestException as exc:
         raise ValueError(f"cannot reach {where} ({type(exc).__name__}); check "
                          "ALPACA_TRADING_URL and the network") from None
+
+
+def _auctions(history: AccountHistory, args: argparse.Namespace) -> Auctions:
+    """The official opening prices of the account's fills in the window, from Alpaca's market
+    data (ALPACA_DATA_URL, else Alpaca's); none, with the reason, when they cannot be read."""
+    from alpaca.data.historical.stock import StockHistoricalDataClient
+
+    from backtest.alpaca_source import AlpacaDataSettings
+
+    try:
+        settings = AlpacaDataSettings.from_env(os.environ)
+    except ValueError as exc:
+        return Auctions(refused=str(exc))
+    client = StockHistoricalDataClient(settings.key_id, settings.secret_key,
+                                       url_override=settings.data_url)
+    traded = {f.symbol for f in history.fills if args.start <= f.day <= args.end}
+    return read_auctions(client, traded, args.start, args.end)
 
 
 def _market(args: argparse.Namespace, history: AccountHistory, params: Params,

@@ -78,6 +78,7 @@ class Slippage:
 
     fill: AccountFill
     open: float | None
+    auction: float | None = None  # the official opening auction price, when Alpaca gave one
 
     @property
     def dollars(self) -> float | None:
@@ -87,9 +88,16 @@ class Slippage:
 
     @property
     def bps(self) -> float | None:
-        if self.open is None:
+        return self._bps(self.open)
+
+    @property
+    def auction_bps(self) -> float | None:
+        return self._bps(self.auction)
+
+    def _bps(self, reference: float | None) -> float | None:
+        if reference is None:
             return None
-        return _sign(self.fill.side) * (self.fill.price / self.open - 1.0) * 1e4
+        return _sign(self.fill.side) * (self.fill.price / reference - 1.0) * 1e4
 
 
 @dataclass(frozen=True)
@@ -140,6 +148,19 @@ class Reconciliation:
     @property
     def unmatched_days(self) -> tuple[EquityGap, ...]:
         return tuple(g for g in self.equity if g.divergence is None)
+
+    @property
+    def price_gap(self) -> float:
+        """The part of the equity gap (account - backtest) the fill prices make: what the
+        account's fills gave up against the open, negated."""
+        return -round(sum(s.dollars for s in self.slippage if s.dollars is not None), 2)
+
+    @property
+    def orders_gap(self) -> float | None:
+        """The rest of the final gap: orders that did not fill as the backtest's (and what
+        followed from them)."""
+        final = self.final_divergence
+        return None if final is None else round(final - self.price_gap, 2)
 
 
 def starting_state(
@@ -200,16 +221,34 @@ def reconcile(
     backtest_equity: Sequence[EquityRow],
     opens: Mapping[tuple[date, str], float],
     sent: Sequence[AccountOrder] = (),
+    auctions: Mapping[tuple[date, str], float] | None = None,
 ) -> Reconciliation:
     """The whole comparison of the window: `fills`, `equity` and `sent` (orders) are the
-    account's within it, `opens` the session opens by (day, symbol)."""
+    account's within it, `opens` the session opens by (day, symbol), `auctions` the official
+    opening auction prices likewise (none: not known)."""
     orders, matched = compare_orders(fills, backtest_fills, sent)
+    auction = auctions or {}
     return Reconciliation(
-        slippage=tuple(Slippage(f, opens.get((f.day, f.symbol))) for f in fills),
+        slippage=tuple(Slippage(f, opens.get((f.day, f.symbol)), auction.get((f.day, f.symbol)))
+                       for f in fills),
         orders=orders,
         matched=matched,
         equity=compare_equity(equity, backtest_equity),
     )
+
+
+def cost_line(slippage: Sequence[Slippage], auction: bool = False) -> str:
+    """One line of what the fills cost against the bar's open (or the official opening
+    `auction`), sells and buys apart: mean and worst bps (positive = worse than it) over the
+    fills that have one."""
+    parts = []
+    for side in (Side.SELL, Side.BUY):
+        bps = [b for s in slippage if s.fill.side == side
+               and (b := s.auction_bps if auction else s.bps) is not None]
+        parts.append(f"{side}s mean {sum(bps) / len(bps):+.1f} bps, worst {max(bps):+.1f} bps "
+                     f"over {len(bps)} fills" if bps else f"{side}s: no fill")
+    against = "the official opening auction" if auction else "the bar's open"
+    return f"fills against {against}: " + "; ".join(parts)
 
 
 def verdict(rec: Reconciliation) -> str:

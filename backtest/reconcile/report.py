@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from backtest.reconcile.compare import Reconciliation, verdict
+from backtest.reconcile.compare import Reconciliation, cost_line, verdict
 from backtest.reconcile.run import Outcome
 from infra.window import plural
 
@@ -61,9 +61,19 @@ def render(outcome: Outcome, account: str, data: str, plot_name: str) -> str:
 
 ## Slippage of the account's fills against the session's open
 
-Positive: the account did worse than the open (paid more on a buy, got less on a sell).
+Positive: the account did worse than the open (paid more on a buy, got less on a sell). Open:
+the consolidated bar's `o` (the first valid trade); auction: the official opening auction price
+from GET /v2/stocks/auctions{_auction_note(outcome.auctions_refused)}.
 
 {_slippage(rec)}
+
+{cost_line(rec.slippage)}
+
+{cost_line(rec.slippage, auction=True)}
+
+## Where the equity gap comes from
+
+{_gap_split(rec)}
 
 ## Daily equity
 
@@ -95,15 +105,39 @@ def _slippage(rec: Reconciliation) -> str:
     for s in rec.slippage:
         f = s.fill
         unfilled = f" ({f.leaves_qty} left unfilled)" if f.leaves_qty else ""
-        opened = "-" if s.open is None else f"{s.open:,.4f}"
-        bps = "-" if s.bps is None else _signed(s.bps, ".1f")
-        dollars = "-" if s.dollars is None else _signed(s.dollars, ",.2f")
         rows.append(f"| {f.day} | {f.symbol} | {f.side} | {f.qty}{unfilled} | {f.price:,.4f} | "
-                    f"{opened} | {bps} | {dollars} |")
+                    f"{_price(s.open)} | {_bps(s.bps)} | {_price(s.auction)} | "
+                    f"{_bps(s.auction_bps)} | {_money(s.dollars)} |")
     known = [s.dollars for s in rec.slippage if s.dollars is not None]
-    rows.append(f"| total | | | | | | | {_signed(sum(known), ',.2f')} |")
-    return "\n".join(["| Session | Symbol | Side | Shares | Price | Open | bps | $ |",
-                      "|---|---|---|---:|---:|---:|---:|---:|", *rows])
+    rows.append(f"| total | | | | | | | | | {_signed(sum(known), ',.2f')} |")
+    return "\n".join(["| Session | Symbol | Side | Shares | Price | Open | bps | Auction | "
+                      "bps | $ |", "|---|---|---|---:|---:|---:|---:|---:|---:|---:|", *rows])
+
+
+def _price(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.4f}"
+
+
+def _bps(x: float | None) -> str:
+    return "-" if x is None else _signed(x, ".1f")
+
+
+def _money(x: float | None) -> str:
+    return "-" if x is None else _signed(x, ",.2f")
+
+
+def _auction_note(refused: str | None) -> str:
+    return "" if refused is None else f" (none here: {refused})"
+
+
+def _gap_split(rec: Reconciliation) -> str:
+    """The final gap as fill prices against the open plus orders that filled otherwise."""
+    if rec.orders_gap is None:
+        return "No final gap: one side has no equity on the last session."
+    return (f"Final gap (account - backtest) ${_signed(rec.final_divergence or 0.0, ',.2f')}: "
+            f"${_signed(rec.price_gap, ',.2f')} from the fills' prices against the open, "
+            f"${_signed(rec.orders_gap, ',.2f')} from orders that did not fill as the "
+            "backtest's (and what followed from them).")
 
 
 def _equity(rec: Reconciliation) -> str:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from backtest.engine import Result, run_backtest
 from backtest.reconcile.account import AccountHistory
+from backtest.reconcile.auctions import Auctions
 from backtest.reconcile.compare import (
     EquityPoint,
     Reconciliation,
@@ -37,6 +38,7 @@ class Outcome:
     start: StartState
     reconciliation: Reconciliation
     backtest: Result
+    auctions_refused: str | None = None  # why no auction price is known (None: asked, served)
 
 
 def reconcile_account(
@@ -47,10 +49,12 @@ def reconcile_account(
     params: Params | None = None,
     universe: Sequence[str] | None = None,
     costs: Costs | None = None,
+    auctions: Auctions | None = None,
 ) -> Outcome:
     """The account of `history` against the backtest (with `costs`, default none, as the paper
-    broker fills) of the sessions of `market` in [start, end]. Raises ValueError (one line,
-    what to fix) when the two cannot be compared."""
+    broker fills) of the sessions of `market` in [start, end]; `auctions`: the official
+    opening prices the fills are also measured against (`backtest.reconcile.auctions`).
+    Raises ValueError (one line, what to fix) when the two cannot be compared."""
     if start > end:
         raise MarketDataError(f"--start {start} is after --end {end}")
     sessions = market.window(pd.Timestamp(start), pd.Timestamp(end))
@@ -77,9 +81,11 @@ def reconcile_account(
     at = {(f.day, f.symbol): float(opens.at[pd.Timestamp(f.day), f.symbol]) for f in fills
           if f.symbol in opens.columns and pd.Timestamp(f.day) in opens.index}
     usable = {k: v for k, v in at.items() if usable_price(v)}
+    auctions = auctions or Auctions()
     return Outcome(first, last, state,
                    reconcile(fills, equity, result.fills, result.equity, usable,
-                             [o for o in history.orders if start <= o.day <= end]), result)
+                             [o for o in history.orders if start <= o.day <= end],
+                             auctions.opens), result, auctions.refused)
 
 
 def window_equity(history: AccountHistory, first: date, last: date) -> list[EquityPoint]:

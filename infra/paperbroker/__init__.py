@@ -7,7 +7,8 @@ Python API:
     start_broker(market, start, *, key_id, secret_key, cash=500.0, fill_delay=0.0,
                  cancel_delay=0.0,
                  rate_limit=200, faults=None, seed=0, snapshot=None, port=0,
-                 max_page_size=10_000) -> RunningBroker
+                 max_page_size=10_000, open_model=None, data_plan=DataPlan.UNLIMITED
+                 ) -> RunningBroker
     (rate_limit: requests a minute per API, Alpaca's free plan; None = off. See
     infra.paperbroker.ratelimit for the window: a wall-clock minute within one simulated
     instant.)
@@ -20,13 +21,21 @@ Python API:
                  (list[strategy.ledger.Fill]), .cash, .positions ({symbol: [qty, cost]}),
                  .now (UTC pd.Timestamp), .account_id, .closing_equity ({date: equity}).
     `max_page_size` is an addition to the team contract (tests force small bar pages).
+    (open_model: None = the exact open, STRATEGY.md's; `OpenModel(seed)` = the realistic
+    open, infra.paperbroker.openmodel. data_plan: DataPlan.FREE refuses sip on the latest
+    endpoints and for the last 15 minutes, as Alpaca's free plan; the CLI's default is FREE.)
+Market data also serves GET /v2/stocks/auctions (infra.paperbroker.auctions).
     FaultConfig / FaultRule: see infra.paperbroker.faults.
 Admin HTTP (no keys): POST /_sim/next_open, POST /_sim/close, POST /_sim/set_time
-{"time": ISO}, POST /_sim/reset, GET /_sim/stats, GET|POST /_sim/faults.
+{"time": ISO}, POST /_sim/advance {"seconds": s}, POST /_sim/reset, GET /_sim/stats,
+GET|POST /_sim/faults.
 """
 
 from infra.paperbroker.faults import FaultConfig, FaultRule
+from infra.paperbroker.feeds import DataPlan
+from infra.paperbroker.openmodel import OpenMode, OpenModel
 from infra.paperbroker.server import RunningBroker, start_broker
 from infra.paperbroker.state import PaperBroker
 
-__all__ = ["FaultConfig", "FaultRule", "PaperBroker", "RunningBroker", "start_broker"]
+__all__ = ["DataPlan", "FaultConfig", "FaultRule", "OpenMode", "OpenModel", "PaperBroker",
+           "RunningBroker", "start_broker"]

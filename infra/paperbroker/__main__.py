@@ -15,7 +15,9 @@ from infra.cli import Parser, iso_date, money
 from infra.market import Market, MarketDataError, load_csv, synthetic_market
 from infra.market.synthetic import DEFAULT_END
 from infra.paperbroker.faults import FaultConfig
+from infra.paperbroker.feeds import DataPlan
 from infra.paperbroker.holdings import hold_argument
+from infra.paperbroker.openmodel import OpenMode, OpenModel
 from infra.paperbroker.ratelimit import FREE_PLAN_PER_MINUTE
 from infra.paperbroker.server import make_server
 from infra.paperbroker.state import PaperBroker
@@ -53,6 +55,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--faults", default=None,
                    help='fault config: JSON string or file, {"rules": [...]} (see faults.py)')
     p.add_argument("--fault-seed", type=int, default=0, help="seed of the fault RNG (default 0)")
+    p.add_argument("--open", choices=[m.value for m in OpenMode], default=OpenMode.EXACT.value,
+                   help="how the open runs: exact (STRATEGY.md: every order queued for the open "
+                   "fills whole at the bar's open, the default) or realistic (Alpaca's: drawn "
+                   "auction delays and prices, opg partial fills and expiries, paper partial "
+                   "fills; docs/alpaca-fidelity.md)")
+    p.add_argument("--open-seed", type=int, default=0,
+                   help="seed of the realistic open's draws (default 0)")
+    p.add_argument("--data-plan", choices=[d.value for d in DataPlan], default=DataPlan.FREE.value,
+                   help="Alpaca market data plan: free (the default, what most users have: "
+                   "feed=sip refused 403 on the latest endpoints and for data of the last 15 "
+                   "minutes) or unlimited (sip everywhere)")
     p.add_argument("--snapshot", type=Path, default=None,
                    help="JSON state file: loaded at start if present, saved after each change")
     return p.parse_args(argv)
@@ -71,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             fill_delay=args.fill_delay, cancel_delay=args.cancel_delay,
             rate_limit=args.rate_limit or None, faults=faults, seed=args.fault_seed,
             hold=args.hold,
+            open_model=OpenModel(args.open_seed) if args.open == OpenMode.REALISTIC else None,
+            data_plan=DataPlan(args.data_plan),
         )
         server, sock = make_server(broker, args.snapshot, args.port)
     except (MarketDataError, ValueError, OSError) as exc:

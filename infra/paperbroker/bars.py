@@ -15,7 +15,9 @@ Choices, each because a real client must cope with the real service:
   bar, and a client can then never see a price it could not have known at 09:35.
 - `feed`: sip or iex (default iex, Alpaca's free plan); the iex bars are modelled (`feeds`).
   Any other value is Alpaca's 400 {"message": "invalid feed: <value>"}, the answer recorded
-  live for feed=delayed_sip on the bars endpoint.
+  live for feed=delayed_sip on the bars endpoint. On the free data plan a sip query whose
+  `end` is less than 15 minutes ago is Alpaca's 403 "subscription does not permit querying
+  recent SIP data" (`feeds.DataPlan`); without an `end` it is served (daily bars are older).
 - Alpaca never sends NaN. A bar whose close is missing or <= 0 (or whose volume is missing) is
   left out, so it shows up as a gap. A bar with a real close but an empty open/high/low (11 rows
   of the shared data, e.g. REGN 2015-06-09) is served with those fields set to its close: the
@@ -41,7 +43,7 @@ import pandas as pd
 
 from infra.market import Market
 from infra.paperbroker.calendar import NY
-from infra.paperbroker.errors import data_bad_request
+from infra.paperbroker.errors import data_bad_request, recent_sip_forbidden
 from infra.paperbroker.feeds import DEFAULT_FEED, Feed, Rows, iex_rows, trade_count, typical_price
 from strategy.fills import usable_price
 
@@ -74,24 +76,28 @@ class BarStore:
         self._wide = {f: market.wide(f) for f in ("open", "high", "low", "close", "volume")}
         self._rows: dict[tuple[str, Feed], Rows] = {}
 
-    def query(self, params: dict[str, str], today: pd.Timestamp) -> dict:
-        """GET /v2/stocks/bars; `today` is the sim clock's New York date (tz-naive)."""
+    def query(self, params: dict[str, str], today: pd.Timestamp,
+              sip_cutoff: pd.Timestamp | None = None) -> dict:
+        """GET /v2/stocks/bars; `today` is the sim clock's New York date (tz-naive);
+        `sip_cutoff`: an `end` after it on the sip feed is the free plan's 403."""
         symbols = sorted({s.strip().upper() for s in params.get("symbols", "").split(",")
                           if s.strip()})
         if not symbols:
             raise data_bad_request("symbols is required")
-        bars, token = self._page(symbols, self._parse(params, today))
+        bars, token = self._page(symbols, self._parse(params, today, sip_cutoff))
         return {"bars": bars, "next_page_token": token, "currency": "USD"}
 
-    def query_symbol(self, symbol: str, params: dict[str, str], today: pd.Timestamp) -> dict:
+    def query_symbol(self, symbol: str, params: dict[str, str], today: pd.Timestamp,
+                     sip_cutoff: pd.Timestamp | None = None) -> dict:
         """GET /v2/stocks/{symbol}/bars: one symbol, the same paging. No bar is `"bars": null`,
         as Alpaca answers (an empty answer reaches alpaca-trade-api-js as null, its issue
         #192; alpaca-trade-api-python guards with `or []`)."""
         sym = symbol.strip().upper()
-        bars, token = self._page([sym], self._parse(params, today))
+        bars, token = self._page([sym], self._parse(params, today, sip_cutoff))
         return {"bars": bars.get(sym), "symbol": sym, "next_page_token": token}
 
-    def _parse(self, params: dict[str, str], today: pd.Timestamp) -> BarQuery:
+    def _parse(self, params: dict[str, str], today: pd.Timestamp,
+               sip_cutoff: pd.Timestamp | None) -> BarQuery:
         timeframe = params.get("timeframe", "")
         if timeframe not in DAILY:
             raise data_bad_request(
@@ -112,6 +118,9 @@ class BarStore:
         cutoff = pd.Timestamp(today).tz_localize(NY).tz_convert("UTC").value  # exclusive
         start = _instant(params.get("start"), cutoff, "start")
         end = _instant(params.get("end"), cutoff, "end")
+        if (feed == Feed.SIP and sip_cutoff is not None and params.get("end")
+                and end > sip_cutoff.value):
+            raise recent_sip_forbidden()
         return BarQuery(feed, limit, start, min(end, cutoff - 1),
                         params.get("sort", "asc") == "desc", _decode(params.get("page_token")))
 

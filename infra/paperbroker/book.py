@@ -9,7 +9,9 @@ buys hold theirs until they fill or are canceled; sells free nothing until they 
 open (`strategy.fills.usable_price`): a buy is canceled, a sell stays open (and expires at the
 close). Equity = cash + positions at the last close on or before the mark day. An order's
 lifecycle is Alpaca's: queued orders are routed at the open, market-on-open ones end with the
-auction, and a cancel is a request (`pending_cancel`) that lands later (`land_cancels`).
+auction, and a cancel is a request (`pending_cancel`) that lands later (`land_cancels`). The
+realistic open (`openmodel`) hands `fill` an `Execution`: another price to start from, slippage
+and the share of the order to fill now; without one an order fills as STRATEGY.md says.
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from infra.paperbroker import errors
 from infra.paperbroker.account import AccountFlags
 from infra.paperbroker.faults import FaultRule
 from infra.paperbroker.margin import Margin
+from infra.paperbroker.openmodel import Execution
 from infra.paperbroker.orders import EPS, Order, OrderRequest, TimeInForce, stable_id
 from infra.paperbroker.prices import Prices
 from infra.paperbroker.wire import AccountFigures, PositionFigures
 from strategy import Side
-from strategy.fills import affordable, buy_hold, fill_order, fill_price, usable_price
+from strategy.fills import Costs, affordable, buy_hold, fill_order, fill_price, usable_price
 from strategy.ledger import Fill
 
 
@@ -84,10 +87,12 @@ class OrderBook:
     def by_client_id(self, cid: str) -> Order:
         return _known(self._by_cid, cid)
 
-    def due(self, session: int, wall: float | None = None) -> list[Order]:
-        """Open orders of `session` not tried yet (and, given `wall`, past their fill delay)."""
+    def due(self, session: int, wall: float | None = None, now: pd.Timestamp | None = None
+            ) -> list[Order]:
+        """Open orders of `session` not tried yet (and, given `wall`, past their fill delay;
+        given `now`, not waiting for an auction later than it)."""
         return [o for o in self.orders if o.is_open and o.session == session and not o.attempted
-                and o.fill_ready(wall)]
+                and o.fill_ready(wall) and not (now is not None and o.waits_for_auction(now))]
 
     def select(self, status: str, limit: int, direction: str, symbols: set[str] | None,
                after: pd.Timestamp | None, until: pd.Timestamp | None,
@@ -106,21 +111,26 @@ class OrderBook:
         return picked[:limit]
 
     # ---- the order lifecycle: cancels, the open, the close -------------------------------
-    def cancel(self, order: Order, now: pd.Timestamp, lands: float) -> None:
+    def cancel(self, order: Order, now: pd.Timestamp, lands: float, locked: bool = False
+               ) -> None:
         """Request the cancel of `order`: it is asynchronous at Alpaca (the venue must confirm
         it), so the order shows `pending_cancel`, still holds its buying power or shares, and
-        can still fill until the cancel lands at wall clock `lands` (`land_cancels`). An order
+        can still fill until the cancel lands at wall clock `lands` (`land_cancels`); a
+        `locked` one (too late for its auction) lands only once the auction is over. An order
         no longer cancelable, or whose cancel is already pending, is Alpaca's 422."""
         if not order.is_open or order.status == OrderStatus.PENDING_CANCEL:
             raise errors.ORDER_NOT_CANCELABLE(status=order.status.value)
         order.set_status(OrderStatus.PENDING_CANCEL, now)
         order.cancel_due = lands
+        order.cancel_locked = locked
 
-    def cancel_open(self, now: pd.Timestamp, lands: float) -> list[Order]:
-        """Request the cancel of every open order not already pending one; those orders."""
+    def cancel_open(self, now: pd.Timestamp, lands: float,
+                    locked: Callable[[Order], bool]) -> list[Order]:
+        """Request the cancel of every open order not already pending one (`locked(order)`:
+        too late for its auction); those orders."""
         picked = [o for o in self.orders if o.is_open and o.status != OrderStatus.PENDING_CANCEL]
         for order in picked:
-            self.cancel(order, now, lands)
+            self.cancel(order, now, lands, locked(order))
         return picked
 
     def land_cancels(self, wall: float, now: pd.Timestamp, session: int | None,
@@ -128,8 +138,8 @@ class OrderBook:
         """Cancels due by wall clock `wall` land: the order is canceled, unless it filled
         first. A `fill_on_cancel` fault fills it here, in `session` (the one open now) by
         `attempt(order, session)`, just before its cancel arrives. The number landed."""
-        landing = [o for o in self.orders
-                   if o.status == OrderStatus.PENDING_CANCEL and o.cancel_due <= wall]
+        landing = [o for o in self.orders if o.status == OrderStatus.PENDING_CANCEL
+                   and not o.cancel_locked and o.cancel_due <= wall]
         for order in landing:
             if order.fault == "fill_on_cancel" and order.session == session:
                 attempt(order, session)
@@ -149,7 +159,7 @@ class OrderBook:
         canceled ("Any unfilled orders after the open will be cancelled", docs/trading-orders.md,
         "Time in Force", opg)."""
         for order in self.orders:
-            if (order.session == session and order.is_open
+            if (order.session == session and order.is_open and order.fill_at is None
                     and order.time_in_force == TimeInForce.OPG):
                 order.set_status(OrderStatus.CANCELED, now)
 
@@ -184,16 +194,20 @@ class OrderBook:
                 return opened
         return self.prices.last_close(symbol, mark_day) or 0.0
 
-    def hold(self, req: OrderRequest, est: float, open_day: pd.Timestamp | None) -> float:
+    def hold(self, req: OrderRequest, est: float, open_day: pd.Timestamp | None,
+             collar: float | None = None) -> float:
         """The buying power `req` holds while open: a buy's value at the current price `est`
-        and Alpaca's collar (`strategy.fills.buy_hold`), a notional buy its notional; nothing
+        and Alpaca's collar (`strategy.fills.buy_hold`; `collar`: the realistic open's factor
+        instead), a notional buy its notional; nothing
         for a sell, nor for a buy sent while its session is open that has no usable open to
         fill at (STRATEGY.md: it is dropped and holds no buying power)."""
         if req.side == Side.SELL:
             return 0.0
         if open_day is not None and not usable_price(self.prices.open_on(req.symbol, open_day)):
             return 0.0
-        return req.notional if req.notional is not None else buy_hold(req.qty, est)
+        if req.notional is not None:
+            return req.notional
+        return buy_hold(req.qty, est) if collar is None else req.qty * est * collar
 
     def equity(self, mark_day: pd.Timestamp | None) -> float:
         """Cash plus positions at the last close on or before `mark_day` (at cost when no
@@ -230,10 +244,12 @@ class OrderBook:
         )
 
     # ---- fills ---------------------------------------------------------------------------
-    def fill(self, order: Order, day: pd.Timestamp, now: pd.Timestamp, room: float) -> None:
-        """Try `order` at the open of session `day`; `now` stamps the outcome. `room`: the
-        buying power the account has for a buy besides the order's own hold; a buy costing more
-        (checked at another price than it fills at: sent before the open) is rejected."""
+    def fill(self, order: Order, day: pd.Timestamp, now: pd.Timestamp, room: float,
+             execution: Execution | None = None) -> None:
+        """Try `order` at the open of session `day` (or as `execution` says: the realistic
+        open); `now` stamps the outcome. `room`: the buying power the account has for a buy
+        besides the order's own hold; a buy costing more (checked at another price than it
+        fills at: sent before the open) is rejected."""
         order.attempted = True
         held_back = order.fault == "fill_on_cancel" and order.status != OrderStatus.PENDING_CANCEL
         if order.fault == "never_fill" or held_back:
@@ -243,30 +259,33 @@ class OrderBook:
             if order.side == Side.BUY:
                 order.set_status(OrderStatus.CANCELED, now)
             return
+        run = execution or Execution(opened)
         whole = order.qty if order.qty is not None else \
-            round(order.notional / fill_price(opened, order.side), 9)
-        qty = whole
+            round(order.notional / fill_price(run.price, order.side, run.slippage_bps), 9)
+        qty = run.quantity(whole - order.filled_qty)
         if order.fault == "partial":
             qty = math.floor(qty * order.fraction)
-            if qty <= 0:
-                return
+        if qty <= 0:
+            return
         held = self.positions.get(order.symbol, [0.0])[0]
         if order.side == Side.SELL:
             if held <= EPS:
                 order.set_status(OrderStatus.REJECTED, now)
                 return
             qty = min(qty, held)
-        outcome = fill_order(order.side, qty, opened, self.cash)
+        outcome = fill_order(order.side, qty, run.price, self.cash, Costs(run.slippage_bps))
         if order.side == Side.BUY and not affordable(self.cash - outcome.cash, room):
             order.set_status(OrderStatus.REJECTED, now)
             return
         self.cash = outcome.cash
         self._move_position(order.symbol, order.side, qty, outcome.price, held)
-        order.filled_qty = qty
-        order.filled_avg_price = outcome.price
+        before = order.filled_qty
+        order.filled_qty = before + qty
+        order.filled_avg_price = outcome.price if not before else (
+            (before * (order.filled_avg_price or 0.0) + qty * outcome.price) / order.filled_qty)
         if order.qty is None:
             order.qty = whole
-        done = qty >= whole - EPS
+        done = order.filled_qty >= whole - EPS
         order.set_status(OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED, now)
         qty_value = int(qty) if float(qty).is_integer() else qty
         self.fills.append(Fill(day.date(), order.symbol, order.side, qty_value, outcome.price))

@@ -14,7 +14,9 @@ clock moves on).
 
 At an open, the orders queued for it go from `accepted` to `new` (routed), are tried, and the
 market-on-open (`opg`) ones still open are canceled: they only take part in the opening auction
-(docs/trading-orders.md, "Time in Force"). At a close, day orders still open expire.
+(docs/trading-orders.md, "Time in Force"). At a close, day orders still open expire. In the
+realistic open (`openmodel`) the orders queued for the open wait for their symbol's auction, an
+instant after the open that the clock crosses like an open or a close.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from infra.paperbroker.book import OrderBook
 from infra.paperbroker.calendar import NY, SimCalendar
 from infra.paperbroker.orders import Order
 from infra.paperbroker.wire import ClockReading, iso
+
+# What happens first at one instant: a close, then an open, then the auctions after it.
+EVENT_ORDER = {"close": 0, "open": 1, "auction": 2}
 
 
 def check_sessions(calendar: SimCalendar, market: Market, start: date) -> pd.Timestamp:
@@ -107,11 +112,12 @@ class SessionClock:
             raise errors.unprocessable(
                 f"time cannot move backwards ({iso(new)} < {iso(self.now)})"
             )
-        for instant, kind, i in self.calendar.crossings(self.now, new):
+        events = self.calendar.crossings(self.now, new) + _auctions(book, self.now, new)
+        for instant, kind, i in sorted(events, key=lambda e: (e[0], EVENT_ORDER[e[1]])):
             self.now = instant
             if kind == "open":
                 book.route(i, instant)
-            for order in book.due(i):
+            for order in book.due(i, now=instant):
                 attempt(order, i)
             if kind == "open":
                 book.end_auction(i, instant)
@@ -120,3 +126,11 @@ class SessionClock:
                 day = self.calendar.sessions[i].strftime("%Y-%m-%d")
                 book.closing_equity[day] = book.equity(self.mark_day())
         self.now = new
+
+
+def _auctions(book: OrderBook, old: pd.Timestamp, new: pd.Timestamp
+              ) -> list[tuple[pd.Timestamp, str, int]]:
+    """The opening auctions in (old, new] that open orders of `book` wait for, as events."""
+    return [(at, "auction", i) for at, i in sorted(
+        {(o.fill_at, o.session) for o in book.orders
+         if o.is_open and o.fill_at is not None and old < o.fill_at <= new})]

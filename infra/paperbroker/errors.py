@@ -190,6 +190,13 @@ def data_forbidden() -> DataApiError:
     return DataApiError(403, "forbidden.")
 
 
+def recent_sip_forbidden() -> DataApiError:
+    """SIP data of the last 15 minutes asked for on the free plan (Alpaca's "About Market Data
+    API": free users get historical SIP data except the latest 15 minutes and never the latest
+    endpoints on SIP); the message is Alpaca's as users quote it."""
+    return DataApiError(403, "subscription does not permit querying recent SIP data")
+
+
 def data_bad_request(message: str) -> DataApiError:
     return DataApiError(400, message)
 

@@ -29,6 +29,7 @@ import zlib
 from enum import StrEnum
 
 import numpy as np
+import pandas as pd
 
 IEX_PRICE_SHIFT = 0.05  # at most this share of the bar's high-low range
 IEX_VOLUME_SHARE = (0.01, 0.04)
@@ -44,6 +45,23 @@ class Feed(StrEnum):
 
 
 DEFAULT_FEED = Feed.IEX
+
+
+class DataPlan(StrEnum):
+    """Alpaca's market data plans as they change what the broker serves: `free` (Basic, what
+    most users have) refuses SIP on the latest endpoints and SIP data of the last
+    RECENT_SIP_DELAY; `unlimited` (Algo Trader Plus) serves both."""
+
+    FREE = "free"
+    UNLIMITED = "unlimited"
+
+
+RECENT_SIP_DELAY = pd.Timedelta(minutes=15)
+
+
+def recent_sip_cutoff(plan: DataPlan, now: pd.Timestamp) -> pd.Timestamp | None:
+    """The instant after which `plan` serves no SIP data at `now` (None: no limit)."""
+    return now - RECENT_SIP_DELAY if plan == DataPlan.FREE else None
 
 # (session indexes, open, high, low, close, volume) of one symbol's servable bars
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]

@@ -80,6 +80,11 @@ class Order:
     ready_at: float = 0.0  # wall clock (time.monotonic) from which a fill may show; not saved
     time_in_force: TimeInForce = TimeInForce.DAY
     cancel_due: float = 0.0  # wall clock at which a requested cancel lands; not saved
+    # The realistic open (`openmodel`): the instant (UTC) of the opening auction the order waits
+    # for (None: it fills when due, as in the exact open), and a cancel requested too late for
+    # that auction (after 09:28), which stays pending until the auction has filled or ended it.
+    fill_at: pd.Timestamp | None = None
+    cancel_locked: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -89,9 +94,14 @@ class Order:
         """Whether its fill may show by `wall` (None: the clock moved past the wait). A fill
         due before a pending cancel lands still comes (the cancel was too late); one due
         after it does not."""
-        if self.status == OrderStatus.PENDING_CANCEL and self.cancel_due < self.ready_at:
+        if (self.status == OrderStatus.PENDING_CANCEL and not self.cancel_locked
+                and self.cancel_due < self.ready_at):
             return False
         return wall is None or self.ready_at <= wall
+
+    def waits_for_auction(self, now: pd.Timestamp) -> bool:
+        """Whether its opening auction (realistic open) is still ahead of `now`."""
+        return self.fill_at is not None and now < self.fill_at
 
     def remaining_qty(self) -> float:
         if self.qty is None:

@@ -114,6 +114,17 @@ async def _sim_set_time(request: Request) -> Response:
     return _json(_broker(request).set_time(when))
 
 
+async def _sim_advance(request: Request) -> Response:
+    """POST /_sim/advance {"seconds": s}: the clock `s` seconds on (the local waiter's pause
+    between two polls of a morning, `infra.sim_clock`)."""
+    body = await _body(request)
+    seconds = body.get("seconds") if isinstance(body, dict) else None
+    if (not isinstance(seconds, int | float) or isinstance(seconds, bool)
+            or not 0 <= seconds <= 86400):
+        raise errors.unprocessable('body must be {"seconds": <a number from 0 to 86400>}')
+    return _json(_broker(request).advance(float(seconds)))
+
+
 async def _sim_account(request: Request) -> Response:
     """POST /_sim/account {"status": "ACTIVE", "trading_blocked": false, ...}: set the account's
     standing (any subset of `account.AccountFlags`' fields); answers GET /v2/account's body."""
@@ -193,12 +204,14 @@ ROUTES = [
     Route("/v2/stocks/bars", _answer(lambda b, r: b.get_bars(dict(r.query_params)))),
     Route("/v2/stocks/{symbol}/bars", _answer(
         lambda b, r: b.get_bars(dict(r.query_params), _path(r, "symbol")))),
+    Route("/v2/stocks/auctions", _answer(lambda b, r: b.auctions(dict(r.query_params)))),
     Route("/v2/stocks/trades/latest", _answer(lambda b, r: b.latest_trades(dict(r.query_params)))),
     Route("/v2/stocks/{symbol}/trades/latest", _answer(
         lambda b, r: b.latest_trades(dict(r.query_params), _path(r, "symbol")))),
     Route("/_sim/next_open", _answer(lambda b, _: b.next_open()), methods=POST),
     Route("/_sim/close", _answer(lambda b, _: b.close()), methods=POST),
     Route("/_sim/set_time", _sim_set_time, methods=POST),
+    Route("/_sim/advance", _sim_advance, methods=POST),
     Route("/_sim/reset", _answer(lambda b, _: _reset(b)), methods=POST),
     Route("/_sim/account", _sim_account, methods=POST),
     Route("/_sim/stats", _answer(lambda b, _: b.stats()), methods=GET),

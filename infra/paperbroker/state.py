@@ -2,9 +2,11 @@
 
 The parts each do one job: `clock` (the session clock and what opens and closes do),
 `book` (orders, fills through `strategy.fills`, cash and positions), `validation` (order
-bodies and Alpaca's refusals), `wire` (Alpaca's JSON) and `snapshot` (the state saved and
-resumed). This front only takes the lock, hands each call to the parts, and counts changes; what
-it shows (the account, positions, activities, portfolio history) is `views.AccountViews`.
+bodies and Alpaca's refusals), `wire` (Alpaca's JSON), `snapshot` (the state saved and
+resumed) and `realistic` (the realistic open, when an `openmodel.OpenModel` is given). This
+front only takes the lock, hands each call to the parts, and counts changes; what it shows (the
+account, positions, activities, portfolio history) is `views.AccountViews`, its market data
+`views.MarketDataViews`.
 
 Every method that reads or changes the state runs under the lock (`@locked`), so the server
 thread and a test calling methods directly never see half a change. `version` grows with
@@ -21,30 +23,34 @@ from datetime import date
 import pandas as pd
 
 from infra.market import Market
-from infra.paperbroker import errors, snapshot, trades, validation, wire
+from infra.paperbroker import errors, snapshot, validation, wire
 from infra.paperbroker.assets import Catalog
 from infra.paperbroker.bars import BarStore
 from infra.paperbroker.book import OrderBook
-from infra.paperbroker.calendar import SimCalendar, ny_date
+from infra.paperbroker.calendar import SimCalendar
 from infra.paperbroker.clock import SessionClock, check_sessions, utc_instant
 from infra.paperbroker.faults import FaultConfig, FaultInjector, FaultRule
+from infra.paperbroker.feeds import DataPlan
 from infra.paperbroker.holdings import buy_holds, holds_cost
 from infra.paperbroker.lock import StateLock, locked
+from infra.paperbroker.openmodel import OpenModel
 from infra.paperbroker.orders import Order, stable_id
 from infra.paperbroker.prices import Prices
 from infra.paperbroker.ratelimit import FREE_PLAN_PER_MINUTE
+from infra.paperbroker.realistic import RealisticOpen
 from infra.paperbroker.snapshot import BrokerState
-from infra.paperbroker.views import AccountViews
+from infra.paperbroker.views import AccountViews, MarketDataViews
 from strategy import Side
 
 
-class PaperBroker(AccountViews):
+class PaperBroker(AccountViews, MarketDataViews):
     def __init__(
         self, market: Market, start: date, *, key_id: str, secret_key: str,
         cash: float = 500.0, fill_delay: float = 0.0, cancel_delay: float = 0.0,
         rate_limit: int | None = FREE_PLAN_PER_MINUTE,
         faults: FaultConfig | None = None, seed: int = 0, max_page_size: int = 10_000,
         hold: Mapping[str, int] | None = None,
+        open_model: OpenModel | None = None, data_plan: DataPlan = DataPlan.UNLIMITED,
     ) -> None:
         self.market = market
         self.calendar = SimCalendar()
@@ -56,9 +62,13 @@ class PaperBroker(AccountViews):
         self.cancel_delay = float(cancel_delay)
         self.rate_limit = rate_limit
         self.seed = seed
+        self.open_model = open_model  # None: the exact open (STRATEGY.md's contract)
+        self.data_plan = data_plan
         self.prices = Prices(market)
         self.bars = BarStore(market, max_page_size)
         self.catalog = Catalog([*market.symbols, market.benchmark])
+        self.realistic = None if open_model is None else RealisticOpen(
+            open_model, self.prices, self.calendar, self.fill_delay)
         self.account_id = stable_id("account", f"{key_id}:{seed}")
         book = OrderBook(self.prices, self.opening_cash)
         self.initial_cash = self.opening_cash + holds_cost(self.hold, book, self.start)
@@ -105,8 +115,15 @@ class PaperBroker(AccountViews):
         takes effect."""
         return self._advance(utc_instant(when))
 
-    def _advance(self, new: pd.Timestamp) -> dict:
-        self._settle(math.inf)  # market time passes: every wall-clock delay is over
+    @locked
+    def advance(self, seconds: float) -> dict:
+        """Clock `seconds` on: a poll's pause (POST /_sim/advance). Unlike `set_time`, the
+        wall-clock delays (fills, cancels) keep their own time: only those due by now land."""
+        return self._advance(self._state.clock.now + pd.Timedelta(seconds=seconds),
+                             time.monotonic())
+
+    def _advance(self, new: pd.Timestamp, wall: float = math.inf) -> dict:
+        self._settle(wall)  # by default market time passes: every wall-clock delay is over
         self._state.clock.advance(new, self._state.book, self._attempt)
         self.version += 1
         return self.clock()
@@ -114,8 +131,16 @@ class PaperBroker(AccountViews):
     def _attempt(self, order: Order, session: int) -> None:
         self.version += 1
         room = self._margin(exclude=order).buying_power if order.side == Side.BUY else 0.0
-        self._state.book.fill(order, self.calendar.sessions[session], self._state.clock.now,
-                              room)
+        day, now = self.calendar.sessions[session], self._state.clock.now
+        if self.realistic is None:
+            self._state.book.fill(order, day, now, room)
+            return
+        self._state.book.fill(order, day, now, room, self.realistic.execution(order, day))
+        self.realistic.after_attempt(order, now)
+
+    def _cancel_locked(self, order: Order) -> bool:
+        return self.realistic is not None and self.realistic.cancel_locked(
+            order, self._state.clock.now)
 
     def settle(self, wall: float | None = None) -> None:
         """Show what is due by `wall` (default: now): fills of the open session's orders whose
@@ -127,7 +152,7 @@ class PaperBroker(AccountViews):
         book, now = self._state.book, self._state.clock.now
         i = self.calendar.open_session(now)
         if i is not None:
-            for order in book.due(i, wall):
+            for order in book.due(i, wall, now):
                 self._attempt(order, i)
         if book.land_cancels(wall, now, i, self._attempt):
             self.version += 1
@@ -145,8 +170,9 @@ class PaperBroker(AccountViews):
                                              lambda: self._margin().buying_power)
             req = validation.parse_order(fields, cid, knows=self.prices.knows)
             validation.refuse_outside_window(req, clock.now)
-            est = book.estimate(req.symbol, clock.open_day(), clock.mark_day())
-            hold = book.hold(req, est, clock.open_day())
+            est = self._estimate(req.symbol)
+            collar = None if self.realistic is None else self.realistic.collar
+            hold = book.hold(req, est, clock.open_day(), collar)
             validation.refuse_unfunded(req, hold, est, self._margin().buying_power,
                                        book.available, state.account)
             validation.refuse_taken(cid, book.client_order_ids)
@@ -155,6 +181,8 @@ class PaperBroker(AccountViews):
                 accepted_in_session=clock.open_day() is not None, hold=hold,
                 fault=state.faults.order_fault(req.symbol), ready_at=wall + self.fill_delay,
             )
+            if self.realistic is not None:
+                order.fill_at = self.realistic.auction_wait(order, clock.now)
             return wire.order_json(order)
 
     @locked
@@ -179,14 +207,16 @@ class PaperBroker(AccountViews):
         wall = time.monotonic() if wall is None else wall
         with self._lock:
             book = self._state.book
-            book.cancel(book.by_id(order_id), self._state.clock.now, wall + self.cancel_delay)
+            order = book.by_id(order_id)
+            book.cancel(order, self._state.clock.now, wall + self.cancel_delay,
+                        self._cancel_locked(order))
             self.version += 1
 
     def cancel_all(self, wall: float | None = None) -> list[dict]:
         wall = time.monotonic() if wall is None else wall
         with self._lock:
             pending = self._state.book.cancel_open(self._state.clock.now,
-                                                   wall + self.cancel_delay)
+                                                   wall + self.cancel_delay, self._cancel_locked)
             self.version += 1
             return [{"id": o.id, "status": 200, "body": wire.order_json(o)} for o in pending]
 
@@ -230,32 +260,14 @@ class PaperBroker(AccountViews):
                 out.append({"symbol": symbol, "status": exc.status, "body": exc.body()})
         return out
 
-    # ---- bars ----------------------------------------------------------------------------
-    def get_bars(self, params: dict[str, str], symbol: str | None = None) -> dict:
-        """GET /v2/stocks/bars, or GET /v2/stocks/{symbol}/bars when `symbol` is given."""
-        with self._lock:
-            today = ny_date(self._state.clock.now)
-        if symbol is None:
-            return self.bars.query(params, today)
-        return self.bars.query_symbol(symbol, params, today)
-
-    def latest_trades(self, params: dict[str, str], symbol: str | None = None) -> dict:
-        """GET /v2/stocks/trades/latest, or GET /v2/stocks/{symbol}/trades/latest when `symbol`
-        is given (`trades`: the price a buy sent now is checked at)."""
-        with self._lock:
-            now = self._state.clock.now
-        if symbol is None:
-            trades.checked_feed(params, trades.MULTI_PARAMETERS)
-            found = {s: trades.last_print(self.prices, self.calendar, now, s)
-                     for s in trades.requested_symbols(params)}
-            return {"trades": {s: trades.trade_json(s, last) for s, last in found.items()
-                               if last is not None}}
-        trades.checked_feed(params, trades.SYMBOL_PARAMETERS)
-        sym = symbol.strip().upper()
-        last = trades.last_print(self.prices, self.calendar, now, sym)
-        if last is None:
-            raise trades.no_trade(sym)
-        return {"symbol": sym, "trade": trades.trade_json(sym, last)}
+    def _estimate(self, symbol: str) -> float:
+        """The price a buy sent now is checked at (and a notional sell sized at): the latest
+        trade the broker serves, in the exact open `book.OrderBook.estimate`."""
+        clock = self._state.clock
+        if self.realistic is None:
+            return self._state.book.estimate(symbol, clock.open_day(), clock.mark_day())
+        last = self._last_print(symbol, clock.now)
+        return last.price if last is not None else 0.0
 
     # ---- faults and stats ----------------------------------------------------------------
     @locked

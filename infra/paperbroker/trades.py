@@ -15,6 +15,13 @@ a buy), and it has no latest trade. The multi route leaves such symbols out, and
 not know, as Alpaca's does for symbols without a trade; the single route answers 404 (the docs'
 "Latest Trade" errors: "404 - Not found").
 
+In the realistic open (`openmodel`) the print of an open session is the symbol's opening
+auction once it has happened, before it the previous session's close (Alpaca's iex latest trade
+before the open is the last IEX print: at best the previous session's close, or a pre-market
+print the data does not have). On the free data plan (`feeds.DataPlan`) feed=sip is Alpaca's
+403 "subscription does not permit querying recent SIP data": the latest endpoints never serve
+SIP to free users.
+
 Choices, each a stand-in where the data has nothing:
 - `feed`: sip (consolidated) or iex, both answered with the same price (the broker has one
   price per session; docs/alpaca-fidelity.md lists the difference), default iex as for bars;
@@ -29,7 +36,7 @@ Choices, each a stand-in where the data has nothing:
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -37,6 +44,7 @@ import pandas as pd
 from infra.paperbroker.calendar import SimCalendar
 from infra.paperbroker.errors import DataApiError, data_bad_request
 from infra.paperbroker.feeds import DEFAULT_FEED, Feed
+from infra.paperbroker.openmodel import Auction
 from infra.paperbroker.prices import Prices
 from infra.paperbroker.wire import iso
 from strategy.fills import usable_price
@@ -54,13 +62,22 @@ class LastPrint:
     at: pd.Timestamp
 
 
-def last_print(prices: Prices, calendar: SimCalendar, now: pd.Timestamp, symbol: str
+def last_print(prices: Prices, calendar: SimCalendar, now: pd.Timestamp, symbol: str,
+               auction: Callable[[str, int], Auction | None] | None = None
                ) -> LastPrint | None:
-    """`symbol`'s latest trade at `now` (module docstring); None when it has none."""
+    """`symbol`'s latest trade at `now` (module docstring); None when it has none. Given
+    `auction` (the realistic open's), an open session's print is the symbol's auction once it
+    has happened, the previous close before."""
     i = calendar.open_session(now)
-    if i is not None:
+    if i is not None and auction is None:
         opened = prices.open_on(symbol, calendar.sessions[i])
         return LastPrint(opened, calendar.open_of(i)) if usable_price(opened) else None
+    if i is not None:
+        opening = auction(symbol, i)
+        if opening is None:
+            return None
+        if now >= opening.at:
+            return LastPrint(opening.price, opening.at)
     j = calendar.last_closed_index(now)
     close = prices.last_close(symbol, calendar.sessions[j]) if j >= 0 else None
     return LastPrint(close, calendar.close_of(j)) if usable_price(close) else None

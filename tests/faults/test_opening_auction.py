@@ -15,6 +15,7 @@ from datetime import time
 import pandas as pd
 import pytest
 
+from strategy import Params
 from tests.faults.test_process_kills import (
     REQUEST_ID,
     STALL,
@@ -133,22 +134,30 @@ def test_the_after_open_mode_sells_at_market_after_the_open(world, clean):
     assert world.state() == clean["state"] and world.duplicates() == 0
 
 
-def test_an_opg_sell_the_auction_does_not_fill_is_canceled_at_the_open_and_buys_go(world,
-                                                                                    clean):
+def test_an_opg_sell_of_a_halted_symbol_goes_again_at_market_then_stays_unsold(world, clean):
     """Alpaca cancels an opg order the opening auction did not fill (docs/trading-orders.md,
-    "Time in Force"): recorded canceled at once (no fill timeout, no cancel request of ours),
-    the position kept, every buy sent."""
+    "Time in Force"), with no cancel request of ours; the morning sends the shares again at
+    market at once (`-r1`), which fills nothing (halted) and is canceled at the fill timeout:
+    the sell is recorded unsellable, the position kept, and the account holds no more than
+    max_positions."""
     sell = max(clean["summary"]["plan"]["sells"], key=lambda o: (o["qty"], o["symbol"]))
     world.faults({"kind": "never_fill", "match": "POST /v2/orders", "symbols": [sell["symbol"]]})
-    outcome = world.run()
+    outcome = world.run(FILL_TIMEOUT_SECONDS="1.5")
     assert outcome.returncode == 0, outcome.stderr[-2000:]
     summary = outcome.summary
-    order = next(o for o in summary["orders"] if o["symbol"] == sell["symbol"])
-    assert (order["side"], order["status"], order["filled_qty"]) == ("sell", "canceled", 0)
-    assert not summary["timed_out"]
-    assert world.stats()["requests"].get("DELETE /v2/orders/{order_id}", 0) == 0
+    first, rest = (o for o in summary["orders"] if o["symbol"] == sell["symbol"])
+    assert (first["time_in_force"], first["status"], first["filled_qty"]) == ("opg", "canceled",
+                                                                              0)
+    assert (rest["client_order_id"], rest["time_in_force"], rest["qty"]) == (
+        first["client_order_id"] + "-r1", "day", sell["qty"])
+    assert summary["timed_out"] == [rest["client_order_id"]]  # ours: the rest, never the opg
+    assert summary["unsellable"][sell["symbol"]].startswith("no fill at market after the open")
     assert world.state()["positions"][sell["symbol"]] == sell["qty"]
-    bought = {o["symbol"] for o in summary["fills"] if o["side"] == "buy"}
-    assert bought == {o["symbol"] for o in clean["summary"]["plan"]["buys"]}
-    assert world.journal()["orders"][order["client_order_id"]]["status"] == "canceled"
+    assert len(world.state()["positions"]) <= Params().max_positions
+    buys = [o["symbol"] for o in clean["summary"]["plan"]["buys"]]
+    bought = [o["symbol"] for o in summary["fills"] if o["side"] == "buy"]
+    assert bought == buys[:len(bought)]  # any buy cut for the held sell's slot is ranked last
+    assert summary["refused"] == len(buys) - len(bought)
+    journal = world.journal()
+    assert journal["orders"][rest["client_order_id"]]["unsellable"]
     assert world.duplicates() == 0

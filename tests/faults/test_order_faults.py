@@ -84,14 +84,27 @@ def test_partial_fill_canceled_at_timeout(world, clean):
     assert any(line["message"] == "order canceled at fill timeout" for line in outcome.logs)
 
 
-def test_partial_sell_keeps_the_rest_then_buys_go(world, clean):
+def test_a_partial_sell_is_sold_again_at_market_until_sold_or_recorded_unsold(world, clean):
+    """Every order of the sell fills half (rounded down) and the rest is canceled: the morning
+    sends what is left at market as `-r1`, then `-r2`; what the third order leaves is recorded
+    unsold, and the buys go."""
     sell = largest(clean, "sell")
     world.faults({"kind": "partial", "match": "POST /v2/orders", "fraction": 0.5,
                   "symbols": [sell["symbol"]]})
     outcome = run_and_rerun(world, **FAST_TIMEOUT)
-    kept = sell["qty"] - sell["qty"] // 2
-    assert world.state()["positions"][sell["symbol"]] == kept
-    assert by_symbol(outcome.summary, sell["symbol"], "sell")["status"] == "canceled"
+    left, sent = sell["qty"], []
+    while left and len(sent) < 3:  # the sell and its two rests, each for what is left
+        sent.append(left)
+        left -= left // 2
+        if not sent[-1] // 2:
+            break
+    orders = [o for o in outcome.summary["orders"] if o["symbol"] == sell["symbol"]]
+    assert [o["qty"] for o in orders] == sent
+    cid = orders[0]["client_order_id"]
+    assert [o["client_order_id"] for o in orders] == [cid] + [f"{cid}-r{n}"
+                                                              for n in range(1, len(sent))]
+    assert world.state()["positions"].get(sell["symbol"], 0) == left
+    assert (sell["symbol"] in outcome.summary["unsellable"]) == bool(left)
     bought = {o["symbol"] for o in outcome.summary["fills"] if o["side"] == "buy"}
     assert bought == {o["symbol"] for o in clean["summary"]["plan"]["buys"]}
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -29,6 +28,7 @@ from handler.decision import Decision, DecisionInputs
 from handler.dynamo_codec import decode
 from handler.journal import DynamoJournal, journal_key
 from handler.ports import OrderState, OrderStatus
+from infra.chaos import duplicate_orders
 from infra.dynamodb_local import client as dynamodb_client
 from infra.dynamodb_local import create_journal_table
 from infra.handler_process import HandlerProcess, Outcome
@@ -113,10 +113,7 @@ class World:
         return len(self.orders())
 
     def duplicates(self) -> int:
-        orders = self.orders()
-        by_cid = Counter(o.client_order_id for o in orders)
-        by_trade = Counter((o.session, o.symbol, o.side) for o in orders)
-        return sum(n - 1 for n in by_cid.values()) + sum(n - 1 for n in by_trade.values())
+        return duplicate_orders(self.orders())
 
     def state(self) -> dict[str, Any]:
         """Cash, positions and the run date's orders as the broker holds them."""

@@ -275,6 +275,9 @@ class PauseWhileWaiting:
             self.paused = True
         self.waiter.wait_until(instant)
 
+    def pause(self, seconds: float) -> None:
+        self.waiter.pause(seconds)
+
 
 def test_a_pause_after_the_sells_went_keeps_that_mornings_buys_from_the_broker(
     paper_broker_factory, dynamodb, stand_in

@@ -6,8 +6,8 @@ need one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from handler.ports import (
     JournalStatus,
     LatestTrades,
     MarketClock,
+    OpgWindowRefused,
     OrderRejected,
     OrderState,
     OrderStatus,
@@ -83,11 +84,17 @@ class FakeBroker:
     fill_on_cancel: set[str] = field(default_factory=set)
     cancel_polls: dict[str, int] = field(default_factory=dict)
     refuse: set[str] = field(default_factory=set)
+    # The opening auction as Alpaca paper runs it: an opg order of a symbol listed here gets
+    # that many shares (0: none) and then ends `expired`; a symbol not listed fills wholly.
+    auction: dict[str, int] = field(default_factory=dict)
     orders: dict[str, OrderState] = field(default_factory=dict)  # by order id
     time_in_force: dict[str, TimeInForce] = field(default_factory=dict)  # by client order id
     polls: dict[str, int] = field(default_factory=dict)
     events: list[tuple[str, str]] = field(default_factory=list)
     lists: list[tuple[str, ...]] = field(default_factory=list)  # list_orders calls: symbols
+
+    def __post_init__(self) -> None:
+        self.held = dict(self.held)  # fills move it: the caller's dict stays as given
 
     def market_open(self) -> bool:
         if self.is_open is not None:
@@ -122,11 +129,11 @@ class FakeBroker:
         if (time_in_force == TimeInForce.OPG
                 and OPG_CUTOFF <= self.now.astimezone(NEW_YORK).time() < OPG_REOPENS):
             self.events.append(("refused", client_order_id))
-            raise OrderRejected(f"{client_order_id}: opg orders must be submitted after 7:00pm "
-                                "and before 9:28am")
+            raise OpgWindowRefused(f"{client_order_id}: opg orders must be submitted after "
+                                   "7:00pm and before 9:28am")
         status = OrderStatus.NEW if self.market_open() else OrderStatus.ACCEPTED
         order = OrderState(f"id-{len(self.orders)}", client_order_id, symbol, Side(side), qty,
-                           status)
+                           status, time_in_force=TimeInForce(time_in_force))
         self.orders[order.order_id] = order
         self.time_in_force[client_order_id] = TimeInForce(time_in_force)
         self.events.append(("submit", client_order_id))
@@ -146,15 +153,25 @@ class FakeBroker:
             return self._replace_status(order, OrderStatus.CANCELED)
         if (not order.terminal and order.symbol not in self.never_fill | self.fill_on_cancel
                 and self.polls[order_id] >= self.polls_to_fill):
+            if order.on_open and order.symbol in self.auction:
+                return self._fill(order, self.auction[order.symbol], OrderStatus.EXPIRED)
             return self._fill(order)
         return order
 
-    def _fill(self, order: OrderState) -> OrderState:
-        price = self.fill_price.get(order.symbol, 10.0)
-        order = OrderState(order.order_id, order.client_order_id, order.symbol, order.side,
-                           order.qty, OrderStatus.FILLED, order.qty, price)
+    def _fill(self, order: OrderState, qty: int | None = None,
+              short: OrderStatus = OrderStatus.FILLED) -> OrderState:
+        """`qty` shares of `order` (all by default) fill; one that fills fewer ends `short`.
+        The position moves by what filled."""
+        qty = order.qty if qty is None else qty
+        price = self.fill_price.get(order.symbol, 10.0) if qty else None
+        order = replace(order, status=OrderStatus.FILLED if qty == order.qty else short,
+                        filled_qty=qty, filled_avg_price=price)
         self.orders[order.order_id] = order
-        self.events.append(("filled", order.client_order_id))
+        self.held[order.symbol] = self.held.get(order.symbol, 0) + (
+            qty if order.side == Side.BUY else -qty)
+        if not self.held[order.symbol]:
+            del self.held[order.symbol]
+        self.events.append(("filled" if qty else short.value, order.client_order_id))
         return order
 
     def _cancel_lands(self, order: OrderState) -> OrderState:
@@ -166,8 +183,7 @@ class FakeBroker:
         return self._replace_status(order, OrderStatus.CANCELED)
 
     def _replace_status(self, order: OrderState, status: OrderStatus) -> OrderState:
-        order = OrderState(order.order_id, order.client_order_id, order.symbol, order.side,
-                           order.qty, status)
+        order = replace(order, status=status)
         self.orders[order.order_id] = order
         return order
 
@@ -189,6 +205,8 @@ class FakeBroker:
         as `handler.broker.AlpacaBroker.cancel_order` swallows that 422."""
         order = self.orders[order_id]
         self.events.append(("cancel", order.client_order_id))
+        if order.on_open and self.now.astimezone(NEW_YORK).time() >= OPG_CUTOFF:
+            return  # Alpaca: on-open orders cannot be canceled after 09:28 (thread 7992)
         if order.terminal or order.status == OrderStatus.PENDING_CANCEL:
             return
         pending = self.polls_to_cancel != 0 or order.symbol in self.fill_on_cancel
@@ -209,6 +227,9 @@ class FakeWaiter:
     def wait_until(self, instant: datetime) -> None:
         self.waits.append(instant)
         self.broker.now = max(self.broker.now, instant)
+
+    def pause(self, seconds: float) -> None:
+        self.broker.now += timedelta(seconds=seconds)
 
 
 @dataclass

@@ -137,3 +137,17 @@ def test_marks_keep_the_first_and_measure_from_the_latest_earlier_morning():
     stored, marks = next_marks(stored, mark(6))
     assert marks == Marks(mark(4), mark(5, 102), mark(6))
     assert next_marks(stored, mark(1)) == (stored, Marks(mark(4), None, mark(1)))
+
+
+def test_a_sell_left_unsold_is_named_with_its_reason_in_the_body_and_the_subject():
+    halted = OrderState("o-0", "mr-2024-03-06-OLD-sell-r1", "OLD", "sell", 3, "canceled",
+                        unsellable="no fill at market after the open (canceled, 0 of 3): "
+                                   "halted or not trading")
+    execution = Execution(orders=[halted, BOUGHT], submitted=2,
+                          unsellable={"OLD": halted.unsellable})
+    outcome = RunOutcome(RunStatus.DONE, DAY, decision=DECISION,
+                         traded=Traded(Account("acct-1", 20.0, 1012.345), execution, None))
+    message = morning_message(outcome, None, "s", "SPY")
+    assert message.subject == "s, morning of 2024-03-06: 2 orders, 1 filled, 1 unsold"
+    assert ("Unsold, still held: OLD, no fill at market after the open (canceled, 0 of 3): "
+            "halted or not trading.") in message.body.splitlines()

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from handler.execution import Executor, OrdersUnsettled, client_order_id
+from handler.execution import Executor, client_order_id
 from handler.opening import Opening
 from handler.ports import (
     BuyingPowerRefused,
@@ -15,6 +15,7 @@ from handler.ports import (
     OrderState,
     OrderStatus,
 )
+from handler.waits import OrdersUnsettled
 from strategy import Order, Plan
 from tests.unit.handler_fakes import FakeBroker, FakeLog, FakeTrades, FakeWaiter
 

@@ -177,12 +177,19 @@ def test_the_cut_off_coming_while_sending_moves_the_other_sells_after_the_open()
     ]
 
 
-def test_an_opg_sell_the_auction_does_not_fill_is_canceled_at_the_open_and_buys_go():
+def test_an_opg_sell_the_auction_cancels_goes_again_at_market_and_if_halted_stays_unsold():
     broker, recorded = pre_open(never_fill={"BBB"}), []
     result = executor(broker, recorded).run(PLAN, DAY, "mr", {})
-    assert [o.status for o in result.orders] == ["filled", "canceled", "filled", "filled"]
-    assert not result.timed_out  # Alpaca canceled it, not the fill timeout
-    assert ("cancel", "mr-2024-03-06-BBB-sell") not in broker.events
+    rest = "mr-2024-03-06-BBB-sell-r1"
+    assert [(o.client_order_id.split("-", 4)[4], o.status) for o in result.orders] == [
+        ("AAA-sell", "filled"), ("BBB-sell", "canceled"), ("BBB-sell-r1", "canceled"),
+        ("CCC-buy", "filled"), ("DDD-buy", "filled")]
+    assert ("cancel", "mr-2024-03-06-BBB-sell") not in broker.events  # Alpaca canceled it
+    assert result.timed_out == [rest] and broker.time_in_force[rest] == "day"
+    assert result.unsellable == {"BBB": "no fill at market after the open (canceled, 0 of 2): "
+                                        "halted or not trading"}
+    assert [s.unsellable for s in recorded if s.client_order_id == rest][-1] == (
+        result.unsellable["BBB"])
 
 
 def test_a_morning_resumed_after_its_sells_were_sent_waits_for_the_open_and_sends_the_buys():

@@ -39,7 +39,8 @@ def test_a_done_summary_has_money_to_the_cent_and_prices_exact():
         "scored", "bars_dropped", "stale_symbols", "symbols_requested", "data_requests",
         "data_feed", "data_feed_refused", "history_start", "history_end", "execution",
         "execution_reason", "orders", "submitted", "filled", "rejected", "refused", "timed_out",
-        "buys_withheld", "fill_wait_seconds", "fills", "cash", "equity", "run_seconds",
+        "unsellable", "buys_withheld", "fill_wait_seconds", "buying_power_prices", "fills",
+        "cash", "equity", "run_seconds",
     ]
     assert (summary["resumed"], summary["resumed_from"], summary["execution"],
             summary["buys_withheld"]) == (False, None, None, None)

@@ -113,7 +113,7 @@ BACKTEST_KNOBS = "CASH COMMISSION DATA END OUT SEED SLIPPAGE_BPS SOURCE START"
     (["backtest", "EDN=2024-06-01"], "EDN", BACKTEST_KNOBS),
     (["backtest", "STRAT=1"], "STRAT", BACKTEST_KNOBS),
     (["backtest", "start=2020-01-02"], "upper case: START", BACKTEST_KNOBS),
-    (["run", "DAY=5"], "DAY", "CASH DATA DAYS HOLD MANAGE_EXISTING OUT SEED START"),
+    (["run", "DAY=5"], "DAY", "CASH DATA DAYS HOLD MANAGE_EXISTING OPEN OPEN_SEED OUT SEED START"),
     (["backtest", "DAYS=5"], "DAYS is not a knob of make backtest", BACKTEST_KNOBS),
     (["clean", "OUT=/root"], "OUT is not a knob of make clean", "none"),
 ])

@@ -59,6 +59,17 @@ def test_started_by_make_the_error_names_the_knob(capsys, monkeypatch):
     assert err == "error: CASH (--cash): must be a finite amount > 0, got -5 (see make help)\n"
 
 
+@pytest.mark.parametrize("main", RUNS)
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--open", "bogus"], "error: OPEN (--open): invalid choice: 'bogus' (choose from "
+                          "'exact', 'realistic')"),
+    (["--open-seed", "x"], "error: OPEN_SEED (--open-seed): invalid int value: 'x'"),
+])
+def test_a_bad_open_is_refused_naming_the_knob(main, argv, message, capsys, monkeypatch):
+    monkeypatch.setenv(MAKE_KNOBS, "1")
+    assert refused(main, ["--synthetic", *argv], capsys).startswith(message)
+
+
 @pytest.mark.parametrize(
     ("main", "folder"),
     [(localrun_main, "out/run"), (chaos_main, "out/chaos"), (backtest_main, "out/backtest"),

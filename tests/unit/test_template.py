@@ -22,10 +22,10 @@ import yaml
 
 from handler.config import load_config
 from handler.event import parse_event
-from handler.execution import CANCEL_WAIT_SECONDS
 from handler.journal import DynamoJournal, lease_seconds
 from handler.opening import MAX_OPEN_WAIT
 from handler.switch import parse_switch
+from handler.waits import CANCEL_WAIT_SECONDS
 from infra.samconfig import MAX_STACK_NAME, Stack, check_deployable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -739,7 +739,8 @@ def test_saved_queries_match_the_handlers_log_messages(resources):
     for name in ("today's run", "orders and fills by run date", "errors", "skipped days"):
         query = queries[name]
         assert {"Ref": "TradingLogGroup"} in query["LogGroupNames"]
-    execution = (ROOT / "handler" / "execution.py").read_text(encoding="utf-8")
+    execution = "".join((ROOT / "handler" / name).read_text(encoding="utf-8")
+                        for name in ("execution.py", "waits.py"))
     orders = queries["orders and fills by run date"]["QueryString"]
     messages = re.search(r"message in \[(.*?)\]", orders).group(1)
     for message in json.loads(f"[{messages}]"):
