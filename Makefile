@@ -194,14 +194,19 @@ build: $(SAM_STAMP) ## sam build without Docker; prints the artifact's unzipped 
 # older boto3 the python3.13 runtime may ship (requirements-lambda-runtime.txt) into .../runtime,
 # then one morning under python3.13 with those two directories alone on its path, which must take
 # boto3 and botocore from the artifact (infra/artifact_test.py).
-# Without a python3.13 it says so and succeeds: there is nothing here to run the artifact with.
+# Without a python3.13 it says so and succeeds: there is nothing here to run the artifact with;
+# under CI=true (CI's own variable) that is a failure instead, as a missing test prerequisite is.
 ARTIFACT_TEST_DIR := .aws-sam/artifact-test
 ARTIFACT_ARCH = $(shell uname -m)
+IN_CI = $(filter true True TRUE 1,$(CI))
+NO_LAMBDA_PYTHON = no python3.13 here (on PATH or pyenv's); pyenv install 3.13 to run it
+NO_ARTIFACT_TEST = $(if $(IN_CI),echo "error: artifact-test under CI=true: $(NO_LAMBDA_PYTHON)" >&2; \
+  exit 1,echo "artifact-test skipped: $(NO_LAMBDA_PYTHON)")
 
 .PHONY: artifact-test
 artifact-test: ## Build the artifact for this machine and trade one morning from it under python3.13 alone
 	$(if $(LAMBDA_PYTHON),@$(MAKE) --no-print-directory artifact-morning LAMBDA_PYTHON=$(LAMBDA_PYTHON),\
-	  @echo "artifact-test skipped: no python3.13 here (on PATH or pyenv's); pyenv install 3.13 to run it")
+	  @$(NO_ARTIFACT_TEST))
 
 .PHONY: artifact-morning
 artifact-morning: $(STAMP) $(NODE_STAMP) $(SAM_STAMP)

@@ -5,6 +5,7 @@ when it traded with the handler, the SDK, urllib3 and tzdata from the artifact. 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -61,14 +62,27 @@ def test_artifact_test_builds_with_the_recipe_sam_build_runs(tmp_path):
     assert test[-1].endswith(f"--python {FAKE_PYTHON} --dir {test_dir}")
 
 
-@needs_make
-def test_artifact_test_without_python313_says_so_and_succeeds():
-    done = subprocess.run(
+def artifact_test_without_python313(ci: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
         ["make", "-s", "--no-print-directory", "artifact-test", "LAMBDA_PYTHON="],
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "CI": ci},
     )
+
+
+@needs_make
+def test_artifact_test_without_python313_says_so_and_succeeds():
+    done = artifact_test_without_python313(ci="")
     assert done.returncode == 0
     assert "artifact-test skipped: no python3.13" in done.stdout
+
+
+@needs_make
+def test_artifact_test_without_python313_fails_in_ci():
+    done = artifact_test_without_python313(ci="true")
+    assert done.returncode != 0
+    assert "error: artifact-test under CI=true: no python3.13 here" in done.stderr
+    assert "pyenv install 3.13" in done.stderr
 
 
 def test_bootstrap_sees_only_the_artifact_folders(tmp_path):
