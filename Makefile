@@ -92,6 +92,14 @@ venv: $(STAMP) ## Create .venv with run-time and development packages
 lint: $(STAMP) ## ruff check of the whole tree
 	$(BIN)/ruff check .
 
+# The fast loop: the tests marked `process` (a server, a subprocess, a JVM: tests/conftest.py
+# marks them, and fails an unmarked one that starts any) are left to make test; every test outside
+# tests/unit is one by definition, so only tests/unit is collected.
+.PHONY: check
+check: $(STAMP) ## ruff plus the tests that start no process, server or JVM (about a minute)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n 2 -q --no-process tests/unit
+
 .PHONY: test
 test: $(STAMP) $(COMPAT_STAMP) $(NODE_STAMP) ## Lint, validate the template (cfn-lint, sam validate), run every test
 	$(BIN)/ruff check .

@@ -6,6 +6,8 @@ parity, no look-ahead)."""
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,60 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"CI=true: a missing prerequisite fails instead of skipping: {reason}"
+
+
+# `make check`'s split (pytest --no-process): a test is marked `process` when it lives where every
+# test starts a server, a process or a JVM, or uses a fixture that starts one, or says so itself
+# (@pytest.mark.process). New tests are classified by the same rules as they arrive.
+PROCESS_DIRS = frozenset({"integration", "faults", "contract", "bench"})
+PROCESS_FIXTURES = frozenset({
+    "paper_broker_factory", "paper_broker", "trading_client", "data_client",  # paper broker
+    "broker", "world", "world_factory", "clean",  # contract broker, fault worlds
+    "dynamodb_url", "dynamodb", "endpoint",  # DynamoDB Local (Java)
+})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--no-process", action="store_true",
+        help="run only the tests not marked `process` (make check); one that still starts a "
+        "process or opens a socket fails, naming the marker it lacks",
+    )
+
+
+def needs_process(item: pytest.Item) -> bool:
+    folder = item.path.relative_to(ROOT).parts[1] if item.path.is_relative_to(ROOT) else ""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return (folder in PROCESS_DIRS or bool(fixtures & PROCESS_FIXTURES)
+            or item.get_closest_marker("process") is not None)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    keep, drop = [], []
+    for item in items:
+        if needs_process(item):
+            item.add_marker(pytest.mark.process)
+            drop.append(item)
+        else:
+            keep.append(item)
+    if config.getoption("--no-process") and drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(autouse=True)
+def _unmarked_tests_start_no_process(request: pytest.FixtureRequest,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under --no-process, a test that starts a process or opens a socket fails at once with
+    what to do, so the fast set stays fast and a misclassified test is found, not timed."""
+    if not request.config.getoption("--no-process"):
+        return
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        pytest.fail(f"{request.node.nodeid} starts a process or opens a socket: mark it "
+                    "@pytest.mark.process (tests/conftest.py), or make check cannot run it",
+                    pytrace=False)
+
+    monkeypatch.setattr(subprocess.Popen, "_execute_child", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "bind", refuse)

@@ -34,6 +34,7 @@ def dry_run(target: str, *knobs: str) -> list[str]:
     return [" ".join(line.split()) for line in done.stdout.replace("\\\n", " ").splitlines()]
 
 
+@pytest.mark.process
 @needs_make
 def test_artifact_test_builds_with_the_recipe_sam_build_runs(tmp_path):
     sam_dir, test_dir = tmp_path / "sam", tmp_path / "artifact-test"
@@ -70,6 +71,7 @@ def artifact_test_without_python313(ci: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.process
 @needs_make
 def test_artifact_test_without_python313_says_so_and_succeeds():
     done = artifact_test_without_python313(ci="")
@@ -77,6 +79,7 @@ def test_artifact_test_without_python313_says_so_and_succeeds():
     assert "artifact-test skipped: no python3.13" in done.stdout
 
 
+@pytest.mark.process
 @needs_make
 def test_artifact_test_without_python313_fails_in_ci():
     done = artifact_test_without_python313(ci="true")
@@ -85,6 +88,7 @@ def test_artifact_test_without_python313_fails_in_ci():
     assert "pyenv install 3.13" in done.stderr
 
 
+@pytest.mark.process
 def test_bootstrap_sees_only_the_artifact_folders(tmp_path):
     # Run from the repository, whose handler/ would import: isolated, the interpreter finds no
     # `handler` but the (empty) artifact's, as Lambda would.

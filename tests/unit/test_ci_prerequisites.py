@@ -8,7 +8,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.process  # each test runs pytest in a subprocess
 
 TESTS = '''
 import pytest

@@ -16,7 +16,8 @@ KNOBS = {"DATA": "", "SOURCE": "", "START": "", "END": "", "CASH": "500", "DAYS"
          "OUT": "out/<target>", "GRID": "ema_span=5,10,20 max_positions=3,5,10",
          "EVENT": "events/dry-run.json", "SEED": "7", "CHAOS_SEED": "7", "CONFIG_ENV": "paper"}
 
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
+pytestmark = [pytest.mark.process,
+              pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")]
 
 
 def make(*args: str) -> str:
@@ -74,3 +75,8 @@ def test_source_reaches_the_backtest_and_sweep_with_any_data_beside_it():
 def test_commands_started_by_make_name_knobs_in_their_errors():
     for target in ("run", "backtest", "sweep", "chaos", "paperbroker"):
         assert "MAKE_KNOBS=1 " in commands(target), target
+
+
+def test_check_is_ruff_and_the_unit_tests_that_start_no_process():
+    assert commands("check") == (".venv/bin/ruff check . "
+                                 ".venv/bin/python -m pytest -n 2 -q --no-process tests/unit")
