@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,17 @@ def real_data_path() -> Path:
                     "shared folder beside the checkout (../shared/data/); put or link "
                     "sp500-daily-2013-2018.csv.gz there to run these tests")
     return REAL_DATA
+
+
+@pytest.fixture(scope="session")
+def dynamodb_url() -> Iterator[str]:
+    """One DynamoDB Local (a JVM) per test process, i.e. per xdist worker, shared by every test
+    that needs one: each test makes its own journal table (a uuid name), so none sees another's
+    items. Started on first use, so a run without such a test starts no Java."""
+    from infra.dynamodb_local import DynamoDBLocal
+
+    with DynamoDBLocal() as db:
+        yield db.endpoint_url
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
-"""Fixtures of the fault scenarios (see `tests.faults.world`): one DynamoDB Local per test
-process, a fresh `World` per test (its own broker and journal table), and the clean run of the
-same morning that every faulted run must end equal to."""
+"""Fixtures of the fault scenarios (see `tests.faults.world`): the test process's one DynamoDB
+Local (`dynamodb_url`, tests/conftest.py), a fresh `World` per test (its own broker and journal
+table), and the clean run of the same morning that every faulted run must end equal to."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from infra.dynamodb_local import DynamoDBLocal
 from tests.faults.world import World, make_world
 
 
@@ -18,12 +17,6 @@ def market():
     from infra.market import synthetic_market
 
     return synthetic_market(seed=7)
-
-
-@pytest.fixture(scope="session")
-def dynamodb_url() -> Iterator[str]:
-    with DynamoDBLocal() as db:
-        yield db.endpoint_url
 
 
 @pytest.fixture

@@ -21,10 +21,11 @@ KEY = "acct-1#2023-01-03"
 
 
 @pytest.fixture(scope="module")
-def endpoint():
-    with DynamoDBLocal() as db:
-        create_journal_table(db.endpoint_url, "journal")
-        yield db.endpoint_url
+def endpoint(dynamodb_url):
+    """The test process's DynamoDB Local with this module's table `journal`, gone afterwards."""
+    create_journal_table(dynamodb_url, "journal")
+    yield dynamodb_url
+    client(dynamodb_url).delete_table(TableName="journal")
 
 
 def test_the_launcher_serves_on_loopback_and_stops():
