@@ -1,6 +1,7 @@
 """Fixtures of the fault scenarios (see `tests.faults.world`): the test process's one DynamoDB
 Local (`dynamodb_url`, tests/conftest.py), a fresh `World` per test (its own broker and journal
-table), and the clean run of the same morning that every faulted run must end equal to."""
+table), the clean run of the same morning that every faulted run must end equal to, and the fork
+server the scenarios' handler processes start from (`infra.handler_forkserver`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from infra import handler_forkserver
 from tests.faults.world import World, make_world
 
 
@@ -17,6 +19,15 @@ def market():
     from infra.market import synthetic_market
 
     return synthetic_market(seed=7)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _handler_forkserver() -> Iterator[None]:
+    """Every scenario's `python -m handler` forked from one warm fork server per test process:
+    the same fresh process as before (its own environment, imports of handler/, a real
+    SIGKILL), without re-importing pandas, alpaca-py and boto3 each time."""
+    with handler_forkserver.running():
+        yield
 
 
 @pytest.fixture
