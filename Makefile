@@ -171,6 +171,14 @@ venv: $(STAMP) ## Create .venv with run-time and development packages
 lint: $(STAMP) ## ruff check of the whole tree
 	$(BIN)/ruff check .
 
+# The fast loop: the tests marked `process` (a server, a subprocess, a JVM: tests/conftest.py
+# marks them, and fails an unmarked one that starts any) are left to make test; every test outside
+# tests/unit is one by definition, so only tests/unit is collected.
+.PHONY: check
+check: $(STAMP) ## ruff plus the tests that start no process, server or JVM (about a minute)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n 2 -q --no-process tests/unit
+
 .PHONY: test
 test: $(STAMP) $(COMPAT_STAMP) $(NODE_STAMP) ## Lint, validate the template (cfn-lint, sam validate), run every test
 	$(BIN)/ruff check .
@@ -276,14 +284,19 @@ build: $(SAM_STAMP) ## sam build without Docker; prints the artifact's unzipped 
 # older boto3 the python3.13 runtime may ship (requirements-lambda-runtime.txt) into .../runtime,
 # then one morning under python3.13 with those two directories alone on its path, which must take
 # boto3 and botocore from the artifact (infra/artifact_test.py).
-# Without a python3.13 it says so and succeeds: there is nothing here to run the artifact with.
+# Without a python3.13 it says so and succeeds: there is nothing here to run the artifact with;
+# under CI=true (CI's own variable) that is a failure instead, as a missing test prerequisite is.
 ARTIFACT_TEST_DIR := .aws-sam/artifact-test
 ARTIFACT_ARCH = $(shell uname -m)
+IN_CI = $(filter true True TRUE 1,$(CI))
+NO_LAMBDA_PYTHON = no python3.13 here (on PATH or pyenv's); pyenv install 3.13 to run it
+NO_ARTIFACT_TEST = $(if $(IN_CI),echo "error: artifact-test under CI=true: $(NO_LAMBDA_PYTHON)" >&2; \
+  exit 1,echo "artifact-test skipped: $(NO_LAMBDA_PYTHON)")
 
 .PHONY: artifact-test
 artifact-test: ## Build the artifact for this machine and trade one morning from it under python3.13 alone
 	$(if $(LAMBDA_PYTHON),@$(SUBMAKE) artifact-morning LAMBDA_PYTHON=$(LAMBDA_PYTHON),\
-	  @echo "artifact-test skipped: no python3.13 here (on PATH or pyenv's); pyenv install 3.13 to run it")
+	  @$(NO_ARTIFACT_TEST))
 
 .PHONY: artifact-morning
 artifact-morning: $(STAMP) $(NODE_STAMP) $(SAM_STAMP)

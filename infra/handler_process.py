@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra import handler_forkserver
 from infra.local_lambda import process_env
 
 ROOT = Path(__file__).resolve().parents[1]
 LogLine = dict[str, Any]
+DEFAULT_COMMAND = (sys.executable, "-m", "handler")
 
 
 @dataclass
@@ -49,7 +51,9 @@ class HandlerProcess:
     """`python -m handler --event <event>` (any JSON value: bad events too) with exactly `env`
     (`infra.local_lambda.process_env`), started at once. `command` is what runs that command
     line (`infra.handler_cli`): this Python by default; `make artifact-test` runs it under the
-    built artifact's python3.13 (`infra.artifact_test`), in the artifact's folder (`cwd`)."""
+    built artifact's python3.13 (`infra.artifact_test`), in the artifact's folder (`cwd`).
+    The default command is forked from `infra.handler_forkserver` while one is running (the
+    fault scenarios), a process of its own all the same."""
 
     def __init__(
         self,
@@ -57,7 +61,7 @@ class HandlerProcess:
         env: Mapping[str, str],
         *,
         request_id: str | None = None,
-        command: Sequence[str] = (sys.executable, "-m", "handler"),
+        command: Sequence[str] = DEFAULT_COMMAND,
         cwd: Path = ROOT,
     ) -> None:
         self._event_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in wait()
@@ -65,17 +69,22 @@ class HandlerProcess:
         )
         json.dump(event, self._event_file)
         self._event_file.close()
-        command = [*command, "--event", self._event_file.name]
+        args = ["--event", self._event_file.name]
         if request_id is not None:
-            command += ["--request-id", request_id]
+            args += ["--request-id", request_id]
         self._stdout: list[str] = []
         self._stderr: list[str] = []
         self._logs: list[LogLine] = []
         self._changed = threading.Condition()
-        self._process = subprocess.Popen(
-            command, cwd=cwd, env=process_env(env), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
-        )
+        forkserver = handler_forkserver.active()
+        if forkserver is not None and tuple(command) == DEFAULT_COMMAND and cwd == ROOT:
+            self._process: subprocess.Popen[str] | handler_forkserver.ForkedHandler = (
+                forkserver.start(args, process_env(env), cwd))
+        else:
+            self._process = subprocess.Popen(
+                [*command, *args], cwd=cwd, env=process_env(env), stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+            )
         self._log_reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._readers = [self._log_reader, threading.Thread(target=self._read_stdout, daemon=True)]
         for reader in self._readers:

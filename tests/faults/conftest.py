@@ -1,6 +1,7 @@
-"""Fixtures of the fault scenarios (see `tests.faults.world`): one DynamoDB Local per test
-process, a fresh `World` per test (its own broker and journal table), and the clean run of the
-same morning that every faulted run must end equal to."""
+"""Fixtures of the fault scenarios (see `tests.faults.world`): the test process's one DynamoDB
+Local (`dynamodb_url`, tests/conftest.py), a fresh `World` per test (its own broker and journal
+table), the clean run of the same morning that every faulted run must end equal to, and the fork
+server the scenarios' handler processes start from (`infra.handler_forkserver`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from infra.dynamodb_local import DynamoDBLocal
+from infra import handler_forkserver
 from tests.faults.world import World, make_world
 
 
@@ -20,10 +21,13 @@ def market():
     return synthetic_market(seed=7)
 
 
-@pytest.fixture(scope="session")
-def dynamodb_url() -> Iterator[str]:
-    with DynamoDBLocal() as db:
-        yield db.endpoint_url
+@pytest.fixture(scope="session", autouse=True)
+def _handler_forkserver() -> Iterator[None]:
+    """Every scenario's `python -m handler` forked from one warm fork server per test process:
+    the same fresh process as before (its own environment, imports of handler/, a real
+    SIGKILL), without re-importing pandas, alpaca-py and boto3 each time."""
+    with handler_forkserver.running():
+        yield
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ retry); a second order for the same trade is not.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 ENDPOINTS = (
@@ -72,7 +74,15 @@ def test_slow_order_accepted_after_client_timeout(world, clean):
     attempt fails not knowing, the retry resends the same client_order_id and is refused."""
     world.faults({"kind": "delay", "match": "POST /v2/orders", "seconds": 2.5, "count": 1,
                   "skip": 1})
-    outcomes = world.retry_until_done("lambda-request-1")
+    first = world.run(request_id="lambda-request-1")
+    assert first.returncode != 0  # timed out on the second order, not knowing its fate
+    # The retry comes once the broker has accepted the delayed order (waited for, not timed:
+    # a retry started sooner would find no order yet, a different scenario).
+    deadline = time.monotonic() + 30
+    while world.sent() < 2:
+        assert time.monotonic() < deadline, "the delayed order was never accepted"
+        time.sleep(0.05)
+    outcomes = [first, *world.retry_until_done("lambda-request-1")]
     assert_like_clean(world, clean, outcomes)
     assert max(world.stats()["orders_by_client_order_id"].values()) >= 2  # sent twice, 1 order
 

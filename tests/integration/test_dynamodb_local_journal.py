@@ -21,10 +21,11 @@ KEY = "acct-1#2023-01-03"
 
 
 @pytest.fixture(scope="module")
-def endpoint():
-    with DynamoDBLocal() as db:
-        create_journal_table(db.endpoint_url, "journal")
-        yield db.endpoint_url
+def endpoint(dynamodb_url):
+    """The test process's DynamoDB Local with this module's table `journal`, gone afterwards."""
+    create_journal_table(dynamodb_url, "journal")
+    yield dynamodb_url
+    client(dynamodb_url).delete_table(TableName="journal")
 
 
 def test_the_launcher_serves_on_loopback_and_stops():
@@ -83,3 +84,60 @@ def test_an_abandoned_claim_is_taken_over_and_the_old_owner_fenced_out(endpoint)
     final = j.claim(KEY, "req-3", 60)
     assert final.outcome == "done" and final.entry.orders == {order.client_order_id: order}
     assert final.entry.summary == to_summary(outcome)
+
+
+class _InTurn:
+    """A DynamoDB client whose first conditional update waits until both claimants have read the
+    expired claim, then goes in its turn: the race's interleaving, the same every run."""
+
+    def __init__(self, endpoint: str, both_read: threading.Barrier,
+                 after: threading.Event | None, sent: threading.Event) -> None:
+        self._db = client(endpoint)
+        self._both_read, self._after, self._sent = both_read, after, sent
+
+    def __getattr__(self, name: str):
+        return getattr(self._db, name)
+
+    def update_item(self, **kwargs):
+        if self._sent.is_set():
+            return self._db.update_item(**kwargs)
+        self._both_read.wait(timeout=20)
+        if self._after is not None:
+            assert self._after.wait(timeout=20)
+        try:
+            return self._db.update_item(**kwargs)
+        finally:
+            self._sent.set()
+
+
+@pytest.mark.parametrize("first, second", [
+    ("req-1", "req-2"),  # the holder's own retry (Lambda keeps its request id) lands first
+    ("req-2", "req-1"),  # another invocation lands first
+    ("req-2", "req-3"),  # two other invocations
+])
+def test_two_take_overs_of_one_expired_lease_at_once_exactly_one_wins(endpoint, first, second):
+    """Both read the same expired claim of req-1, then both send their take-over. The condition
+    on the old lease is what stops the second when the first was the holder's own retry (the
+    owner is still req-1 after it)."""
+    key = f"takeover-{first}-{second}#2023-01-03"
+    now = Now()
+    assert DynamoJournal(client(endpoint), "journal", ttl_days=400, now=now).claim(
+        key, "req-1", 60).outcome == "claimed"
+    now.t += 61
+    both_read = threading.Barrier(2)
+    first_sent, second_sent = threading.Event(), threading.Event()
+    clients = {first: _InTurn(endpoint, both_read, None, first_sent),
+               second: _InTurn(endpoint, both_read, first_sent, second_sent)}
+    outcomes: dict[str, str] = {}
+
+    def take_over(owner: str) -> None:
+        journal = DynamoJournal(clients[owner], "journal", ttl_days=400, now=now)
+        outcomes[owner] = journal.claim(key, owner, 60).outcome
+
+    threads = [threading.Thread(target=take_over, args=(owner,)) for owner in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert outcomes == {first: "claimed", second: "in_progress"}
+    assert DynamoJournal(client(endpoint), "journal", ttl_days=400).get(key).owner == first

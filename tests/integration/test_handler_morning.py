@@ -21,7 +21,7 @@ from handler.event import RunRequest
 from handler.journal import DynamoJournal, journal_key
 from handler.morning import run_morning
 from handler.summary import to_summary
-from infra.dynamodb_local import DynamoDBLocal, client
+from infra.dynamodb_local import client
 from infra.local_lambda import process_env
 from infra.sim_clock import session_before
 from strategy import Plan
@@ -32,9 +32,9 @@ DAY = date(2023, 1, 3)
 
 
 @pytest.fixture(scope="module")
-def dynamodb():
-    with DynamoDBLocal() as db:
-        yield db.endpoint_url
+def dynamodb(dynamodb_url):
+    """The test process's DynamoDB Local; each test makes its own journal table."""
+    return dynamodb_url
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from handler import app
 from handler.journal import LEASE_MARGIN_SECONDS, DynamoJournal, journal_key
 from handler.switch import SwitchError
 from infra import kill_switch
-from infra.dynamodb_local import DynamoDBLocal, client
+from infra.dynamodb_local import client
 from infra.local_aws import LocalAws
 from infra.local_lambda import LocalContext, handler_output
 from infra.paperbroker import FaultConfig
@@ -32,9 +32,9 @@ DAY = date(2023, 1, 3)  # a Tuesday; the synthetic market's first session of 202
 
 
 @pytest.fixture(scope="module")
-def dynamodb():
-    with DynamoDBLocal() as db:
-        yield db.endpoint_url
+def dynamodb(dynamodb_url):
+    """The test process's DynamoDB Local; each test makes its own journal table."""
+    return dynamodb_url
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ parses in alpaca-py's models, and the account moves exactly as the fill model sa
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 from uuid import UUID
 
@@ -110,15 +111,21 @@ def test_market_order_fills_at_the_sessions_open_on_the_next_request(
 
 
 def test_fill_delay_keeps_orders_open_until_it_elapses(paper_broker_factory):
-    running = paper_broker_factory(fill_delay=0.3)
+    """Polled until it fills (no sleep to race the delay on a loaded machine): it fills, and not
+    before `fill_delay` has passed since it was sent."""
+    delay = 1.0
+    running = paper_broker_factory(fill_delay=delay)
     client = TradingClient(running.broker.key_id, running.broker.secret_key,
                            url_override=running.base_url)
+    before = time.monotonic()
     sent = client.submit_order(order("MSFT", 1))
     assert client.get_order_by_id(sent.id).status == OrderStatus.NEW
-    import time
-
-    time.sleep(0.35)
-    assert client.get_order_by_id(sent.id).status == OrderStatus.FILLED
+    deadline = before + 30
+    while (got := client.get_order_by_id(sent.id)).status == OrderStatus.NEW:
+        assert time.monotonic() < deadline, "the order never filled"
+        time.sleep(0.02)
+    assert got.status == OrderStatus.FILLED
+    assert time.monotonic() - before >= delay
 
 
 def test_orders_sent_while_closed_fill_at_the_next_open(trading_client, paper_broker, synthetic):

@@ -101,16 +101,31 @@ def test_delay_past_the_client_timeout_still_processes(paper_broker_factory):
         {"kind": "delay", "match": "POST /v2/orders", "seconds": 0.6, "count": 1}))
     with pytest.raises(requests.exceptions.ReadTimeout):
         raw_order(running, "slow", timeout=0.2)
-    time.sleep(0.6)
-    assert client_for(running).get_order_by_client_id("slow").status == OrderStatus.FILLED
+    assert once_sent(client_for(running), "slow").status == OrderStatus.FILLED
+
+
+def once_sent(client: TradingClient, cid: str, seconds: float = 30.0):
+    """The order `cid` once the broker has processed it (a 404 until then), polled rather than
+    slept for, so a loaded machine cannot make the wait too short."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return client.get_order_by_client_id(cid)
+        except APIError as exc:
+            if exc.status_code != 404 or time.monotonic() > deadline:
+                raise
+        time.sleep(0.02)
 
 
 def test_stall_hangs_then_drops_unprocessed(paper_broker_factory):
     running = paper_broker_factory(faults=faults(
-        {"kind": "stall", "match": "POST /v2/orders", "seconds": 0.6, "count": 1}))
-    with pytest.raises(requests.exceptions.ReadTimeout):
+        {"kind": "stall", "match": "POST /v2/orders", "seconds": 0.6, "count": 2}))
+    with pytest.raises(requests.exceptions.ReadTimeout):  # the client gives up first
         raw_order(running, "hung", timeout=0.2)
-    time.sleep(0.6)
+    # A client that waits the stall out sees it end in a dropped connection, not an answer;
+    # the first stall (same length, started earlier) has ended by then too.
+    with pytest.raises(requests.exceptions.ConnectionError):
+        raw_order(running, "hung", timeout=30)
     with pytest.raises(APIError):
         client_for(running).get_order_by_client_id("hung")
     assert raw_order(running, "hung").status_code == 200

@@ -16,7 +16,6 @@ import pytest
 import requests
 from alpaca.common.exceptions import APIError
 
-from infra.dynamodb_local import DynamoDBLocal
 from infra.paperbroker.__main__ import parse_args
 from infra.paperbroker.ratelimit import Api, RateLimiter
 from tests.integration.handler_env import morning, scheduled, wire
@@ -40,9 +39,9 @@ def _bars(running) -> requests.Response:
 
 
 @pytest.fixture(scope="module")
-def dynamodb():
-    with DynamoDBLocal() as db:
-        yield db.endpoint_url
+def dynamodb(dynamodb_url):
+    """The test process's DynamoDB Local; each test makes its own journal table."""
+    return dynamodb_url
 
 
 def test_on_by_default_at_alpacas_free_plan(paper_broker):

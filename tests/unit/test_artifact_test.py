@@ -5,6 +5,7 @@ when it traded with the handler, the SDK, urllib3 and tzdata from the artifact. 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -33,6 +34,7 @@ def dry_run(target: str, *knobs: str) -> list[str]:
     return [" ".join(line.split()) for line in done.stdout.replace("\\\n", " ").splitlines()]
 
 
+@pytest.mark.process
 @needs_make
 def test_artifact_test_builds_with_the_recipe_sam_build_runs(tmp_path):
     sam_dir, test_dir = tmp_path / "sam", tmp_path / "artifact-test"
@@ -61,16 +63,32 @@ def test_artifact_test_builds_with_the_recipe_sam_build_runs(tmp_path):
     assert test[-1].endswith(f"--python {FAKE_PYTHON} --dir {test_dir}")
 
 
-@needs_make
-def test_artifact_test_without_python313_says_so_and_succeeds():
-    done = subprocess.run(
+def artifact_test_without_python313(ci: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
         ["make", "-s", "--no-print-directory", "artifact-test", "LAMBDA_PYTHON="],
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "CI": ci},
     )
+
+
+@pytest.mark.process
+@needs_make
+def test_artifact_test_without_python313_says_so_and_succeeds():
+    done = artifact_test_without_python313(ci="")
     assert done.returncode == 0
     assert "artifact-test skipped: no python3.13" in done.stdout
 
 
+@pytest.mark.process
+@needs_make
+def test_artifact_test_without_python313_fails_in_ci():
+    done = artifact_test_without_python313(ci="true")
+    assert done.returncode != 0
+    assert "error: artifact-test under CI=true: no python3.13 here" in done.stderr
+    assert "pyenv install 3.13" in done.stderr
+
+
+@pytest.mark.process
 def test_bootstrap_sees_only_the_artifact_folders(tmp_path):
     # Run from the repository, whose handler/ would import: isolated, the interpreter finds no
     # `handler` but the (empty) artifact's, as Lambda would.

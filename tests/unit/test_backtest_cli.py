@@ -137,6 +137,7 @@ def test_outputs_go_to_out_backtest_by_default():
     assert parser().parse_args([]).out == Path("out/backtest")
 
 
+@pytest.mark.process
 def test_missing_data_file_and_bad_date_flag_exit_2_without_traceback(tmp_path):
     for args in (["--data", str(tmp_path / "nope.csv")], ["--start", "2024-13-01"]):
         proc = subprocess.run(

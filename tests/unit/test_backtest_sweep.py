@@ -93,6 +93,7 @@ def test_unknown_engine_is_refused(tmp_path):
         run_sweep(market, points, None, None, 500.0, engine="spark", progress=False)
 
 
+@pytest.mark.process
 @pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
 def test_make_sweep_passes_engine_and_help_lists_it():
     from tests.unit.test_makefile import commands, make

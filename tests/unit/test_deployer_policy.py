@@ -115,6 +115,7 @@ def test_the_policy_is_one_attachable_document(policy):
     assert len(actions) == len({a.lower() for a in actions})
 
 
+@pytest.mark.process
 def test_every_resource_of_the_stack_and_of_sams_bucket_stack_can_be_deployed(
     policy, handler_permissions
 ):
@@ -129,6 +130,7 @@ def test_every_resource_of_the_stack_and_of_sams_bucket_stack_can_be_deployed(
     assert missing == set()
 
 
+@pytest.mark.process
 def test_roles_are_passed_only_to_the_services_the_stack_gives_them_to(
     policy, handler_permissions
 ):

@@ -66,6 +66,7 @@ def python_m_handler(event_file: Path, env: dict[str, str]) -> subprocess.Comple
     )
 
 
+@pytest.mark.process
 def test_without_configuration_the_cli_says_so_in_one_line(tmp_path):
     event = tmp_path / "dry.json"
     event.write_text('{"dry_run": true}')
@@ -77,6 +78,7 @@ def test_without_configuration_the_cli_says_so_in_one_line(tmp_path):
     assert done.stdout == ""
 
 
+@pytest.mark.process
 def test_a_rejected_event_is_the_one_json_document_on_stdout(tmp_path):
     event = tmp_path / "bad.json"
     event.write_text('{"run_date": "tomorrow"}')
@@ -87,6 +89,7 @@ def test_a_rejected_event_is_the_one_json_document_on_stdout(tmp_path):
     assert any(line.get("message") == "rejected event" for line in logs)
 
 
+@pytest.mark.process
 def test_an_unreadable_event_file_exits_1(tmp_path):
     done = python_m_handler(tmp_path / "missing.json", {})
     assert done.returncode == 1

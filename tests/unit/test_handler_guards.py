@@ -100,6 +100,39 @@ def test_a_buy_after_a_suspect_drop_is_refused():
     ]
 
 
+def move_guard(plan, prices, previous, limits=LIMITS):
+    return check(plan, prices, 500.0, limits, cash=500.0,
+                 positions={o.symbol: o.qty for o in plan.sells}, previous_prices=previous)
+
+
+def test_a_drop_of_exactly_max_daily_move_is_bought_and_a_cent_more_is_refused():
+    limits = GuardLimits(max_daily_move=0.25)
+    at_limit = move_guard(Plan(buys=(buy("AAA", 2),)), {"AAA": 3.0}, {"AAA": 4.0}, limits)
+    beyond = move_guard(Plan(buys=(buy("AAA", 2),)), {"AAA": 2.99}, {"AAA": 4.0}, limits)
+    assert at_limit == []
+    assert beyond == ["buy AAA: last close 2.99 is 25% below the close before it (4), over "
+                      "MAX_DAILY_MOVE=0.25: suspected bad data"]
+
+
+def test_the_default_limit_lets_a_40_percent_drop_through_and_refuses_a_41_percent_one():
+    assert move_guard(Plan(buys=(buy("AAA", 2),)), {"AAA": 60.0}, {"AAA": 100.0}) == []
+    assert [p.split(":")[0] for p in move_guard(
+        Plan(buys=(buy("AAA", 2),)), {"AAA": 59.0}, {"AAA": 100.0})] == ["buy AAA"]
+
+
+def test_a_sell_is_never_refused_for_a_drop():
+    """A sell only reduces exposure: however far its symbol fell, the move guard lets it go."""
+    plan = Plan(sells=(sell("OLD", 10),), buys=(buy("AAA", 2),))
+    prices = {"OLD": 1.0, "AAA": 50.0}
+    assert move_guard(plan, prices, {"OLD": 100.0, "AAA": 50.0}) == []
+
+
+def test_a_penny_stock_is_not_exempt_from_the_move_guard():
+    problems = move_guard(Plan(buys=(buy("PNY", 100),)), {"PNY": 0.3}, {"PNY": 0.9})
+    assert problems == ["buy PNY: last close 0.3 is 67% below the close before it (0.9), over "
+                        "MAX_DAILY_MOVE=0.4: suspected bad data"]
+
+
 SYMBOLS = ["AAA", "BBB", "CCC", "DDD"]
 money = st.floats(-200.0, 3000.0, allow_nan=False)
 price = st.floats(0.5, 400.0, allow_nan=False)

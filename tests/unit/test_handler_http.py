@@ -93,6 +93,7 @@ def test_a_storm_stops_being_waited_out_at_the_budget_until_its_window_passes():
     assert t.slept[-1] == 50.0 and len(t.slept) == waits + 1
 
 
+@pytest.mark.process
 def test_alpaca_py_retries_a_429_burst_at_its_resets(monkeypatch):
     """Two injected 429s, each resetting 1 s ahead: alpaca-py's two retries leave at the
     resets (the sleeps recorded, not slept) and the third request is answered."""

@@ -57,6 +57,7 @@ def pause(*args: str, **env: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.process
 def test_without_credentials_it_says_so_in_one_line():
     done = pause("--config-env", "live")
     assert done.returncode == 2 and done.stdout == ""
@@ -64,6 +65,7 @@ def test_without_credentials_it_says_so_in_one_line():
                            "run `aws configure` or set AWS_PROFILE\n")
 
 
+@pytest.mark.process
 def test_an_unknown_environment_is_one_line():
     done = pause("--config-env", "prod")
     assert done.returncode == 2

@@ -19,7 +19,8 @@ KNOBS = {"DATA": "", "SOURCE": "", "START": "", "END": "", "CASH": "500", "DAYS"
          "EVENT": "events/dry-run.json", "SEED": "7", "CHAOS_SEED": "7", "CONFIG_ENV": "paper",
          "HOLD": "", "MANAGE_EXISTING": ""}
 
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
+pytestmark = [pytest.mark.process,
+              pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")]
 
 
 def make(*args: str) -> str:
@@ -163,3 +164,8 @@ def test_pause_without_the_dev_environment_installs_boto3_alone(tmp_path):
         in done.stdout
     assert ".venv-ops/bin/python -m infra.kill_switch pause --config-env paper " \
         "--endpoint-url http://x:1" in done.stdout
+
+
+def test_check_is_ruff_and_the_unit_tests_that_start_no_process():
+    assert commands("check") == (".venv/bin/ruff check . "
+                                 ".venv/bin/python -m pytest -n 2 -q --no-process tests/unit")

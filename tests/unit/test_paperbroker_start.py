@@ -15,6 +15,7 @@ import uvicorn
 from infra.market import Market
 from infra.paperbroker import server, start_broker
 
+pytestmark = pytest.mark.process  # each test starts (or fails to start) a server
 KEYS = {"key_id": "k", "secret_key": "s"}
 
 

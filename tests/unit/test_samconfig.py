@@ -42,6 +42,7 @@ def test_samconfig_deploy_check_refuses_a_stack_name_the_template_cannot_hold(
         assert err.startswith(f"error: stack_name '{name}' in samconfig.toml [paper.")
 
 
+@pytest.mark.process
 @pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
 def test_make_deploy_refuses_a_long_stack_name_in_one_line_before_building(tmp_path):
     """The check runs first: nothing is installed, built or uploaded for a stack whose create

@@ -332,6 +332,7 @@ lambda_handler("not an event", LocalContext())
 """
 
 
+@pytest.mark.process
 def test_the_handler_emits_into_the_namespace_and_service_the_alarms_watch(resources):
     """With the environment the template gives it, the function's EMF lines name the stack as
     namespace and as the `service` dimension, which every alarm and the watchdog read."""
@@ -704,6 +705,7 @@ for scheduled in sys.argv[1:]:
 """
 
 
+@pytest.mark.process
 def test_watchdog_runs_where_the_runtime_has_no_zone_data(resources):
     """Inline code ships no tzdata, and the Lambda image may lack /usr/share/zoneinfo: the
     watchdog must work out 09:00 New York without them, in winter and in summer, or it errors
@@ -852,6 +854,7 @@ def _make(*args: str) -> str:
     return done.stdout + done.stderr
 
 
+@pytest.mark.process
 @pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
 @pytest.mark.parametrize("env", ["paper", "live"])
 def test_make_reads_the_stack_and_region_of_the_environment_from_samconfig(env):
@@ -865,6 +868,7 @@ def test_make_reads_the_stack_and_region_of_the_environment_from_samconfig(env):
         assert glob["stack_name"] in dry and glob["region"] in dry, target
 
 
+@pytest.mark.process
 @pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
 def test_an_unknown_environment_stops_make_with_one_line():
     out = _make("aws-env", "CONFIG_ENV=prod")
