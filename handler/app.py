@@ -26,6 +26,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from handler.aws import aws_client, aws_session, client_config
 from handler.broker import AlpacaBroker
+from handler.broker_values import CredentialsRefused
 from handler.canary import run_canary
 from handler.config import load_config
 from handler.credentials import load_credentials, refusal_message
@@ -38,7 +39,6 @@ from handler.morning import Services, run_morning
 from handler.notify import SnsPublisher, publish, summary_of
 from handler.ops_ports import Message
 from handler.outcome import RunOutcome, RunStatus, SkipCode
-from handler.ports import CredentialsRefused
 from handler.summary import to_summary
 from handler.switch import SsmSwitch, SwitchError
 

@@ -38,10 +38,11 @@ from typing import Any
 from aws_lambda_powertools import Tracer
 from botocore.exceptions import ClientError
 
+from handler.broker_values import OrderState
 from handler.decision import Decision, DecisionInputs
 from handler.dynamo_codec import decode, encode
 from handler.outcome import RunOutcome
-from handler.ports import Claim, ClaimOutcome, JournalEntry, JournalStatus, OrderState
+from handler.ports import Claim, ClaimOutcome, JournalEntry, JournalStatus
 from handler.summary import to_summary
 from strategy import Plan
 

@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handler.broker_values import Account, MarketClock
 from handler.config import Config, ConfigError
 from handler.decision import Decision, decide, market_snapshot
 from handler.event import RunRequest
@@ -32,17 +33,7 @@ from handler.opening import MAX_OPEN_WAIT, Opening, RealTimeWaiter, open_in
 from handler.ops_ports import MarkBook, Publisher, TradingSwitch
 from handler.outcome import RunOutcome, RunStatus, Skip, SkipCode, Traded
 from handler.ownership import foreign_skip
-from handler.ports import (
-    Account,
-    BarSource,
-    Broker,
-    Claim,
-    ClaimOutcome,
-    Journal,
-    JournalStatus,
-    MarketClock,
-    Waiter,
-)
+from handler.ports import BarSource, Broker, Claim, ClaimOutcome, Journal, JournalStatus, Waiter
 from handler.withhold import switch_gate
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -21,7 +21,7 @@ from collections.abc import Callable, Container, Iterable
 
 import pandas as pd
 
-from handler.ports import OrderStatus
+from handler.broker_values import OrderStatus
 from infra.paperbroker import errors
 from infra.paperbroker.account import AccountFlags
 from infra.paperbroker.faults import FaultRule

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
+from handler.broker_values import Account, OrderState
 from handler.execution import Execution
 from handler.journal import (
     LEASE_MARGIN_SECONDS,
@@ -20,7 +21,7 @@ from handler.journal import (
     lease_seconds,
 )
 from handler.outcome import RunOutcome, RunStatus, Traded
-from handler.ports import Account, ClaimOutcome, JournalStatus, OrderState
+from handler.ports import ClaimOutcome, JournalStatus
 from handler.summary import to_summary
 from strategy import Order, Plan
 from tests.journal_clock import Now
