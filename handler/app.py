@@ -35,10 +35,11 @@ from handler.event import EventError, RunRequest, parse_event
 from handler.journal import DynamoJournal, lease_seconds
 from handler.market_data import AlpacaBarSource
 from handler.marks import DynamoMarks
-from handler.morning import Services, run_morning
+from handler.morning import run_morning
 from handler.notify import SnsPublisher, publish, summary_of
 from handler.ops_ports import Message
 from handler.outcome import RunOutcome, RunStatus, SkipCode
+from handler.services import Services
 from handler.summary import to_summary
 from handler.switch import SsmSwitch, SwitchError
 
