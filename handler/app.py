@@ -32,7 +32,8 @@ from handler.config import load_config
 from handler.credentials import load_credentials, refusal_message
 from handler.daily_summary import failure_message
 from handler.event import EventError, RunRequest, parse_event
-from handler.journal import DynamoJournal, lease_seconds
+from handler.journal import DynamoJournal
+from handler.lease import lease_seconds
 from handler.market_data import AlpacaBarSource
 from handler.marks import DynamoMarks
 from handler.morning import run_morning

@@ -25,7 +25,8 @@ from handler.config import ConfigError
 from handler.event import RunRequest
 from handler.execution import Executor
 from handler.guards import violations
-from handler.journal import LEASE_MARGIN_SECONDS, journal_key
+from handler.journal import journal_key
+from handler.lease import LEASE_MARGIN_SECONDS
 from handler.opening import MAX_OPEN_WAIT, Opening, open_in
 from handler.outcome import RunOutcome, RunStatus, Skip, SkipCode, Traded
 from handler.ownership import foreign_skip
@@ -59,7 +60,7 @@ def run_morning(
 ) -> RunOutcome:
     """Run one invocation (`handler.summary.to_summary` turns its outcome into the answer).
     `owner` is its request id; `lease_seconds` how long it may hold the morning
-    (`handler.journal.lease_seconds`)."""
+    (`handler.lease.lease_seconds`)."""
     outcome = _run(request, services, Invocation(owner, lease_seconds), log, time.monotonic())
     if outcome.skip is not None:
         log.info("skipped", extra={"code": outcome.skip.code, "reason": outcome.skip.reason})

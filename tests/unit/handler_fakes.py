@@ -24,7 +24,7 @@ from handler.broker_values import (
     TimeInForce,
 )
 from handler.decision import Decision, DecisionInputs
-from handler.journal import claim_outcome
+from handler.lease import claim_outcome
 from handler.outcome import RunOutcome
 from handler.ports import BarsResult, Claim, ClaimOutcome, JournalEntry, JournalStatus, LatestTrades
 from handler.summary import to_summary
