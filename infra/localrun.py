@@ -39,8 +39,8 @@ from alpaca.data.historical.stock import StockHistoricalDataClient
 
 from backtest.reconcile.account import TradingSettings, read_account
 from backtest.reconcile.auctions import read_auctions
-from backtest.reconcile.compare import cost_line
 from backtest.reconcile.run import Outcome
+from backtest.reconcile.verdict import cost_line
 from infra import run_table
 from infra.cli import Parser
 from infra.dynamodb_local import DynamoDBLocal, create_journal_table

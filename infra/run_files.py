@@ -12,9 +12,9 @@ from backtest.metrics import row_series
 from backtest.plot import window_plot
 from backtest.reconcile.account import AccountHistory
 from backtest.reconcile.auctions import Auctions
-from backtest.reconcile.compare import verdict
 from backtest.reconcile.report import write_report
 from backtest.reconcile.run import Outcome, reconcile_account
+from backtest.reconcile.verdict import verdict
 from infra import run_table
 from infra.local_aws import Published
 from infra.market import Market
