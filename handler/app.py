@@ -26,19 +26,21 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from handler.aws import aws_client, aws_session, client_config
 from handler.broker import AlpacaBroker
+from handler.broker_values import CredentialsRefused
 from handler.canary import run_canary
 from handler.config import load_config
 from handler.credentials import load_credentials, refusal_message
 from handler.daily_summary import failure_message
 from handler.event import EventError, RunRequest, parse_event
-from handler.journal import DynamoJournal, lease_seconds
+from handler.journal import DynamoJournal
+from handler.lease import lease_seconds
 from handler.market_data import AlpacaBarSource
 from handler.marks import DynamoMarks
-from handler.morning import Services, run_morning
+from handler.morning import run_morning
 from handler.notify import SnsPublisher, publish, summary_of
 from handler.ops_ports import Message
 from handler.outcome import RunOutcome, RunStatus, SkipCode
-from handler.ports import CredentialsRefused
+from handler.services import Services
 from handler.summary import to_summary
 from handler.switch import SsmSwitch, SwitchError
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from handler.ports import JournalEntry, OrderState
+from handler.broker_values import OrderState
+from handler.ports import JournalEntry
 from strategy import Side
 
 

@@ -24,17 +24,17 @@ from handler.config import ConfigError
 from handler.credentials import refusal_message
 from handler.guards import violations
 from handler.journal import journal_key
-from handler.morning import (
-    NEW_YORK,
+from handler.morning import NEW_YORK
+from handler.outcome import RunOutcome, RunStatus
+from handler.ownership import WAY_OUT, foreign_skip
+from handler.ports import Journal
+from handler.services import (
     Services,
     account_blocked,
     decide_now,
     session_history,
     trading_enabled,
 )
-from handler.outcome import RunOutcome, RunStatus
-from handler.ownership import WAY_OUT, foreign_skip
-from handler.ports import Journal
 from handler.switch import SwitchError
 
 

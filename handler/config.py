@@ -11,7 +11,7 @@ Alpaca keys are either plain variables (a laptop) or the id of a Secrets Manager
 never both; the secret itself is read by `handler.credentials` when the services are built.
 The kill switch is TRADING_SWITCH_PARAMETER, an SSM parameter read each morning
 (`handler.switch`); without it TRADING_ENABLED is the switch. The journal's lease is no setting:
-it is sized from the invocation's remaining time (`handler.journal.lease_seconds`).
+it is sized from the invocation's remaining time (`handler.lease.lease_seconds`).
 EXECUTION_MODE defaults to opening_auction (sells as opg before 09:28, `handler.opening`);
 after_open sends them at market once the market is open. MANAGE_EXISTING_POSITIONS (default
 false) makes every position of the account the strategy's own; without it a morning that finds
@@ -26,8 +26,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from handler.broker_values import ExecutionMode
 from handler.http import RATE_WAIT_SECONDS
-from handler.ports import ExecutionMode
 from handler.switch import MAX_AGE_SECONDS
 from strategy import Params, load_universe
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from handler.broker_values import OrderState
 from handler.decision import Decision
 from handler.execution import Execution
 from handler.ops_ports import Mark, Marks, Message
 from handler.outcome import RunOutcome, RunStatus, SkipCode, Traded
 from handler.ownership import WAY_OUT
-from handler.ports import OrderState
 
 SUBJECT_LIMIT = 100  # SNS: at most 100 printable ASCII characters, no line breaks
 

@@ -15,8 +15,9 @@ from typing import Any
 
 import pandas as pd
 
+from handler.broker_values import Account
 from handler.market_data import closes_frame
-from handler.ports import Account, BarsResult
+from handler.ports import BarsResult
 from strategy import Params, Plan, plan, scores
 from strategy.fills import usable_price
 

@@ -30,20 +30,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
-from handler.buys import over_max_positions, refused_buys, unheard_buys
-from handler.opening import NEW_YORK, Opening, SellRoute
-from handler.ports import (
+from handler.broker_values import (
     BuyingPowerRefused,
     DuplicateClientOrderId,
     ExecutionMode,
-    JournalStatus,
-    LatestTrades,
     OpgWindowRefused,
     OrderRejected,
     OrderState,
     OrderStatus,
     TimeInForce,
 )
+from handler.buys import over_max_positions, refused_buys, unheard_buys
+from handler.opening import NEW_YORK, Opening, SellRoute
+from handler.ports import JournalStatus, LatestTrades
 from handler.sells import next_step, rest_client_order_id
 from handler.waits import Execution, OrderWaits
 from handler.withhold import BuyGate, buys_allowed

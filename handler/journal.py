@@ -6,16 +6,16 @@ Item (partition key `pk` = "<account_id>#<run_date>"):
   lease_expires_at, attempts, plan + plan_context (stored before the first order), orders
   (client_order_id -> last known order state), summary (when DONE), expires_at (TTL, epoch s).
 
-A claim is a conditional put (`attribute_not_exists(pk)`). When the item exists, `claim_outcome`
-(the lease rule, also obeyed by the unit tests' fake journal) decides: DONE returns the stored
-summary; a claim whose lease has run out (a crashed or timed-out invocation), or one held by the
-same request id (Lambda's own async retry), is taken over with a conditional update on the old
-owner and lease, so two takers cannot both win; otherwise another invocation is live and this
-one exits. Every later write is conditioned on `owner = me`, a fence against a late zombie.
-The lease lasts as long as the claiming invocation can (`lease_seconds`: its remaining time
-before the function's timeout, plus a margin for clocks), so a dead holder is known as soon as
-it must be dead; an invocation that fails lets go (`release`) before it re-raises, so a retry
-under another request id (AWS does not promise to keep it) resumes at once.
+A claim is a conditional put (`attribute_not_exists(pk)`). When the item exists, the lease rule
+(`handler.lease.claim_outcome`, also obeyed by the unit tests' fake journal) decides: DONE returns
+the stored summary; a claim whose lease has run out (a crashed or timed-out invocation), or one
+held by the same request id (Lambda's own async retry), is taken over with a conditional update
+on the old owner and lease, so two takers cannot both win; otherwise another invocation is live
+and this one exits. Every later write is conditioned on `owner = me`, a fence against a late
+zombie. The lease lasts as long as the claiming invocation can (`handler.lease.lease_seconds`:
+its remaining time before the function's timeout, plus a margin for clocks), so a dead holder is
+known as soon as it must be dead; an invocation that fails lets go (`release`) before it
+re-raises, so a retry under another request id (AWS does not promise to keep it) resumes at once.
 
 Why not Powertools Idempotency: it keys on a hash of the event and stores only the final
 response, with INPROGRESS meaning "fail". Here the scheduler's event and a manual event for the
@@ -38,10 +38,12 @@ from typing import Any
 from aws_lambda_powertools import Tracer
 from botocore.exceptions import ClientError
 
+from handler.broker_values import OrderState
 from handler.decision import Decision, DecisionInputs
 from handler.dynamo_codec import decode, encode
+from handler.lease import claim_outcome
 from handler.outcome import RunOutcome
-from handler.ports import Claim, ClaimOutcome, JournalEntry, JournalStatus, OrderState
+from handler.ports import Claim, ClaimOutcome, JournalEntry, JournalStatus
 from handler.summary import to_summary
 from strategy import Plan
 
@@ -50,12 +52,6 @@ tracer = Tracer()
 
 
 _RUN_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-LEASE_MARGIN_SECONDS = 10  # host clocks differ by far less; a lease is never shorter than this
-
-
-def lease_seconds(remaining_millis: int) -> float:
-    """A claim's lease for an invocation with `remaining_millis` left before its timeout."""
-    return max(0, remaining_millis) / 1000 + LEASE_MARGIN_SECONDS
 
 
 class JournalConflict(RuntimeError):
@@ -64,19 +60,6 @@ class JournalConflict(RuntimeError):
 
 def journal_key(account_id: str, run_date: str) -> str:
     return f"{account_id}#{run_date}"
-
-
-def claim_outcome(
-    status: JournalStatus, holder: str, claimant: str, lease_expires_at: float, now: float
-) -> ClaimOutcome:
-    """The lease rule, for a morning already in the journal: DONE is final; the holder of the
-    claim may always take it again (Lambda retries a failed invocation with its request id);
-    anyone else only once the holder's lease has run out (it crashed or timed out)."""
-    if status == DONE:
-        return ClaimOutcome.DONE
-    if holder != claimant and now < lease_expires_at:
-        return ClaimOutcome.IN_PROGRESS
-    return ClaimOutcome.CLAIMED
 
 
 class DynamoJournal:

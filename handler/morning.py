@@ -14,34 +14,29 @@ unit tests against fakes.
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handler.config import Config, ConfigError
-from handler.decision import Decision, decide, market_snapshot
+from handler.broker_values import MarketClock
+from handler.config import ConfigError
 from handler.event import RunRequest
 from handler.execution import Executor
 from handler.guards import violations
-from handler.journal import LEASE_MARGIN_SECONDS, journal_key
-from handler.market_data import fetch_history
-from handler.opening import MAX_OPEN_WAIT, Opening, RealTimeWaiter, open_in
-from handler.ops_ports import MarkBook, Publisher, TradingSwitch
+from handler.journal import journal_key
+from handler.lease import LEASE_MARGIN_SECONDS
+from handler.opening import MAX_OPEN_WAIT, Opening, open_in
 from handler.outcome import RunOutcome, RunStatus, Skip, SkipCode, Traded
 from handler.ownership import foreign_skip
-from handler.ports import (
-    Account,
-    BarSource,
-    Broker,
-    Claim,
-    ClaimOutcome,
-    Journal,
-    JournalStatus,
-    MarketClock,
-    Waiter,
+from handler.ports import Claim, ClaimOutcome, Journal, JournalStatus
+from handler.services import (
+    Services,
+    account_blocked,
+    decide_now,
+    session_history,
+    trading_enabled,
 )
 from handler.withhold import switch_gate
 
@@ -53,18 +48,6 @@ HANDOVER_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
-class Services:
-    config: Config
-    broker: Broker
-    bars: BarSource
-    journal: Journal | None  # None when JOURNAL_TABLE is unset (dry runs only)
-    waiter: Waiter = field(default_factory=RealTimeWaiter)  # time until the open passes
-    switch: TradingSwitch | None = None  # the kill switch; None: TRADING_ENABLED decides
-    publisher: Publisher | None = None  # the daily summary's topic; None: nothing published
-    marks: MarkBook | None = None  # what the daily summary's returns are measured from
-
-
-@dataclass(frozen=True)
 class Invocation:
     """Who holds a claimed morning (the request id) and for how long (`handler.journal`)."""
 
@@ -72,27 +55,12 @@ class Invocation:
     lease_seconds: float
 
 
-def session_history(services: Services, run_date: date) -> tuple[list[date], list[date]]:
-    """The broker's sessions up to `run_date`, and the ones whose bars the decision reads."""
-    wanted = services.config.params.history_sessions()
-    start = run_date - timedelta(days=math.ceil(wanted * 1.5) + 15)
-    calendar = services.broker.sessions(start, run_date)
-    return calendar, [d for d in calendar if d < run_date][-wanted:]
-
-
-def trading_enabled(services: Services) -> bool:
-    """The kill switch (`handler.switch`: raises when it cannot be read), else TRADING_ENABLED."""
-    if services.switch is None:
-        return services.config.trading_enabled
-    return services.switch.enabled()
-
-
 def run_morning(
     request: RunRequest, services: Services, owner: str, log: Any, lease_seconds: float
 ) -> RunOutcome:
     """Run one invocation (`handler.summary.to_summary` turns its outcome into the answer).
     `owner` is its request id; `lease_seconds` how long it may hold the morning
-    (`handler.journal.lease_seconds`)."""
+    (`handler.lease.lease_seconds`)."""
     outcome = _run(request, services, Invocation(owner, lease_seconds), log, time.monotonic())
     if outcome.skip is not None:
         log.info("skipped", extra={"code": outcome.skip.code, "reason": outcome.skip.reason})
@@ -272,30 +240,6 @@ def _claimed(
     )
     journal.done(key, owner, outcome)
     return outcome
-
-
-def account_blocked(account: Account) -> Skip | None:
-    """Why the account may not trade this morning, or None (the canary's check too). Read
-    before the claim: a blocked account would refuse every order, so nothing is claimed,
-    journaled or sent."""
-    blocks = account.blocks()
-    if not blocks:
-        return None
-    return Skip(SkipCode.ACCOUNT_BLOCKED, f"the account may not trade: {', '.join(blocks)}")
-
-
-def decide_now(services: Services, history: list[date], log: Any) -> Decision:
-    """Bars -> snapshot -> decision on the account as it is now."""
-    cfg, broker = services.config, services.broker
-    benchmark = cfg.params.benchmark
-    symbols = sorted(set(cfg.universe) | {benchmark})
-    fetched = fetch_history(services.bars, symbols, history, cfg.params.lookback_bars)
-    if fetched.refused is not None:
-        log.warning("data feed fallback", extra={"configured": cfg.data_feed,
-                                                 "used": fetched.feed,
-                                                 "refused": fetched.refused})
-    market = market_snapshot(fetched, history, symbols, benchmark)
-    return decide(market, broker.account(), broker.positions(), cfg.params)
 
 
 def _deadline(started: float, seconds: float) -> float:

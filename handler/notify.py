@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from handler.daily_summary import morning_message
-from handler.morning import Services
 from handler.ops_ports import Mark, Marks, Message
 from handler.outcome import RunOutcome, RunStatus
+from handler.services import Services
 
 
 class SnsPublisher:

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from handler.ports import Broker, ExecutionMode, MarketClock, Waiter
+from handler.broker_values import ExecutionMode, MarketClock
+from handler.ports import Broker, Waiter
 
 NEW_YORK = ZoneInfo("America/New_York")
 OPG_CUTOFF = (9, 28)  # New York: opg orders are refused from here until 19:00

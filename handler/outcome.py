@@ -19,10 +19,11 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from handler.broker_values import Account
 from handler.decision import Decision
 from handler.execution import Execution
 from handler.guards import Violation
-from handler.ports import Account, JournalStatus
+from handler.ports import JournalStatus
 
 
 class RunStatus(StrEnum):

@@ -1,4 +1,5 @@
-"""The small interfaces the morning run talks through, and the plain data crossing them.
+"""The small interfaces the morning run talks through, and the journal's and market data's plain
+data crossing them (the broker's values and refusals: `handler.broker_values`).
 
 The run (`handler.morning`) sees only these Protocols and dataclasses; alpaca-py and boto3 stay
 inside their adapters. Tests swap in the local paper broker and DynamoDB Local, or a fake.
@@ -6,7 +7,7 @@ inside their adapters. Tests swap in the local paper broker and DynamoDB Local, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -14,76 +15,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
+from handler.broker_values import Account, MarketClock, OrderState, TimeInForce
 from strategy import Side
 
 if TYPE_CHECKING:  # annotations only: both modules import this one
     from handler.decision import Decision
     from handler.outcome import RunOutcome
-
-
-class OrderStatus(StrEnum):
-    """An order's status as Alpaca reports it (docs/trading-orders.md, "Order Lifecycle")."""
-
-    NEW = "new"
-    PARTIALLY_FILLED = "partially_filled"
-    FILLED = "filled"
-    DONE_FOR_DAY = "done_for_day"
-    CANCELED = "canceled"
-    EXPIRED = "expired"
-    REPLACED = "replaced"
-    PENDING_CANCEL = "pending_cancel"
-    PENDING_REPLACE = "pending_replace"
-    ACCEPTED = "accepted"
-    PENDING_NEW = "pending_new"
-    ACCEPTED_FOR_BIDDING = "accepted_for_bidding"
-    STOPPED = "stopped"
-    REJECTED = "rejected"
-    SUSPENDED = "suspended"
-    CALCULATED = "calculated"
-    HELD = "held"
-
-    @property
-    def terminal(self) -> bool:
-        """No further change will come: the order will neither fill more nor be canceled."""
-        return self in TERMINAL_STATUSES
-
-
-TERMINAL_STATUSES = frozenset(
-    {
-        OrderStatus.FILLED,
-        OrderStatus.CANCELED,
-        OrderStatus.EXPIRED,
-        OrderStatus.REJECTED,
-        OrderStatus.DONE_FOR_DAY,
-        OrderStatus.REPLACED,
-    }
-)
-
-
-@dataclass(frozen=True)
-class MarketClock:
-    """The broker's clock (GET /v2/clock). `next_open` tells a morning before today's open from
-    one after the close: both read `is_open` false."""
-
-    timestamp: datetime
-    is_open: bool
-    next_open: datetime | None = None
-
-
-class TimeInForce(StrEnum):
-    """The two time-in-force values the run sends (docs/trading-orders.md, "Time in Force"):
-    `opg` executes only in the opening auction (accepted before 09:28 or after 19:00 New York,
-    canceled if unfilled after the open); `day` is live for the session."""
-
-    DAY = "day"
-    OPG = "opg"
-
-
-class ExecutionMode(StrEnum):
-    """How a morning's sells reach the market (EXECUTION_MODE, `handler.opening`)."""
-
-    OPENING_AUCTION = "opening_auction"  # opg before the 09:28 cut-off: filled at the open
-    AFTER_OPEN = "after_open"  # day market orders sent once the market is open
 
 
 class Waiter(Protocol):
@@ -95,129 +32,6 @@ class Waiter(Protocol):
     def pause(self, seconds: float) -> None:
         """`seconds` pass between two polls of the orders (locally: on the broker's clock,
         which is what makes its auctions happen)."""
-
-
-ACTIVE = "ACTIVE"  # the one account status that trades (openapi/trading.yaml, AccountStatus)
-
-
-@dataclass(frozen=True)
-class Account:
-    """The account's money and whether it may trade. `status` is Alpaca's AccountStatus value;
-    the three flags are TradeAccount's (openapi/trading.yaml, Account: each "not allowed to
-    place orders" or "activity by user is prohibited")."""
-
-    account_id: str
-    cash: float
-    equity: float
-    status: str = ACTIVE
-    trading_blocked: bool = False
-    account_blocked: bool = False
-    trade_suspended_by_user: bool = False
-
-    def blocks(self) -> tuple[str, ...]:
-        """What stops this account from trading (empty: nothing). Every order of a blocked
-        account would be refused, so the morning is skipped before it claims anything."""
-        flags = {
-            f"status {self.status}": self.status != ACTIVE,
-            "trading_blocked": self.trading_blocked,
-            "account_blocked": self.account_blocked,
-            "trade_suspended_by_user": self.trade_suspended_by_user,
-        }
-        return tuple(name for name, on in flags.items() if on)
-
-
-@dataclass(frozen=True)
-class OrderState:
-    """An order as the broker reports it (plain values, never an SDK model)."""
-
-    order_id: str
-    client_order_id: str
-    symbol: str
-    side: Side
-    qty: int
-    status: OrderStatus
-    filled_qty: int = 0
-    filled_avg_price: float | None = None
-    refused: str | None = None  # a buy refused for buying power: why (never sent, no error)
-    # opg or day, as the broker reports it: an on-open order is never canceled after 09:28
-    time_in_force: TimeInForce | None = None
-    unsellable: str | None = None  # a sell left unsold at the morning's end: why
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "side", Side(self.side))
-        object.__setattr__(self, "status", OrderStatus(self.status))
-        if self.time_in_force is not None:
-            object.__setattr__(self, "time_in_force", TimeInForce(self.time_in_force))
-
-    @property
-    def on_open(self) -> bool:
-        """An `opg` order: Alpaca neither cancels nor modifies it after 09:28 (forum thread
-        7992), so the morning waits for the auction to fill or expire it."""
-        return self.time_in_force == TimeInForce.OPG
-
-    @property
-    def terminal(self) -> bool:
-        return self.status.terminal
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON view, in the summary and the journal item (`from_dict` reads it back)."""
-        view = {
-            "order_id": self.order_id,
-            "client_order_id": self.client_order_id,
-            "symbol": self.symbol,
-            "side": self.side.value,
-            "qty": self.qty,
-            "status": self.status.value,
-            "filled_qty": self.filled_qty,
-            "filled_avg_price": self.filled_avg_price,
-        }
-        extra = {"refused": self.refused, "unsellable": self.unsellable,
-                 "time_in_force": self.time_in_force and self.time_in_force.value}
-        return {**view, **{key: value for key, value in extra.items() if value is not None}}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> OrderState:
-        price = data.get("filled_avg_price")
-        return cls(
-            order_id=str(data["order_id"]),
-            client_order_id=str(data["client_order_id"]),
-            symbol=str(data["symbol"]),
-            side=Side(data["side"]),
-            qty=int(data["qty"]),
-            status=OrderStatus(data["status"]),
-            filled_qty=int(data.get("filled_qty") or 0),
-            filled_avg_price=None if price is None else float(price),
-            refused=data.get("refused"),
-            time_in_force=data.get("time_in_force"),
-            unsellable=data.get("unsellable"),
-        )
-
-
-class OrderRejected(Exception):
-    """The broker refused a new order (not a duplicate): insufficient cash, unknown symbol..."""
-
-
-class BuyingPowerRefused(OrderRejected):
-    """Alpaca's 403 "insufficient buying power": if not ours already, a refusal, no error."""
-
-
-class OpgWindowRefused(OrderRejected):
-    """Alpaca's 403 for an `opg` order sent from 09:28 to 19:00: the order never existed, so
-    the morning sends it as a day market order after the open, under the same client order id."""
-
-
-class BrokerUnavailable(Exception):
-    """A read the broker did not answer (HTTP 5xx after the client's retries, a dropped
-    connection, a timeout): asking again later may work. A poll that gets it is a missed poll."""
-
-
-class CredentialsRefused(Exception):
-    """Alpaca answered 401/403: the keys are wrong, revoked or for the other endpoint. Raised so
-    the invocation fails (the alarm fires) with a message that says what to fix."""
-
-
-class DuplicateClientOrderId(Exception):
-    """The broker already holds an order with this client_order_id (HTTP 422)."""
 
 
 class Broker(Protocol):

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from handler.broker_values import OrderState
 from handler.decision import Decision
 from handler.execution import Execution
 from handler.outcome import RunOutcome, RunStatus, Traded
-from handler.ports import OrderState
 
 
 def to_summary(outcome: RunOutcome) -> dict[str, Any]:

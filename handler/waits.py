@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from handler.broker_values import BrokerUnavailable, OrderState, OrderStatus
 from handler.opening import SellRoute
-from handler.ports import Broker, BrokerUnavailable, OrderState, OrderStatus
+from handler.ports import Broker
 from handler.withhold import BuysWithheld
 
 FIRST_POLL_SECONDS = 0.05

@@ -39,10 +39,12 @@ from handler.sells import rest_client_order_id
 from infra import run_table
 from infra.cli import Parser
 from infra.handler_process import HandlerProcess, Outcome
-from infra.localrun import add_run_arguments, open_market, open_model, run_local, write_ledgers
+from infra.localrun import run_local
 from infra.market import Market, MarketDataError
 from infra.paperbroker import FaultConfig, RunningBroker
 from infra.paperbroker.orders import Order
+from infra.run_args import add_run_arguments, open_market, open_model
+from infra.run_files import write_ledgers
 from infra.staged import staged
 from infra.window import announce, plural, run_sessions
 

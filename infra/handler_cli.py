@@ -62,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     from handler.app import build_services, lambda_handler
+    from handler.broker_values import CredentialsRefused
     from handler.config import ConfigError
-    from handler.ports import CredentialsRefused
     from handler.switch import SwitchError
 
     context = LocalContext.from_env(os.environ, args.request_id)

@@ -24,13 +24,11 @@ run leaves OUT as it was.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import sys
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, TextIO
@@ -39,50 +37,27 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from alpaca.data.historical.stock import StockHistoricalDataClient
 
-from backtest.metrics import row_series
-from backtest.plot import window_plot
-from backtest.reconcile.account import AccountHistory, TradingSettings, read_account
-from backtest.reconcile.auctions import Auctions, read_auctions
-from backtest.reconcile.compare import cost_line, verdict
-from backtest.reconcile.report import write_report
-from backtest.reconcile.run import Outcome, reconcile_account
+from backtest.reconcile.account import TradingSettings, read_account
+from backtest.reconcile.auctions import read_auctions
+from backtest.reconcile.run import Outcome
+from backtest.reconcile.verdict import cost_line
 from infra import run_table
-from infra.cli import Parser, add_seed_argument, count, iso_date, money
+from infra.cli import Parser
 from infra.dynamodb_local import DynamoDBLocal, create_journal_table
-from infra.local_aws import LocalAws, Published
+from infra.local_aws import LocalAws
 from infra.local_lambda import KEY_ID, SECRET_KEY, in_process, local_env
-from infra.market import Market, MarketDataError, load_csv, synthetic_market
+from infra.market import Market, MarketDataError
 from infra.paperbroker import DataPlan, OpenMode, OpenModel, RunningBroker, start_broker
-from infra.paperbroker.holdings import hold_argument
+from infra.run_args import add_account_arguments, add_run_arguments, open_market, open_model
+from infra.run_files import LocalRun, reconcile_run, write_ledgers, write_plot, write_summaries
 from infra.sim_clock import SIM_CLOCK_ENV, session_before
 from infra.staged import failed_folder, staged
 from infra.window import announce, plural, run_sessions
-from strategy.ledger import EquityRow, Fill, equity_csv, trades_csv
+from strategy.ledger import EquityRow, Fill
 
 NEW_YORK = ZoneInfo("America/New_York")
 RUN_TIME = time(9, 20)  # the schedule's time (template.yaml), ten minutes before the open
 TABLE = "alpaca-meanrev-journal"
-
-
-@dataclass
-class LocalRun:
-    """What the mornings produced: the two ledgers, each morning's handler summary, and the
-    account's fills and equity as its activities and portfolio history report them."""
-
-    equity: list[EquityRow] = field(default_factory=list)
-    fills: list[Fill] = field(default_factory=list)
-    summaries: list[dict[str, Any]] = field(default_factory=list)
-    account: AccountHistory | None = None
-    published: list[Published] = field(default_factory=list)  # the daily summaries sent
-    opening_equity: float = 0.0  # the cash, plus the held shares' cost (`hold`)
-    auctions: Auctions = field(default_factory=Auctions)  # the fills' official opening prices
-
-
-def default_start(market: Market) -> date:
-    """The first session at least a year into the data, so the scores have history."""
-    first = market.sessions[0] + pd.DateOffset(years=1)
-    later = market.sessions[market.sessions >= first]
-    return (later[0] if len(later) else market.sessions[-1]).date()
 
 
 def run_local(
@@ -203,96 +178,6 @@ def _get(base_url: str, path: str) -> dict:
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.load(response)
-
-
-def add_run_arguments(parser: argparse.ArgumentParser, out: Path) -> None:
-    """The options `make run` and `make chaos` share: market, first morning, mornings, cash, out
-    (default `out`); each value is checked here, once for both commands."""
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--data", type=Path, help="CSV of daily bars (default: synthetic)")
-    source.add_argument("--synthetic", action="store_true", help="the seeded synthetic market")
-    add_seed_argument(parser)
-    parser.add_argument(
-        "--start", type=iso_date,
-        help="first morning (default: the first session a year into the data)",
-    )
-    parser.add_argument("--days", type=count, default=20, help="mornings to run (default 20)")
-    parser.add_argument("--cash", type=money, default=500.0, help="opening cash (default 500)")
-    parser.add_argument("--out", type=Path, default=out, help=f"output folder (default {out})")
-    parser.add_argument("--open", choices=[mode.value for mode in OpenMode],
-                        default=OpenMode.EXACT.value,
-                        help="the paper broker's open: exact (every order queued for the open "
-                        "fills whole at the bar's open: STRATEGY.md, parity) or realistic "
-                        "(Alpaca's, on the free data plan: docs/alpaca-fidelity.md)")
-    parser.add_argument("--open-seed", type=int, default=None,
-                        help="seed of the realistic open (default: --seed)")
-
-
-def open_model(args: argparse.Namespace) -> OpenModel | None:
-    """The realistic open `add_run_arguments` asked for, or None for the exact one."""
-    if args.open != OpenMode.REALISTIC:
-        return None
-    return OpenModel(args.seed if args.open_seed is None else args.open_seed)
-
-
-def add_account_arguments(parser: argparse.ArgumentParser) -> None:
-    """`make run`'s own: an account that holds shares before the first morning (HOLD) and the
-    function's MANAGE_EXISTING_POSITIONS (MANAGE_EXISTING)."""
-    parser.add_argument("--hold", type=hold_argument, default=None, metavar="SYM:QTY,...",
-                        help="shares the account holds before the first morning, bought by "
-                        "its user (not by the function), on top of --cash")
-    parser.add_argument("--manage-existing", choices=("true", "false"), default="false",
-                        help="MANAGE_EXISTING_POSITIONS of the function: true makes every "
-                        "position the strategy's own (default false)")
-
-
-def open_market(args: argparse.Namespace) -> tuple[Market, tuple[str, ...] | None, date]:
-    """The market the `add_run_arguments` options name, its universe (a CSV's own symbols; None =
-    the packaged list, for the synthetic market) and the first morning. Raises MarketDataError
-    (a ValueError) when the data cannot be read."""
-    market = load_csv(args.data) if args.data else synthetic_market(seed=args.seed)
-    universe = market.symbols if args.data else None
-    return market, universe, args.start or default_start(market)
-
-
-def write_ledgers(result: LocalRun, out: Path) -> None:
-    """equity.csv and trades.csv of a run, through strategy.ledger like the backtest's."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "equity.csv").write_text(equity_csv(result.equity), encoding="utf-8")
-    (out / "trades.csv").write_text(trades_csv(result.fills), encoding="utf-8")
-
-
-def write_plot(result: LocalRun, cash: float, market: Market, out: Path) -> Path:
-    """OUT/equity.png: the window, strategy against the benchmark, both from their values before
-    the first morning, drawn by the backtest's own `window_plot`."""
-    first, last = result.equity[0].date, result.equity[-1].date
-    before = run_table.benchmark_base(first, market)
-    base = None if before is None else (before[0], cash, before[1])
-    equity, bench = row_series(result.equity, base)
-    return window_plot(equity, bench, market.benchmark, (first, last), out / "equity.png",
-                       market.caveat)
-
-
-def write_summaries(result: LocalRun, out: Path) -> Path:
-    """OUT/summaries.txt: each daily summary the mornings published, as the e-mail reads it."""
-    path = out / "summaries.txt"
-    path.write_text("".join(f"== {m.subject}\n{m.body}\n" for m in result.published),
-                    encoding="utf-8")
-    return path
-
-
-def reconcile_run(result: LocalRun, market: Market, universe: tuple[str, ...] | None,
-                  out: Path) -> Outcome:
-    """The account the mornings traded against the backtest of the same sessions:
-    `out`/reconcile.md and reconcile.png, the verdict on stdout."""
-    if result.account is None or not result.equity:
-        raise ValueError("the run read no account history")
-    outcome = reconcile_account(result.account, market, result.equity[0].date,
-                                result.equity[-1].date, universe=universe,
-                                auctions=result.auctions)
-    write_report(outcome, out, "the local paper broker", market.name)
-    print(verdict(outcome.reconciliation))
-    return outcome
 
 
 def main(argv: list[str] | None = None) -> int:

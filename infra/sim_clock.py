@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from handler.morning import Services
+    from handler.services import Services
 
 SIM_CLOCK_ENV = "PAPERBROKER_SIM_CLOCK"  # the paper broker's URL, whose clock the waiter moves
 

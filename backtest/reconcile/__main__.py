@@ -27,9 +27,10 @@ from backtest.reconcile.account import (
     read_account,
 )
 from backtest.reconcile.auctions import Auctions, read_auctions
-from backtest.reconcile.compare import EquityPoint, verdict
+from backtest.reconcile.compare import EquityPoint
 from backtest.reconcile.report import write_report
 from backtest.reconcile.run import reconcile_account, window_equity
+from backtest.reconcile.verdict import verdict
 from infra.cli import Parser, iso_date
 from infra.market import Market, MarketDataError, load_csv
 from infra.staged import staged

@@ -12,8 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from backtest.reconcile.compare import Reconciliation, cost_line, verdict
+from backtest.reconcile.compare import Reconciliation
 from backtest.reconcile.run import Outcome
+from backtest.reconcile.verdict import cost_line, verdict
 from infra.window import plural
 
 ACCOUNT_COLOR, BACKTEST_COLOR, GAP_COLOR = "#1f5fa8", "#8a8a8a", "#b22222"

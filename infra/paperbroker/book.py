@@ -9,7 +9,7 @@ buys hold theirs until they fill or are canceled; sells free nothing until they 
 open (`strategy.fills.usable_price`): a buy is canceled, a sell stays open (and expires at the
 close). Equity = cash + positions at the last close on or before the mark day. An order's
 lifecycle is Alpaca's: queued orders are routed at the open, market-on-open ones end with the
-auction, and a cancel is a request (`pending_cancel`) that lands later (`land_cancels`). The
+auction, and a cancel is a request (`pending_cancel`) that lands later (`lifecycle`). The
 realistic open (`openmodel`) hands `fill` an `Execution`: another price to start from, slippage
 and the share of the order to fill now; without one an order fills as STRATEGY.md says.
 """
@@ -17,17 +17,18 @@ and the share of the order to fill now; without one an order fills as STRATEGY.m
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Container, Iterable
 
 import pandas as pd
 
-from handler.ports import OrderStatus
+from handler.broker_values import OrderStatus
 from infra.paperbroker import errors
 from infra.paperbroker.account import AccountFlags
 from infra.paperbroker.faults import FaultRule
+from infra.paperbroker.lifecycle import OrderLifecycle
 from infra.paperbroker.margin import Margin
 from infra.paperbroker.openmodel import Execution
-from infra.paperbroker.orders import EPS, Order, OrderRequest, TimeInForce, stable_id
+from infra.paperbroker.orders import EPS, Order, OrderRequest, stable_id
 from infra.paperbroker.prices import Prices
 from infra.paperbroker.wire import AccountFigures, PositionFigures
 from strategy import Side
@@ -35,7 +36,7 @@ from strategy.fills import Costs, affordable, buy_hold, fill_order, fill_price, 
 from strategy.ledger import Fill
 
 
-class OrderBook:
+class OrderBook(OrderLifecycle):
     """One account's book over the prices of the market served (see the module doc)."""
 
     def __init__(
@@ -109,65 +110,6 @@ class OrderBook:
         ]
         picked.sort(key=lambda o: o.seq, reverse=direction != "asc")
         return picked[:limit]
-
-    # ---- the order lifecycle: cancels, the open, the close -------------------------------
-    def cancel(self, order: Order, now: pd.Timestamp, lands: float, locked: bool = False
-               ) -> None:
-        """Request the cancel of `order`: it is asynchronous at Alpaca (the venue must confirm
-        it), so the order shows `pending_cancel`, still holds its buying power or shares, and
-        can still fill until the cancel lands at wall clock `lands` (`land_cancels`); a
-        `locked` one (too late for its auction) lands only once the auction is over. An order
-        no longer cancelable, or whose cancel is already pending, is Alpaca's 422."""
-        if not order.is_open or order.status == OrderStatus.PENDING_CANCEL:
-            raise errors.ORDER_NOT_CANCELABLE(status=order.status.value)
-        order.set_status(OrderStatus.PENDING_CANCEL, now)
-        order.cancel_due = lands
-        order.cancel_locked = locked
-
-    def cancel_open(self, now: pd.Timestamp, lands: float,
-                    locked: Callable[[Order], bool]) -> list[Order]:
-        """Request the cancel of every open order not already pending one (`locked(order)`:
-        too late for its auction); those orders."""
-        picked = [o for o in self.orders if o.is_open and o.status != OrderStatus.PENDING_CANCEL]
-        for order in picked:
-            self.cancel(order, now, lands, locked(order))
-        return picked
-
-    def land_cancels(self, wall: float, now: pd.Timestamp, session: int | None,
-                     attempt: Callable[[Order, int], None]) -> int:
-        """Cancels due by wall clock `wall` land: the order is canceled, unless it filled
-        first. A `fill_on_cancel` fault fills it here, in `session` (the one open now) by
-        `attempt(order, session)`, just before its cancel arrives. The number landed."""
-        landing = [o for o in self.orders if o.status == OrderStatus.PENDING_CANCEL
-                   and not o.cancel_locked and o.cancel_due <= wall]
-        for order in landing:
-            if order.fault == "fill_on_cancel" and order.session == session:
-                attempt(order, session)
-            if order.is_open:
-                order.set_status(OrderStatus.CANCELED, now)
-        return len(landing)
-
-    def route(self, session: int, now: pd.Timestamp) -> None:
-        """The open of `session`: orders queued for it (`accepted` outside the session) are
-        routed to the venue, `new` (docs/trading-orders.md, "Order Lifecycle")."""
-        for order in self.orders:
-            if order.session == session and order.status == OrderStatus.ACCEPTED:
-                order.set_status(OrderStatus.NEW, now)
-
-    def end_auction(self, session: int, now: pd.Timestamp) -> None:
-        """After the opening auction of `session`: market-on-open orders still open are
-        canceled ("Any unfilled orders after the open will be cancelled", docs/trading-orders.md,
-        "Time in Force", opg)."""
-        for order in self.orders:
-            if (order.session == session and order.is_open and order.fill_at is None
-                    and order.time_in_force == TimeInForce.OPG):
-                order.set_status(OrderStatus.CANCELED, now)
-
-    def expire(self, session: int, now: pd.Timestamp) -> None:
-        """The close of `session`: day orders of it (or earlier) still open expire."""
-        for order in self.orders:
-            if order.is_open and order.session <= session:
-                order.set_status(OrderStatus.EXPIRED, now)
 
     # ---- what the account can do ---------------------------------------------------------
     def available(self, symbol: str) -> float:

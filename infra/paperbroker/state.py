@@ -6,7 +6,7 @@ bodies and Alpaca's refusals), `wire` (Alpaca's JSON), `snapshot` (the state sav
 resumed) and `realistic` (the realistic open, when an `openmodel.OpenModel` is given). This
 front only takes the lock, hands each call to the parts, and counts changes; what it shows (the
 account, positions, activities, portfolio history) is `views.AccountViews`, its market data
-`views.MarketDataViews`.
+`views.MarketDataViews`, its faults and request counts `faultstats.FaultControls`.
 
 Every method that reads or changes the state runs under the lock (`@locked`), so the server
 thread and a test calling methods directly never see half a change. `version` grows with
@@ -29,7 +29,8 @@ from infra.paperbroker.bars import BarStore
 from infra.paperbroker.book import OrderBook
 from infra.paperbroker.calendar import SimCalendar
 from infra.paperbroker.clock import SessionClock, check_sessions, utc_instant
-from infra.paperbroker.faults import FaultConfig, FaultInjector, FaultRule
+from infra.paperbroker.faults import FaultConfig, FaultInjector
+from infra.paperbroker.faultstats import FaultControls
 from infra.paperbroker.feeds import DataPlan
 from infra.paperbroker.holdings import buy_holds, holds_cost
 from infra.paperbroker.lock import StateLock, locked
@@ -43,7 +44,7 @@ from infra.paperbroker.views import AccountViews, MarketDataViews
 from strategy import Side
 
 
-class PaperBroker(AccountViews, MarketDataViews):
+class PaperBroker(AccountViews, MarketDataViews, FaultControls):
     def __init__(
         self, market: Market, start: date, *, key_id: str, secret_key: str,
         cash: float = 500.0, fill_delay: float = 0.0, cancel_delay: float = 0.0,
@@ -268,31 +269,6 @@ class PaperBroker(AccountViews, MarketDataViews):
             return self._state.book.estimate(symbol, clock.open_day(), clock.mark_day())
         last = self._last_print(symbol, clock.now)
         return last.price if last is not None else 0.0
-
-    # ---- faults and stats ----------------------------------------------------------------
-    @locked
-    def set_faults(self, config: FaultConfig, seed: int | None = None) -> None:
-        self._state.faults = FaultInjector(config, self.seed if seed is None else seed)
-        self.version += 1
-
-    @locked
-    def http_faults(self, method: str, path: str, query: str = "") -> list[FaultRule]:
-        fired = self._state.faults.http_faults(method, path, query)
-        if fired:
-            self.version += 1
-        return fired
-
-    @locked
-    def faults(self) -> dict:
-        return self._state.faults.to_dict()
-
-    @locked
-    def count_request(self, endpoint: str) -> None:
-        self._state.requests[endpoint] += 1
-
-    @locked
-    def stats(self) -> dict:
-        return self._state.stats()
 
     # ---- snapshot ------------------------------------------------------------------------
     @locked

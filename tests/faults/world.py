@@ -24,10 +24,10 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handler.broker_values import OrderState, OrderStatus
 from handler.decision import Decision, DecisionInputs
 from handler.dynamo_codec import decode
 from handler.journal import DynamoJournal, journal_key
-from handler.ports import OrderState, OrderStatus
 from infra.chaos import duplicate_orders
 from infra.dynamodb_local import client as dynamodb_client
 from infra.dynamodb_local import create_journal_table

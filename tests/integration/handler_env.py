@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handler import app
-from handler.morning import Services
+from handler.services import Services
 from infra.dynamodb_local import create_journal_table
 from infra.local_lambda import LocalContext, local_env
 from infra.localrun import RUN_TIME

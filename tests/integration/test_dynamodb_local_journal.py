@@ -7,10 +7,11 @@ from datetime import date
 
 import pytest
 
+from handler.broker_values import Account, OrderState
 from handler.execution import Execution
 from handler.journal import DynamoJournal, JournalConflict
 from handler.outcome import RunOutcome, RunStatus, Traded
-from handler.ports import Account, JournalStatus, OrderState
+from handler.ports import JournalStatus
 from handler.summary import to_summary
 from infra.dynamodb_local import DynamoDBLocal, client, create_journal_table, find_jar
 from strategy import Order, Plan

@@ -210,7 +210,7 @@ def test_the_adapter_sends_opg_before_the_cut_off_and_reads_the_refusal_after_it
     refused 403 ("opg orders must be submitted after 7:00pm and before 9:28am"), which the
     adapter reports as a refusal, not as a failure of the run."""
     from handler.broker import AlpacaBroker
-    from handler.ports import OrderRejected, TimeInForce
+    from handler.broker_values import OrderRejected, TimeInForce
 
     running = paper_broker_factory(start=session_before(DAY))
     running.broker.set_time(pd.Timestamp(morning(DAY)))

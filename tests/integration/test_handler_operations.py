@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 
 from handler import app
-from handler.journal import LEASE_MARGIN_SECONDS, DynamoJournal, journal_key
+from handler.journal import DynamoJournal, journal_key
+from handler.lease import LEASE_MARGIN_SECONDS
 from handler.switch import SwitchError
 from infra import kill_switch
 from infra.dynamodb_local import client

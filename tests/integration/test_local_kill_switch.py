@@ -8,8 +8,9 @@ from datetime import date
 
 from infra import kill_switch
 from infra.local_aws import LocalAws
-from infra.localrun import run_local, write_summaries
+from infra.localrun import run_local
 from infra.market import synthetic_market
+from infra.run_files import write_summaries
 
 
 def test_a_pause_during_a_local_run_reaches_the_next_morning(tmp_path):

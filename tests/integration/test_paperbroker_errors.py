@@ -14,7 +14,7 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.requests import MarketOrderRequest
 
 from handler.broker import AlpacaBroker
-from handler.ports import DuplicateClientOrderId, OrderRejected
+from handler.broker_values import DuplicateClientOrderId, OrderRejected
 from strategy import Side
 
 ORDER = {"symbol": "KO", "qty": "1", "side": "buy", "type": "market", "time_in_force": "day"}

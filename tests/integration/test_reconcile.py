@@ -16,8 +16,9 @@ from backtest.engine import run_backtest
 from backtest.reconcile.__main__ import main as reconcile_main
 from backtest.reconcile.compare import Gap
 from infra.local_lambda import KEY_ID, SECRET_KEY, in_process
-from infra.localrun import reconcile_run, run_local
+from infra.localrun import run_local
 from infra.paperbroker import FaultConfig
+from infra.run_files import reconcile_run
 from strategy import Side
 
 START, DAYS, CASH = date(2023, 1, 3), 5, 500.0

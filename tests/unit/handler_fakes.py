@@ -13,18 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from handler.decision import Decision, DecisionInputs
-from handler.journal import claim_outcome
-from handler.outcome import RunOutcome
-from handler.ports import (
+from handler.broker_values import (
     Account,
-    BarsResult,
-    Claim,
-    ClaimOutcome,
     DuplicateClientOrderId,
-    JournalEntry,
-    JournalStatus,
-    LatestTrades,
     MarketClock,
     OpgWindowRefused,
     OrderRejected,
@@ -32,6 +23,10 @@ from handler.ports import (
     OrderStatus,
     TimeInForce,
 )
+from handler.decision import Decision, DecisionInputs
+from handler.lease import claim_outcome
+from handler.outcome import RunOutcome
+from handler.ports import BarsResult, Claim, ClaimOutcome, JournalEntry, JournalStatus, LatestTrades
 from handler.summary import to_summary
 from strategy import Plan, Side
 

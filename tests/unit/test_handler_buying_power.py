@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from handler.broker_values import OrderState, OrderStatus
 from handler.buying_power import cash_left, check_buys
-from handler.ports import OrderState, OrderStatus
 from strategy import Order, Plan, Side
 from strategy.fills import Refusal, buy_hold, fill_plan
 

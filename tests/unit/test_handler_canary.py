@@ -9,7 +9,7 @@ import pytest
 
 from handler.canary import run_canary
 from handler.config import ConfigError
-from handler.morning import Services
+from handler.services import Services
 from handler.switch import SwitchError
 from tests.unit.handler_fakes import FakeLog
 from tests.unit.test_handler_morning import KEY, world

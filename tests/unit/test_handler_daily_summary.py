@@ -5,13 +5,14 @@ from datetime import date
 
 import pytest
 
+from handler.broker_values import Account, OrderState
 from handler.daily_summary import SUBJECT_LIMIT, failure_message, morning_message
 from handler.execution import Execution
 from handler.guards import Violation, ViolationKind
 from handler.marks import next_marks
 from handler.ops_ports import Mark, Marks
 from handler.outcome import RunOutcome, RunStatus, Skip, SkipCode, Traded
-from handler.ports import Account, JournalStatus, OrderState
+from handler.ports import JournalStatus
 from strategy import Order, Plan
 from tests.unit.handler_fakes import make_decision
 

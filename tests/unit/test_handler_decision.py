@@ -6,8 +6,9 @@ from datetime import date
 
 import pandas as pd
 
+from handler.broker_values import Account
 from handler.decision import DecisionInputs, decide, market_snapshot
-from handler.ports import Account, BarsResult
+from handler.ports import BarsResult
 from strategy import Params, plan, scores
 
 SESSIONS = [d.date() for d in pd.bdate_range("2024-01-02", periods=12)]

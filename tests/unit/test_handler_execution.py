@@ -5,16 +5,16 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from handler.execution import Executor, client_order_id
-from handler.opening import Opening
-from handler.ports import (
+from handler.broker_values import (
     BuyingPowerRefused,
     ExecutionMode,
-    JournalStatus,
     OrderRejected,
     OrderState,
     OrderStatus,
 )
+from handler.execution import Executor, client_order_id
+from handler.opening import Opening
+from handler.ports import JournalStatus
 from handler.waits import OrdersUnsettled
 from strategy import Order, Plan
 from tests.unit.handler_fakes import FakeBroker, FakeLog, FakeTrades, FakeWaiter

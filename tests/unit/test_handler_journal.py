@@ -11,16 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
+from handler.broker_values import Account, OrderState
 from handler.execution import Execution
-from handler.journal import (
-    LEASE_MARGIN_SECONDS,
-    DynamoJournal,
-    JournalConflict,
-    claim_outcome,
-    lease_seconds,
-)
+from handler.journal import DynamoJournal, JournalConflict
+from handler.lease import LEASE_MARGIN_SECONDS, claim_outcome, lease_seconds
 from handler.outcome import RunOutcome, RunStatus, Traded
-from handler.ports import Account, ClaimOutcome, JournalStatus, OrderState
+from handler.ports import ClaimOutcome, JournalStatus
 from handler.summary import to_summary
 from strategy import Order, Plan
 from tests.journal_clock import Now

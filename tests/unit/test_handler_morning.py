@@ -7,12 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from handler.broker_values import TimeInForce
 from handler.config import ConfigError, load_config
 from handler.daily_summary import morning_message
 from handler.event import RunRequest
-from handler.morning import Services
 from handler.morning import run_morning as run_outcome
-from handler.ports import JournalStatus, TimeInForce
+from handler.ports import JournalStatus
+from handler.services import Services
 from handler.summary import to_summary
 from handler.switch import SwitchError
 from strategy import Order, Plan, plan, scores

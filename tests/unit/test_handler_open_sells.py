@@ -8,16 +8,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from handler.broker_values import BrokerUnavailable, ExecutionMode, OrderStatus, TimeInForce
 from handler.execution import Executor
 from handler.opening import Opening
-from handler.ports import (
-    BrokerUnavailable,
-    ExecutionMode,
-    JournalStatus,
-    LatestTrades,
-    OrderStatus,
-    TimeInForce,
-)
+from handler.ports import JournalStatus, LatestTrades
 from handler.waits import MAX_MISSED_POLLS, OrdersUnsettled
 from strategy import Order, Plan
 from tests.unit.handler_fakes import FakeBroker, FakeLog, FakeTrades, FakeWaiter

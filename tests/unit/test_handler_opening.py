@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from handler.broker_values import ExecutionMode, MarketClock
 from handler.event import RunRequest
 from handler.execution import client_order_id
 from handler.opening import MarketNotOpen, Opening, RealTimeWaiter, open_in, sell_route
-from handler.ports import ExecutionMode, JournalStatus, MarketClock
+from handler.ports import JournalStatus
 from strategy import Plan
 from tests.unit.handler_fakes import (
     LEASE,

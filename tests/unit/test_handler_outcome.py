@@ -6,10 +6,11 @@ from datetime import date
 import pytest
 
 from handler import app
+from handler.broker_values import Account, OrderState
 from handler.execution import Execution
 from handler.guards import Violation, ViolationKind
 from handler.outcome import RunOutcome, RunStatus, Skip, SkipCode, Traded
-from handler.ports import Account, JournalStatus, OrderState
+from handler.ports import JournalStatus
 from handler.summary import to_summary
 from strategy import Order, Plan
 from tests.unit.handler_fakes import make_decision

@@ -9,13 +9,8 @@ import pytest
 import requests
 
 from backtest.reconcile.auctions import opening_price, read_auctions
-from backtest.reconcile.compare import (
-    AccountFill,
-    EquityPoint,
-    Slippage,
-    cost_line,
-    reconcile,
-)
+from backtest.reconcile.compare import AccountFill, EquityPoint, Slippage, reconcile
+from backtest.reconcile.verdict import cost_line
 from strategy import Side
 from strategy.ledger import EquityRow
 

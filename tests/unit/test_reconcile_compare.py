@@ -21,8 +21,8 @@ from backtest.reconcile.compare import (
     compare_orders,
     reconcile,
     starting_state,
-    verdict,
 )
+from backtest.reconcile.verdict import verdict
 from strategy import Side
 from strategy.ledger import EquityRow, Fill
 

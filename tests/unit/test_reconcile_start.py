@@ -11,8 +11,9 @@ import pytest
 
 from backtest.engine import run_backtest
 from backtest.reconcile.account import AccountHistory
-from backtest.reconcile.compare import AccountFill, EquityPoint, verdict
+from backtest.reconcile.compare import AccountFill, EquityPoint
 from backtest.reconcile.run import reconcile_account
+from backtest.reconcile.verdict import verdict
 from infra.market import synthetic_market
 from strategy import Side
 

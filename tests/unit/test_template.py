@@ -22,7 +22,8 @@ import yaml
 
 from handler.config import load_config
 from handler.event import parse_event
-from handler.journal import DynamoJournal, lease_seconds
+from handler.journal import DynamoJournal
+from handler.lease import lease_seconds
 from handler.opening import MAX_OPEN_WAIT
 from handler.switch import parse_switch
 from handler.waits import CANCEL_WAIT_SECONDS
