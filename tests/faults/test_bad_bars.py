@@ -188,8 +188,10 @@ def test_real_sell_without_open_does_not_fill(real_market, dynamodb_url, held, s
     """A holding (outside the universe, so the plan sells it) with no usable open that morning
     (an empty open, a gap in its bars): the opg sell cannot fill in the opening auction, so the
     broker cancels it at the open (docs/trading-orders.md, "Time in Force": unfilled opg orders
-    are canceled after the open), before any fill timeout; it is recorded, the position stays,
-    the rest of the plan goes through."""
+    are canceled after the open), before any fill timeout. Its rest goes once at market
+    (`-r1`, docs/morning.md, "No sell left behind"), which cannot fill either: the sell is
+    recorded unsellable with the reason, the position stays, the rest of the plan goes through."""
+    from handler.sells import rest_client_order_id
     from tests.faults.world import make_world
 
     market, symbols = real_window(real_market, run_day, real_symbols(real_market, held))
@@ -203,7 +205,11 @@ def test_real_sell_without_open_does_not_fill(real_market, dynamodb_url, held, s
         assert (order["side"], order["status"], order["filled_qty"]) == ("sell", "canceled", 0)
         assert order["client_order_id"] not in summary["timed_out"]  # the auction's cancel
         assert world.state()["positions"][held] >= 1
-        assert summary["filled"] == len(summary["orders"]) - 1
+        [rest] = [o for o in summary["orders"]
+                  if o["client_order_id"] == rest_client_order_id(order["client_order_id"], 1)]
+        assert (rest["side"], rest["filled_qty"]) == ("sell", 0)
+        assert "no fill at market" in summary["unsellable"][held]
+        assert summary["filled"] == len(summary["orders"]) - 2  # the sell and its rest
         assert world.duplicates() == 0
     finally:
         world.running.stop()

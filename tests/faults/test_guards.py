@@ -14,6 +14,7 @@ import json
 
 import pytest
 
+from handler.waits import MAX_MISSED_POLLS
 from tests.faults.secrets_stub import SecretsStub
 
 LIMITS = {
@@ -93,7 +94,9 @@ def test_secrets_never_in_logs_metrics_summary_or_journal(world_factory):
     key_id, secret = "PKHYGIENE0KEY1D", "sk-hygiene-S3CRET-value"
     world = world_factory(key_id=key_id, secret_key=secret)
     world.faults(
-        {"kind": "status", "match": "GET /v2/orders", "status": 500, "count": 1},
+        # one 500 more than a wait rides over (MAX_MISSED_POLLS): the invocation fails
+        {"kind": "status", "match": "GET /v2/orders", "status": 500,
+         "count": MAX_MISSED_POLLS + 1},
         {"kind": "reject", "match": "POST /v2/orders", "count": 1},
     )
     failed = world.run(request_id="lambda-request-1")
