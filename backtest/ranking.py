@@ -67,8 +67,10 @@ def rank_window(
         raise MarketDataError(
             f"the benchmark {params.benchmark} has no close on or before {days[0].date()}"
         )
+    # copy=False: pandas 3 copies an array it is given by default; the scores only read it.
     history = score_history(
-        pd.DataFrame(prices.closes, index=sessions, columns=symbols), params, from_row=first
+        pd.DataFrame(prices.closes, index=sessions, columns=symbols, copy=False), params,
+        from_row=first,
     ).to_numpy()[first:]
     scored = np.count_nonzero(~np.isnan(history), axis=1)
     distinct = np.unique(scored)
@@ -136,7 +138,7 @@ def load_prices(
         column={sym: j for j, sym in enumerate(symbols)},
         closes=closes,
         opens=opens,
-        marks=pd.DataFrame(closes).ffill().to_numpy(),
+        marks=pd.DataFrame(closes, copy=False).ffill().to_numpy(),  # ffill returns a new frame
         bench=pd.Series(bench).ffill().to_numpy(),
     )
 

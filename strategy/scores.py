@@ -44,7 +44,7 @@ def scores_at_close(closes: pd.DataFrame, params: Params, from_row: int = 0) -> 
         score = _packed_scores(packed, where, slot, params)
         score[(slot < params.ema_span) | (slot < np.repeat(before, counts))] = np.nan
         out[kept] = score
-    return pd.DataFrame(out.T, index=closes.index, columns=closes.columns)
+    return pd.DataFrame(out.T, index=closes.index, columns=closes.columns, copy=False)
 
 
 def _packed_scores(
