@@ -57,6 +57,7 @@ def test_writes_the_four_files_and_prints_the_table_and_paths(tmp_path, capsys):
         report.split())
 
 
+@pytest.mark.process
 def test_no_html_skips_the_tearsheet_and_never_imports_quantstats(tmp_path):
     """The default outputs stay fast: QuantStats and scipy load only for report.html."""
     code = (

@@ -63,6 +63,7 @@ def test_resume_with_an_endpoint_that_is_no_address_is_one_line(capsys):
     assert "ENDPOINT 'notaurl' is not an address" in one_error_line(capsys)
 
 
+@pytest.mark.process
 def test_make_pause_needs_boto3_alone():
     heavy = ["aws_lambda_powertools", "pandas", "numpy", "alpaca", "pydantic", "matplotlib"]
     script = textwrap.dedent(f"""
@@ -149,6 +150,7 @@ def test_a_failed_or_interrupted_run_leaves_the_previous_output_whole(
     assert not failed_folder(out).exists()  # a later complete run clears the failed one
 
 
+@pytest.mark.process
 def test_a_killed_run_leaves_the_previous_output_whole(tmp_path):
     out = tmp_path / "out"
     with staged(out) as stage:
