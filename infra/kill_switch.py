@@ -19,9 +19,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import ClientError
 
 from handler.switch import MAX_AGE_SECONDS
+from infra.aws_errors import AWS_ERRORS, aws_failure
 from infra.cli import Parser
 from infra.dynamodb_local import LOCAL_CREDENTIALS
 from infra.samconfig import DEFAULT_ENV, SamConfigError, Stack, read_stack
@@ -55,24 +56,13 @@ def set_switch(ssm: Any, stack: Stack, config_env: str, enabled: bool) -> tuple[
         ssm.put_parameter(Name=name, Value="true" if enabled else "false", Type="String",
                           Overwrite=True)
         after = ssm.get_parameter(Name=name)["Parameter"]["Value"]
-    except NoCredentialsError:
-        raise KillSwitchError(
-            f"no AWS credentials for {where}: run `aws configure` or set AWS_PROFILE") from None
-    except NoRegionError:
-        raise KillSwitchError(
-            f"no region for {where}: add region to [{config_env}.global.parameters] in "
-            "samconfig.toml") from None
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        if error.get("Code") == "ParameterNotFound":
+    except AWS_ERRORS as exc:
+        if isinstance(exc, ClientError) and \
+                exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
             raise KillSwitchError(
                 f"{where} has no kill switch {name}: deploy it first "
                 f"(make deploy CONFIG_ENV={config_env}) or pick its CONFIG_ENV") from None
-        raise KillSwitchError(
-            f"AWS refused to set {name} in {where}: {error.get('Code')}: "
-            f"{error.get('Message')}") from None
-    except BotoCoreError as exc:
-        raise KillSwitchError(f"cannot set {name} in {where}: {exc}") from None
+        raise KillSwitchError(aws_failure(exc, where, config_env, f"set {name}")) from None
     return before, after
 
 

@@ -20,8 +20,9 @@ from enum import StrEnum
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import ClientError
 
+from infra.aws_errors import AWS_ERRORS, aws_failure
 from infra.cli import Parser
 from infra.samconfig import DEFAULT_ENV, SamConfigError, Stack, read_stack
 
@@ -105,19 +106,9 @@ def run(session: Any, stack: Stack, config_env: str) -> list[str]:
                 f"{topic.mails} ({topic.arn}): subscription {found}, confirmation mail sent to "
                 f"{wanted.address}: click its link within three days")
         return lines
-    except NoCredentialsError:
-        raise SubscribeError(
-            f"no AWS credentials for {where}: run `aws configure` or set AWS_PROFILE") from None
-    except NoRegionError:
-        raise SubscribeError(
-            f"no region for {where}: add region to [{config_env}.global.parameters] in "
-            "samconfig.toml") from None
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise SubscribeError(
-            f"AWS refused for {where}: {error.get('Code')}: {error.get('Message')}") from None
-    except BotoCoreError as exc:
-        raise SubscribeError(f"cannot reach AWS for {where}: {exc}") from None
+    except AWS_ERRORS as exc:
+        raise SubscribeError(aws_failure(exc, where, config_env,
+                                         "renew the subscriptions")) from None
 
 
 def main(argv: list[str] | None = None) -> int:
