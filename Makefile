@@ -249,7 +249,7 @@ $(SAM_STAMP): requirements-sam.txt
 	touch $@
 
 # $(call LAMBDA_ARTIFACT,DIR,ARCH): the function's artifact for ARCH (aarch64, x86_64) in DIR:
-# every wheel of requirements.txt, boto3 included, handler/ and strategy/, bytecode, size.
+# every wheel of requirements.txt, boto3 included, handler/, alpaca_adapter/ and strategy/, bytecode, size.
 # The one recipe of build-TradingFunction (sam build, aarch64) and artifact-test (this machine).
 # boto3 is bundled, not left to the runtime: AWS fixes no SDK version for python3.13 and updates
 # it over time, and the artifact's urllib3, jmespath and dateutil come first on the path anyway
@@ -259,7 +259,7 @@ test -n "$(1)"
 $(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-compile \
   --no-warn-conflicts $(call LAMBDA_WHEELS,$(2)) --target "$(1)" -r requirements.txt
 cd "$(1)" && rm -rf bin pandas/tests && find numpy -type d -name tests -prune -exec rm -rf {} +
-tar --exclude=__pycache__ --exclude=handler/__main__.py -cf - handler strategy | tar -xf - -C "$(1)"
+tar --exclude=__pycache__ --exclude=handler/__main__.py -cf - handler alpaca_adapter strategy | tar -xf - -C "$(1)"
 $(if $(LAMBDA_PYTHON),$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash \
   "$(1)" >/dev/null && echo "bytecode precompiled with $(LAMBDA_PYTHON)",\
   @echo "no local python3.13: bytecode is compiled at each cold start instead")
@@ -269,7 +269,7 @@ $(if $(LAMBDA_PYTHON),$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode
 endef
 
 .PHONY: build-TradingFunction
-build-TradingFunction: ## (sam build calls it) handler/, strategy/ and arm64 py3.13 wheels into ARTIFACTS_DIR
+build-TradingFunction: ## (sam build calls it) handler/, alpaca_adapter/, strategy/ and arm64 py3.13 wheels into ARTIFACTS_DIR
 	$(call LAMBDA_ARTIFACT,$(ARTIFACTS_DIR),aarch64)
 
 .PHONY: build

@@ -18,9 +18,9 @@ from backtest.report import metrics_table, render
 from backtest.roundtrips import roundtrips_csv, trip_stats
 from infra import run_table
 from infra.cli import Parser
-from infra.market import Market
 from infra.staged import staged
 from infra.window import cash_warning, what_ran, window_notes
+from market import Market
 from strategy.ledger import equity_csv, trades_csv
 
 

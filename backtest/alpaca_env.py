@@ -1,8 +1,8 @@
 """How the research tools reach Alpaca, written once for `--source alpaca` (the data API) and
 `python -m backtest.reconcile` (the trading API): the keys and an endpoint from the variables the
 function reads (ALPACA_KEY_ID, ALPACA_SECRET_KEY, ALPACA_DATA_URL, ALPACA_TRADING_URL), the
-settings of their hardened sessions (`handler.http.harden`), and Alpaca's error answers as the
-one line that says what to fix."""
+settings of their hardened sessions (`alpaca_adapter.http.harden`), and Alpaca's error
+answers as the one line that says what to fix."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from alpaca.common.exceptions import APIError
 
-from handler.http import api_message
+from alpaca_adapter.http import api_message
 
 # No morning deadline here: a patient timeout, and retries that wait out every reset.
 HTTP_TIMEOUT, RETRY_ATTEMPTS, RETRY_WAIT = 30.0, 5, 1.0

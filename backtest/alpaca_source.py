@@ -5,11 +5,11 @@ locally (`backtest.cache`) so that a second run over the same window sends no re
 
 Requests: one StockBarsRequest per batch of SYMBOLS_PER_REQUEST symbols and missing date range;
 alpaca-py follows `next_page_token` (10,000 bars a page). The session is the handler's
-(`handler.http.harden`: timeouts, a request count, and after a 429 the next request waits for
+(`alpaca_adapter.http.harden`: timeouts, a request count, and after a 429 the next request waits for
 X-Ratelimit-Reset); unlike a morning, a backtest has no deadline, so it waits for every reset.
 
 Which dates are sessions comes from the bars themselves (`Market.sessions`); the NYSE calendar
-(`infra.market.xnys`) only says how far back the warm-up reaches. Alpaca's daily history starts
+(`market.xnys`) only says how far back the warm-up reaches. Alpaca's daily history starts
 in 2016 (its Data API v2 was backfilled for 2016 onwards), and a day's bar is complete only
 once the day is over, so a window that needs earlier bars, or ends today or later, is refused.
 """
@@ -32,6 +32,7 @@ from alpaca.data.requests import StockBarsRequest
 from alpaca.data.timeframe import TimeFrame
 from tqdm import tqdm
 
+from alpaca_adapter.http import api_message, harden
 from backtest.alpaca_env import (
     HTTP_TIMEOUT,
     RETRY_ATTEMPTS,
@@ -42,11 +43,10 @@ from backtest.alpaca_env import (
 )
 from backtest.cache import BarCache, Gap
 from handler.config import DATA_FEEDS
-from handler.http import api_message, harden
 from handler.market_data import ADJUSTMENT, NEW_YORK, subscription_refusal
-from infra.market.csv import COLUMNS
-from infra.market.model import Market, MarketDataError
-from infra.market.xnys import xnys_sessions
+from market.csv import COLUMNS
+from market.model import Market, MarketDataError
+from market.xnys import xnys_sessions
 from strategy import Params
 
 EARLIEST = date(2016, 1, 1)  # the first day of Alpaca's historical bars
@@ -201,7 +201,7 @@ def _refusal(exc: APIError, settings: AlpacaDataSettings) -> str:
 
 def bars_frame(raw: Mapping[str, list[dict]]) -> pd.DataFrame:
     """alpaca-py raw bars {symbol: [{"t", "o", "h", "l", "c", "v", ...}]} -> the long frame of
-    `infra.market.Market` (dates: the New York session day, tz-naive)."""
+    `market.Market` (dates: the New York session day, tz-naive)."""
     rows = [(symbol, b.get("t"), b.get("o"), b.get("h"), b.get("l"), b.get("c"), b.get("v"))
             for symbol, bars in raw.items() for b in bars]
     frame = pd.DataFrame(rows, columns=["symbol", "t", "open", "high", "low", "close",

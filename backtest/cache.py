@@ -4,7 +4,7 @@ One entry per (endpoint, feed, adjustment), each one file
 `<cache_dir>/<feed>-<adjustment>/bars.parquet` for Alpaca's own endpoint, and
 `<cache_dir>/<feed>-<adjustment>@<host>_<port>/bars.parquet` for another ALPACA_DATA_URL (a
 local paper broker serving a CSV or a synthetic market): the long bar frame of
-`infra.market.Market`, and in its metadata (pandas `attrs`) the endpoint, the feed, the
+`market.Market`, and in its metadata (pandas `attrs`) the endpoint, the feed, the
 adjustment and the coverage: the calendar dates already asked for, per symbol, as one interval
 "first/last". A date inside a symbol's interval is never asked for again, whether Alpaca had a
 bar for it or not: a symbol that was not listed yet, or is unknown, costs one request, not one
@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 from pyarrow import ArrowException
 
-from infra.market.csv import COLUMNS
-from infra.market.model import MarketDataError
+from market.csv import COLUMNS
+from market.model import MarketDataError
 
 ONE_DAY = timedelta(days=1)
 ALPACA_DATA_URL = "https://data.alpaca.markets"  # alpaca-py's endpoint when none is given

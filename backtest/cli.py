@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from infra.cli import add_seed_argument, iso_date, money
-from infra.market import Market, MarketDataError, load_csv, synthetic_market
+from market import Market, MarketDataError, load_csv, synthetic_market
 from strategy import Params, load_universe
 from strategy.fills import Costs
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from backtest.ranking import Ranked, key_of, rank_window, window
-from infra.market import Market
+from market import Market
 from strategy import Params, Plan, Side
 from strategy.fills import Costs, Refusal, fill_plan
 from strategy.ledger import EquityRow, Fill

@@ -12,7 +12,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from infra.market import Market, MarketDataError
+from market import Market, MarketDataError
 from strategy import Params, score_history
 
 

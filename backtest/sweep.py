@@ -23,9 +23,9 @@ from backtest import cli, walkforward
 from backtest.sweep_jobs import Measured, jobs_of, run_local
 from infra import run_table
 from infra.cli import Parser, count
-from infra.market import Market
 from infra.staged import staged
 from infra.window import cash_warning, plural, what_ran, window_notes
+from market import Market
 from strategy import Params
 from strategy.fills import Costs
 

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from backtest.engine import Result, prepare
 from backtest.metrics import compute, returns, sharpe, total_return, value_series
-from infra.market import Market
+from market import Market
 from strategy import Params
 from strategy.fills import Costs
 

@@ -23,7 +23,7 @@ import backtest
 import infra
 import strategy
 from backtest.sweep_jobs import Job, Measured, collect, heaviest_first, measure
-from infra.market import Market
+from market import Market
 
 RAY_ADDRESS = "RAY_ADDRESS"
 

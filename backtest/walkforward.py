@@ -29,7 +29,7 @@ import pandas as pd
 from backtest.engine import Result, run_backtest
 from backtest.metrics import returns, sharpe, total_return, value_series
 from backtest.sweep_jobs import Measured
-from infra.market import Market
+from market import Market
 from strategy import Params
 from strategy.fills import Costs
 

@@ -24,9 +24,9 @@ from alpaca.common.exceptions import APIError
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+from alpaca_adapter.values import CredentialsRefused
 from handler.aws import aws_client, aws_session, client_config
 from handler.broker import AlpacaBroker
-from handler.broker_values import CredentialsRefused
 from handler.canary import run_canary
 from handler.config import load_config
 from handler.credentials import load_credentials, refusal_message

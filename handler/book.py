@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from handler.broker_values import OrderState
+from alpaca_adapter.values import OrderState
 from handler.ports import JournalEntry
 from strategy import Side
 

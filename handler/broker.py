@@ -1,7 +1,7 @@
 """`handler.ports.Broker` on alpaca-py's TradingClient: the only module that knows its models.
 
 Everything leaving here is plain data (`MarketClock`, `Account`, `OrderState`, dates, ints);
-Alpaca's side and status strings become `strategy.Side` and `handler.broker_values.OrderStatus`
+Alpaca's side and status strings become `strategy.Side` and `alpaca_adapter.values.OrderStatus`
 here.
 HTTP errors are sorted into the cases the run must tell apart: a duplicate client_order_id (422
 "client_order_id must be unique": already sent, look it up), a refused order (403/422: the broker
@@ -28,7 +28,8 @@ from alpaca.trading.enums import TimeInForce as AlpacaTimeInForce
 from alpaca.trading.requests import GetCalendarRequest, GetOrdersRequest, MarketOrderRequest
 from aws_lambda_powertools import Tracer
 
-from handler.broker_values import (
+from alpaca_adapter.http import RATE_WAIT_SECONDS, TimeoutAdapter, api_message, harden
+from alpaca_adapter.values import (
     Account,
     BrokerUnavailable,
     BuyingPowerRefused,
@@ -40,7 +41,6 @@ from handler.broker_values import (
     OrderStatus,
     TimeInForce,
 )
-from handler.http import RATE_WAIT_SECONDS, TimeoutAdapter, api_message, harden
 from strategy import Side
 
 tracer = Tracer()

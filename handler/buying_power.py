@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from handler.broker_values import OrderState
+from alpaca_adapter.values import OrderState
 from strategy import Order
 from strategy.fills import Refusal, accept_buys, buy_hold, usable_price
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from handler.broker_values import OrderState
+from alpaca_adapter.values import OrderState
 from handler.buying_power import cash_left, check_buys
 from handler.ports import Broker, LatestTrades
 from strategy import Order

@@ -26,8 +26,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from handler.broker_values import ExecutionMode
-from handler.http import RATE_WAIT_SECONDS
+from alpaca_adapter.http import RATE_WAIT_SECONDS
+from alpaca_adapter.values import ExecutionMode
 from handler.switch import MAX_AGE_SECONDS
 from strategy import Params, load_universe
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from handler.broker_values import OrderState
+from alpaca_adapter.values import OrderState
 from handler.decision import Decision
 from handler.execution import Execution
 from handler.ops_ports import Mark, Marks, Message

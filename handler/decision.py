@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from handler.broker_values import Account
+from alpaca_adapter.values import Account
 from handler.market_data import closes_frame
 from handler.ports import BarsResult
 from strategy import Params, Plan, plan, scores

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
-from handler.broker_values import (
+from alpaca_adapter.values import (
     BuyingPowerRefused,
     DuplicateClientOrderId,
     ExecutionMode,

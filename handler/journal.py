@@ -38,7 +38,7 @@ from typing import Any
 from aws_lambda_powertools import Tracer
 from botocore.exceptions import ClientError
 
-from handler.broker_values import OrderState
+from alpaca_adapter.values import OrderState
 from handler.decision import Decision, DecisionInputs
 from handler.dynamo_codec import decode, encode
 from handler.lease import claim_outcome

@@ -38,7 +38,7 @@ from alpaca.data.requests import StockBarsRequest, StockLatestTradeRequest
 from alpaca.data.timeframe import TimeFrame
 from aws_lambda_powertools import Tracer
 
-from handler.http import RATE_WAIT_SECONDS, api_message, harden
+from alpaca_adapter.http import RATE_WAIT_SECONDS, api_message, harden
 from handler.ports import BarSource, BarsResult, LatestTrades
 from strategy.fills import usable_price
 

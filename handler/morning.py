@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handler.broker_values import MarketClock
+from alpaca_adapter.values import MarketClock
 from handler.config import ConfigError
 from handler.event import RunRequest
 from handler.execution import Executor

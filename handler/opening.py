@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from handler.broker_values import ExecutionMode, MarketClock
+from alpaca_adapter.values import ExecutionMode, MarketClock
 from handler.ports import Broker, Waiter
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -19,7 +19,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from handler.broker_values import Account
+from alpaca_adapter.values import Account
 from handler.decision import Decision
 from handler.execution import Execution
 from handler.guards import Violation

@@ -1,5 +1,5 @@
 """The small interfaces the morning run talks through, and the journal's and market data's plain
-data crossing them (the broker's values and refusals: `handler.broker_values`).
+data crossing them (the broker's values and refusals: `alpaca_adapter.values`).
 
 The run (`handler.morning`) sees only these Protocols and dataclasses; alpaca-py and boto3 stay
 inside their adapters. Tests swap in the local paper broker and DynamoDB Local, or a fake.
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
-from handler.broker_values import Account, MarketClock, OrderState, TimeInForce
+from alpaca_adapter.values import Account, MarketClock, OrderState, TimeInForce
 from strategy import Side
 
 if TYPE_CHECKING:  # annotations only: both modules import this one

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from handler.broker_values import OrderState, OrderStatus
+from alpaca_adapter.values import OrderState, OrderStatus
 from strategy import Order, Side
 
 MAX_REST_ORDERS = 2  # rests of one sell: a partial fill of the first may need a second

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from handler.broker_values import Account
+from alpaca_adapter.values import Account
 from handler.config import Config
 from handler.decision import Decision, decide, market_snapshot
 from handler.market_data import fetch_history

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handler.broker_values import OrderState
+from alpaca_adapter.values import OrderState
 from handler.decision import Decision
 from handler.execution import Execution
 from handler.outcome import RunOutcome, RunStatus, Traded

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from handler.broker_values import BrokerUnavailable, OrderState, OrderStatus
+from alpaca_adapter.values import BrokerUnavailable, OrderState, OrderStatus
 from handler.opening import SellRoute
 from handler.ports import Broker
 from handler.withhold import BuysWithheld

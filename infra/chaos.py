@@ -40,13 +40,13 @@ from infra import run_table
 from infra.cli import Parser
 from infra.handler_process import HandlerProcess, Outcome
 from infra.localrun import run_local
-from infra.market import Market, MarketDataError
 from infra.paperbroker import FaultConfig, RunningBroker
 from infra.paperbroker.orders import Order
 from infra.run_args import add_run_arguments, open_market, open_model
 from infra.run_files import write_ledgers
 from infra.staged import staged
 from infra.window import announce, plural, run_sessions
+from market import Market, MarketDataError
 
 HTTP_TIMEOUT = 1.0
 # Share of broker requests hit by each fault kind; they add up to FAULT_RATE.

@@ -61,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     except EventFileError as exc:
         print(exc, file=sys.stderr)
         return 1
+    from alpaca_adapter.values import CredentialsRefused
     from handler.app import build_services, lambda_handler
-    from handler.broker_values import CredentialsRefused
     from handler.config import ConfigError
     from handler.switch import SwitchError
 

@@ -36,10 +36,10 @@ from infra.handler_cli import EventFileError, add_event_argument, read_event
 from infra.local_aws import LocalAws
 from infra.local_lambda import local_env, process_env
 from infra.localrun import NEW_YORK, RUN_TIME
-from infra.market import synthetic_market
-from infra.market.xnys import xnys_sessions
 from infra.paperbroker import start_broker
 from infra.sim_clock import SIM_CLOCK_ENV, session_before
+from market import synthetic_market
+from market.xnys import xnys_sessions
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV_FILE = ROOT / "events" / "env.json"

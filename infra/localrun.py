@@ -46,13 +46,13 @@ from infra.cli import Parser
 from infra.dynamodb_local import DynamoDBLocal, create_journal_table
 from infra.local_aws import LocalAws
 from infra.local_lambda import KEY_ID, SECRET_KEY, in_process, local_env
-from infra.market import Market, MarketDataError
 from infra.paperbroker import DataPlan, OpenMode, OpenModel, RunningBroker, start_broker
 from infra.run_args import add_account_arguments, add_run_arguments, open_market, open_model
 from infra.run_files import LocalRun, reconcile_run, write_ledgers, write_plot, write_summaries
 from infra.sim_clock import SIM_CLOCK_ENV, session_before
 from infra.staged import failed_folder, staged
 from infra.window import announce, plural, run_sessions
+from market import Market, MarketDataError
 from strategy.ledger import EquityRow, Fill
 
 NEW_YORK = ZoneInfo("America/New_York")

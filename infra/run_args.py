@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 
 from infra.cli import add_seed_argument, count, iso_date, money
-from infra.market import Market, load_csv, synthetic_market
 from infra.paperbroker import OpenMode, OpenModel
 from infra.paperbroker.holdings import hold_argument
+from market import Market, load_csv, synthetic_market
 
 
 def default_start(market: Market) -> date:

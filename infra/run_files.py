@@ -17,7 +17,7 @@ from backtest.reconcile.run import Outcome, reconcile_account
 from backtest.reconcile.verdict import verdict
 from infra import run_table
 from infra.local_aws import Published
-from infra.market import Market
+from market import Market
 from strategy.ledger import EquityRow, Fill, equity_csv, trades_csv
 
 

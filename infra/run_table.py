@@ -9,8 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from infra.market import Market
 from infra.window import plural
+from market import Market
 from strategy.ledger import EquityRow
 
 

@@ -73,6 +73,6 @@ def session_before(day: date) -> date:
     its clock only moves forward: started the session before, it can be set to `day`'s 09:20."""
     # Imported here: `make artifact-test` runs `infra.handler_cli`, which needs only the waiter
     # above, with the artifact's packages alone, and they have no exchange_calendars.
-    from infra.market.xnys import xnys_sessions
+    from market.xnys import xnys_sessions
 
     return xnys_sessions(day - timedelta(days=10), day - timedelta(days=1))[-1].date()

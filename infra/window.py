@@ -9,7 +9,7 @@ from datetime import date
 
 import pandas as pd
 
-from infra.market import Market, MarketDataError
+from market import Market, MarketDataError
 from strategy import Params
 
 DEFAULTS = Params()

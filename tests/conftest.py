@@ -44,7 +44,7 @@ def dynamodb_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def real_market(real_data_path):
-    from infra.market import load_csv
+    from market import load_csv
 
     return load_csv(real_data_path)
 

@@ -15,7 +15,7 @@ from datetime import date
 import pandas as pd
 
 from backtest.engine import Result
-from infra.market import Market
+from market import Market
 from strategy import Params, Plan, plan, score_history
 from strategy.fills import fill_plan
 from strategy.ledger import EquityRow, Fill

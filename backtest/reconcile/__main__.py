@@ -32,9 +32,9 @@ from backtest.reconcile.report import write_report
 from backtest.reconcile.run import reconcile_account, window_equity
 from backtest.reconcile.verdict import verdict
 from infra.cli import Parser, iso_date
-from infra.market import Market, MarketDataError, load_csv
 from infra.staged import staged
 from infra.window import plural, window_notes
+from market import Market, MarketDataError, load_csv
 from strategy import Params, load_universe
 
 

@@ -25,6 +25,7 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import QueryOrderStatus
 from alpaca.trading.requests import GetOrdersRequest, GetPortfolioHistoryRequest
 
+from alpaca_adapter.http import harden
 from backtest.alpaca_env import (
     HTTP_TIMEOUT,
     RETRY_ATTEMPTS,
@@ -33,7 +34,6 @@ from backtest.alpaca_env import (
     url_from_env,
 )
 from backtest.reconcile.compare import AccountFill, AccountOrder, EquityPoint
-from handler.http import harden
 from strategy import Side
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -26,7 +26,7 @@ from backtest.reconcile.compare import (
     reconcile,
     starting_state,
 )
-from infra.market import Market, MarketDataError
+from market import Market, MarketDataError
 from strategy import Params
 from strategy.fills import Costs, usable_price
 

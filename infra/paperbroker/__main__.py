@@ -12,8 +12,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from infra.cli import Parser, iso_date, money
-from infra.market import Market, MarketDataError, load_csv, synthetic_market
-from infra.market.synthetic import DEFAULT_END
 from infra.paperbroker.faults import FaultConfig
 from infra.paperbroker.feeds import DataPlan
 from infra.paperbroker.holdings import hold_argument
@@ -21,6 +19,8 @@ from infra.paperbroker.openmodel import OpenMode, OpenModel
 from infra.paperbroker.ratelimit import FREE_PLAN_PER_MINUTE
 from infra.paperbroker.server import make_server
 from infra.paperbroker.state import PaperBroker
+from market import Market, MarketDataError, load_csv, synthetic_market
+from market.synthetic import DEFAULT_END
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

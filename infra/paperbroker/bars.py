@@ -41,10 +41,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from infra.market import Market
 from infra.paperbroker.calendar import NY
 from infra.paperbroker.errors import data_bad_request, recent_sip_forbidden
 from infra.paperbroker.feeds import DEFAULT_FEED, Feed, Rows, iex_rows, trade_count, typical_price
+from market import Market
 from strategy.fills import usable_price
 
 DEFAULT_LIMIT = 1000

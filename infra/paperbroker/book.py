@@ -21,7 +21,7 @@ from collections.abc import Container, Iterable
 
 import pandas as pd
 
-from handler.broker_values import OrderStatus
+from alpaca_adapter.values import OrderStatus
 from infra.paperbroker import errors
 from infra.paperbroker.account import AccountFlags
 from infra.paperbroker.faults import FaultRule

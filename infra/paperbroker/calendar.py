@@ -8,7 +8,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from infra.market.xnys import xnys_schedule
+from market.xnys import xnys_schedule
 
 NY = "America/New_York"
 # US equities settled T+2 until 2024-05-27 and T+1 from 2024-05-28.

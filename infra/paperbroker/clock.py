@@ -26,12 +26,12 @@ from datetime import date
 
 import pandas as pd
 
-from infra.market import Market, MarketDataError
 from infra.paperbroker import errors
 from infra.paperbroker.book import OrderBook
 from infra.paperbroker.calendar import NY, SimCalendar
 from infra.paperbroker.orders import Order
 from infra.paperbroker.wire import ClockReading, iso
+from market import Market, MarketDataError
 
 # What happens first at one instant: a close, then an open, then the auctions after it.
 EVENT_ORDER = {"close": 0, "open": 1, "auction": 2}

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from handler.broker_values import OrderStatus
+from alpaca_adapter.values import OrderStatus
 from infra.paperbroker import errors
 from infra.paperbroker.orders import Order, TimeInForce
 

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 import pandas as pd
 
-from handler.broker_values import OrderStatus
+from alpaca_adapter.values import OrderStatus
 from strategy import Side
 
 # Open = not terminal, by the handler's own definition, so the broker and its client can never

@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from infra.market import Market
 from infra.paperbroker.openmodel import DayBar
+from market import Market
 from strategy.fills import usable_price
 
 

@@ -10,7 +10,7 @@ import time
 
 import pandas as pd
 
-from handler.broker_values import OrderStatus
+from alpaca_adapter.values import OrderStatus
 from infra.paperbroker.calendar import SimCalendar
 from infra.paperbroker.openmodel import REALISTIC_COLLAR, Auction, Execution, OpenModel
 from infra.paperbroker.orders import Order, TimeInForce

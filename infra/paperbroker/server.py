@@ -17,9 +17,9 @@ from typing import Any
 
 import uvicorn
 
-from infra.market import Market
 from infra.paperbroker.app import BrokerASGI
 from infra.paperbroker.state import PaperBroker
+from market import Market
 
 START_TIMEOUT = 10.0  # seconds start_broker waits for the server to serve
 

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 import pandas as pd
 
-from handler.broker_values import OrderStatus
+from alpaca_adapter.values import OrderStatus
 from infra.paperbroker.account import AccountFlags
 from infra.paperbroker.book import OrderBook
 from infra.paperbroker.calendar import SimCalendar

@@ -22,7 +22,6 @@ from datetime import date
 
 import pandas as pd
 
-from infra.market import Market
 from infra.paperbroker import errors, snapshot, validation, wire
 from infra.paperbroker.assets import Catalog
 from infra.paperbroker.bars import BarStore
@@ -41,6 +40,7 @@ from infra.paperbroker.ratelimit import FREE_PLAN_PER_MINUTE
 from infra.paperbroker.realistic import RealisticOpen
 from infra.paperbroker.snapshot import BrokerState
 from infra.paperbroker.views import AccountViews, MarketDataViews
+from market import Market
 from strategy import Side
 
 

@@ -30,7 +30,7 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from infra.market import Market
+from market import Market
 
 COLLAR_BELOW_50, COLLAR_FROM_50 = 1.04, 1.025  # STRATEGY.md "Buying power"
 FLOAT_NOISE = 1e-9  # a hold that is the exact cash left, summed in another order, still fits

@@ -16,7 +16,7 @@ from pathlib import Path
 from unittest.mock import patch
 
 from backtest.engine import run_backtest
-from infra.market import Market, load_csv
+from market import Market, load_csv
 from strategy import Params
 from strategy.ledger import equity_csv, trades_csv
 from tests.bench.harness import Bound, Goal, Row, best_of

@@ -9,7 +9,7 @@ import sys
 import time
 
 from backtest.engine import run_backtest
-from infra.market import Market, load_csv
+from market import Market, load_csv
 from strategy import Params
 from tests.bench.backtrader_strategy import run_backtrader
 from tests.bench.harness import Row, best_of

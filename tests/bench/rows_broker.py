@@ -15,8 +15,8 @@ from alpaca.data.timeframe import TimeFrame
 from alpaca.trading.client import TradingClient
 from alpaca.trading.requests import MarketOrderRequest
 
-from infra.market import synthetic_market
 from infra.paperbroker import start_broker
+from market import synthetic_market
 from tests.bench.harness import Bound, Goal, Row, best_of, median_of
 
 KEY, SECRET = "bench-key", "bench-secret"

@@ -60,7 +60,7 @@ def _import_seconds() -> float:
 
 
 def _market():
-    from infra.market import load_csv, synthetic_market
+    from market import load_csv, synthetic_market
 
     if REAL_DATA.is_file():
         return load_csv(REAL_DATA), date(2017, 6, 1), "real data"

@@ -17,7 +17,7 @@ from pathlib import Path
 from backtest.engine import run_backtest
 from backtest.metrics import compute
 from backtest.sweep import grid_points, parse_grid
-from infra.market import Market, load_csv
+from market import Market, load_csv
 from strategy import Params
 from strategy.fills import Costs
 from tests.bench.harness import Bound, Goal, Row

@@ -19,7 +19,7 @@ CASH = 10_000.0
 
 @pytest.fixture(scope="session")
 def market():
-    from infra.market import synthetic_market
+    from market import synthetic_market
 
     return synthetic_market(seed=7)
 

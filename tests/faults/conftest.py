@@ -16,7 +16,7 @@ from tests.faults.world import World, make_world
 
 @pytest.fixture(scope="session")
 def market():
-    from infra.market import synthetic_market
+    from market import synthetic_market
 
     return synthetic_market(seed=7)
 

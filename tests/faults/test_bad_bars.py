@@ -16,7 +16,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from infra.market import Market
+from market import Market
 from tests.faults.bars_proxy import BarsProxy
 
 PREVIOUS = "2023-01-03T05:00:00Z"  # the bar of the session before the run date (New York)

@@ -1,16 +1,16 @@
 """A 429 storm: Alpaca answering many requests "rate limit exceeded" with X-Ratelimit-Reset (epoch
 seconds) saying when its counter resets (infra/paperbroker/ratelimit.py). The handler waits for
-that reset before each retry (`handler.http.Pacer`), within alpaca-py's retry budget; a call the
-storm outlasts fails the invocation and Lambda's retry resumes the morning. Whatever happens, the
-end is the clean run's: the same cash, positions and filled orders, no order sent twice, a DONE
-journal. The broker's own limit (200 a minute) stays on throughout.
+that reset before each retry (`alpaca_adapter.http.Pacer`), within alpaca-py's retry budget; a
+call the storm outlasts fails the invocation and Lambda's retry resumes the morning. Whatever
+happens, the end is the clean run's: the same cash, positions and filled orders, no order sent
+twice, a DONE journal. The broker's own limit (200 a minute) stays on throughout.
 """
 
 from __future__ import annotations
 
 from tests.faults.test_http_faults import assert_like_clean
 
-NOT_WAITED = "not waited for"  # handler.http's warning for a reset too far away
+NOT_WAITED = "not waited for"  # alpaca_adapter.http's warning for a reset too far away
 
 
 def storm_warnings(outcome, fragment: str) -> int:
@@ -46,8 +46,8 @@ def test_a_storm_longer_than_the_retry_budget_fails_the_attempt_and_the_retry_re
 
 def test_a_reset_too_far_away_is_not_waited_for(world, clean):
     """Three 429s whose counter resets in five minutes, more than a morning may spend waiting
-    (`handler.http.RATE_WAIT_SECONDS`): the attempt fails at once instead, and the retry, later,
-    goes through."""
+    (`alpaca_adapter.http.RATE_WAIT_SECONDS`): the attempt fails at once instead, and the retry,
+    later, goes through."""
     world.faults({"kind": "status", "match": "GET /v2/account", "status": 429, "count": 3,
                   "seconds": 300})
     outcomes = world.retry_until_done("lambda-request-1")

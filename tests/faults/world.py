@@ -24,7 +24,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handler.broker_values import OrderState, OrderStatus
+from alpaca_adapter.values import OrderState, OrderStatus
 from handler.decision import Decision, DecisionInputs
 from handler.dynamo_codec import decode
 from handler.journal import DynamoJournal, journal_key
@@ -34,9 +34,9 @@ from infra.dynamodb_local import create_journal_table
 from infra.handler_process import HandlerProcess, Outcome
 from infra.local_lambda import KEY_ID, SECRET_KEY, local_env
 from infra.localrun import RUN_TIME
-from infra.market import Market
 from infra.paperbroker import FaultConfig, PaperBroker, RunningBroker, start_broker
 from infra.sim_clock import SIM_CLOCK_ENV
+from market import Market
 from strategy import Order, Params, Plan, Side, scores
 
 NEW_YORK = ZoneInfo("America/New_York")

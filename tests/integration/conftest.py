@@ -29,7 +29,7 @@ CANCEL_DELAY = 0.05  # a cancel stays pending_cancel a moment, as at Alpaca (asy
 
 @pytest.fixture(scope="session")
 def synthetic():
-    from infra.market import synthetic_market
+    from market import synthetic_market
 
     return synthetic_market(seed=7)
 

@@ -16,9 +16,9 @@ import pytest
 from backtest.__main__ import main
 from backtest.alpaca_source import AlpacaDataSettings, load_market
 from backtest.cache import entry_name
-from infra.market import Market, MarketDataError, synthetic_market
 from infra.paperbroker.faults import FaultConfig, FaultRule
 from infra.paperbroker.server import RunningBroker, start_broker
+from market import Market, MarketDataError, synthetic_market
 from strategy import Params
 from tests.faults.bars_proxy import Bars, BarsProxy
 

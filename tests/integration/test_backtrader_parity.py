@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from backtest.engine import run_backtest
-from infra.market import Market, synthetic_market
+from market import Market, synthetic_market
 from strategy import Params, load_universe
 from strategy.fills import Refusal
 from tests.bench.backtrader_strategy import Knobs, run_backtrader

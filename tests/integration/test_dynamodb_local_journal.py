@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from handler.broker_values import Account, OrderState
+from alpaca_adapter.values import Account, OrderState
 from handler.execution import Execution
 from handler.journal import DynamoJournal, JournalConflict
 from handler.outcome import RunOutcome, RunStatus, Traded

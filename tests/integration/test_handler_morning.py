@@ -209,8 +209,8 @@ def test_the_adapter_sends_opg_before_the_cut_off_and_reads_the_refusal_after_it
     """Through alpaca-py: an opg sell at 09:20 is queued for the auction; one at 09:29 is
     refused 403 ("opg orders must be submitted after 7:00pm and before 9:28am"), which the
     adapter reports as a refusal, not as a failure of the run."""
+    from alpaca_adapter.values import OrderRejected, TimeInForce
     from handler.broker import AlpacaBroker
-    from handler.broker_values import OrderRejected, TimeInForce
 
     running = paper_broker_factory(start=session_before(DAY))
     running.broker.set_time(pd.Timestamp(morning(DAY)))

@@ -9,8 +9,8 @@ from datetime import date
 from infra import kill_switch
 from infra.local_aws import LocalAws
 from infra.localrun import run_local
-from infra.market import synthetic_market
 from infra.run_files import write_summaries
+from market import synthetic_market
 
 
 def test_a_pause_during_a_local_run_reaches_the_next_morning(tmp_path):

@@ -13,8 +13,8 @@ import pytest
 import handler.app  # noqa: F401 - the handler's Logger binds the session's stdout, not capsys
 from backtest.__main__ import main as backtest_main
 from infra.localrun import main as localrun_main
-from infra.market import synthetic_market
-from infra.market.synthetic import CAVEAT
+from market import synthetic_market
+from market.synthetic import CAVEAT
 
 DAYS = 5
 

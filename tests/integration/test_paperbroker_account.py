@@ -19,7 +19,7 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderStatus
 from alpaca.trading.requests import MarketOrderRequest
 
-from infra.market import Market
+from market import Market
 from strategy.fills import buy_hold
 
 DAY = "2023-01-03"  # the brokers' first session: the clock starts at its open

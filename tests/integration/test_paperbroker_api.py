@@ -15,8 +15,8 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderStatus, QueryOrderStatus
 from alpaca.trading.requests import GetCalendarRequest, GetOrdersRequest, MarketOrderRequest
 
-from infra.market import Market
 from infra.paperbroker import FaultConfig
+from market import Market
 
 
 def order(symbol: str, qty: float, side: str = "buy", cid: str | None = None):

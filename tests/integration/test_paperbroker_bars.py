@@ -17,7 +17,7 @@ from alpaca.data.historical import StockHistoricalDataClient
 from alpaca.data.requests import StockBarsRequest
 from alpaca.data.timeframe import TimeFrame
 
-from infra.market import Market
+from market import Market
 
 
 def bars_request(symbols, start, end=None, **kw) -> StockBarsRequest:

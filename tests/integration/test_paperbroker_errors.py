@@ -13,8 +13,8 @@ from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
 from alpaca.trading.requests import MarketOrderRequest
 
+from alpaca_adapter.values import DuplicateClientOrderId, OrderRejected
 from handler.broker import AlpacaBroker
-from handler.broker_values import DuplicateClientOrderId, OrderRejected
 from strategy import Side
 
 ORDER = {"symbol": "KO", "qty": "1", "side": "buy", "type": "market", "time_in_force": "day"}

@@ -16,8 +16,8 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderStatus
 from alpaca.trading.requests import MarketOrderRequest
 
-from infra.market import Market
 from infra.paperbroker import FaultConfig, RunningBroker
+from market import Market
 
 OPG_REFUSED = "opg orders must be submitted after 7:00pm and before 9:28am"
 HOUR = 3600.0  # a delay no test outlives: only moving the clock ends it

@@ -19,9 +19,9 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderStatus
 from alpaca.trading.requests import MarketOrderRequest
 
-from infra.market import Market
 from infra.paperbroker import OpenModel, RunningBroker, start_broker
 from infra.paperbroker.openmodel import DayBar
+from market import Market
 from tests.integration.conftest import BROKER_KEY_ID, BROKER_SECRET_KEY
 
 DAY1, DAY2 = "2023-01-03", "2023-01-04"

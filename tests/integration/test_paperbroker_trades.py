@@ -21,7 +21,7 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.requests import MarketOrderRequest
 
-from infra.market import Market
+from market import Market
 from strategy.fills import buy_hold
 
 NY = "America/New_York"

@@ -17,7 +17,7 @@ from backtest.__main__ import main as backtest_main
 from backtest.engine import run_backtest
 from infra.localrun import main as localrun_main
 from infra.localrun import run_local
-from infra.market import synthetic_market
+from market import synthetic_market
 from strategy.fills import Refusal
 from strategy.ledger import equity_csv, trades_csv
 

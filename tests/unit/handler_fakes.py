@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from handler.broker_values import (
+from alpaca_adapter.values import (
     Account,
     DuplicateClientOrderId,
     MarketClock,

@@ -10,7 +10,7 @@ import pytest
 from backtest.engine import Result, prepare, run_backtest, run_batch
 from backtest.sweep import grid_points, parse_grid
 from backtest.sweep_jobs import jobs_of, measure
-from infra.market import Market, synthetic_market
+from market import Market, synthetic_market
 from strategy import Params
 from strategy.fills import Costs
 from tests.reference import plain_plans

@@ -10,7 +10,7 @@ from backtest.__main__ import main
 from backtest.costs import CostTable, cost_table
 from backtest.engine import prepare, run_backtest
 from backtest.metrics import cagr, returns, sharpe, total_return, value_series
-from infra.market import Market, synthetic_market
+from market import Market, synthetic_market
 from strategy import Params
 from strategy.fills import Costs
 

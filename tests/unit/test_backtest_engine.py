@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from backtest.engine import run_backtest
-from infra.market import Market, MarketDataError
+from market import Market, MarketDataError
 from strategy import Params
 from strategy.fills import Costs, buy_hold
 from strategy.ledger import equity_csv

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from backtest.engine import run_backtest
-from infra.market import Market
+from market import Market
 from strategy import Params
 from strategy.fills import Costs
 from strategy.ledger import equity_csv, trades_csv

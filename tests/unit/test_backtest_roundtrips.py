@@ -8,7 +8,7 @@ import pytest
 from backtest.engine import run_backtest
 from backtest.metrics import result_trips
 from backtest.roundtrips import round_trips, roundtrips_csv, trip_stats
-from infra.market import synthetic_market
+from market import synthetic_market
 from strategy.fills import Costs
 from strategy.ledger import Fill
 

@@ -10,7 +10,7 @@ import pytest
 from backtest.engine import run_backtest
 from backtest.metrics import compute
 from backtest.sweep import grid_points, main, parse_grid, run_sweep
-from infra.market import load_csv
+from market import load_csv
 from strategy import Params
 from strategy.fills import Costs
 from tests.unit.test_backtest_cli import write_csv

@@ -12,7 +12,7 @@ from backtest import walkforward
 from backtest.engine import run_backtest
 from backtest.metrics import returns, sharpe, total_return, value_series
 from backtest.sweep import grid_points, main, measure_grid, parse_grid
-from infra.market import Market, synthetic_market
+from market import Market, synthetic_market
 from strategy import Params
 from strategy.fills import Costs
 

@@ -4,8 +4,8 @@ tests/integration/test_foreign_positions.py."""
 
 from __future__ import annotations
 
+from alpaca_adapter.values import OrderState, OrderStatus
 from handler.book import describe, foreign_positions, own_book
-from handler.broker_values import OrderState, OrderStatus
 from handler.ports import JournalEntry, JournalStatus
 from strategy import Plan, Side
 from tests.unit.handler_fakes import make_decision

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from handler.broker_values import OrderState, OrderStatus
+from alpaca_adapter.values import OrderState, OrderStatus
 from handler.buying_power import cash_left, check_buys
 from strategy import Order, Plan, Side
 from strategy.fills import Refusal, buy_hold, fill_plan

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from handler.broker_values import Account, OrderState
+from alpaca_adapter.values import Account, OrderState
 from handler.daily_summary import SUBJECT_LIMIT, failure_message, morning_message
 from handler.execution import Execution
 from handler.guards import Violation, ViolationKind

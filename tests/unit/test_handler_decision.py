@@ -6,7 +6,7 @@ from datetime import date
 
 import pandas as pd
 
-from handler.broker_values import Account
+from alpaca_adapter.values import Account
 from handler.decision import DecisionInputs, decide, market_snapshot
 from handler.ports import BarsResult
 from strategy import Params, plan, scores

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from handler.broker_values import (
+from alpaca_adapter.values import (
     BuyingPowerRefused,
     ExecutionMode,
     OrderRejected,

@@ -1,5 +1,5 @@
-"""The pacing of alpaca-py's retries (`handler.http.Pacer`): after a 429 the next request leaves
-at X-Ratelimit-Reset, after a 504 `retry_wait` later; a reset too far away, or past the wait
+"""The pacing of alpaca-py's retries (`alpaca_adapter.http.Pacer`): after a 429 the next request
+leaves at X-Ratelimit-Reset, after a 504 `retry_wait` later; a reset too far away, or past the wait
 budget of the function's 15 minutes, is not waited for. Last, through alpaca-py against the paper
 broker: a 429 burst is retried at its resets and the call succeeds."""
 
@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from handler.http import FUNCTION_SECONDS, RATE_WAIT_BUDGET, Pacer
+from alpaca_adapter.http import FUNCTION_SECONDS, RATE_WAIT_BUDGET, Pacer
 
 
 @dataclass
@@ -98,8 +98,8 @@ def test_alpaca_py_retries_a_429_burst_at_its_resets(monkeypatch):
     """Two injected 429s, each resetting 1 s ahead: alpaca-py's two retries leave at the
     resets (the sleeps recorded, not slept) and the third request is answered."""
     from handler.broker import AlpacaBroker
-    from infra.market import synthetic_market
     from infra.paperbroker import FaultConfig, start_broker
+    from market import synthetic_market
 
     faults = FaultConfig.from_dict({"rules": [
         {"kind": "status", "match": "GET /v2/clock", "status": 429, "count": 2,

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from handler.broker_values import Account, OrderState
+from alpaca_adapter.values import Account, OrderState
 from handler.execution import Execution
 from handler.journal import DynamoJournal, JournalConflict
 from handler.lease import LEASE_MARGIN_SECONDS, claim_outcome, lease_seconds

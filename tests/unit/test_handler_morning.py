@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from handler.broker_values import TimeInForce
+from alpaca_adapter.values import TimeInForce
 from handler.config import ConfigError, load_config
 from handler.daily_summary import morning_message
 from handler.event import RunRequest

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from handler.broker_values import BrokerUnavailable, ExecutionMode, OrderStatus, TimeInForce
+from alpaca_adapter.values import BrokerUnavailable, ExecutionMode, OrderStatus, TimeInForce
 from handler.execution import Executor
 from handler.opening import Opening
 from handler.ports import JournalStatus, LatestTrades

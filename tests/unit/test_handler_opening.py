@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from handler.broker_values import ExecutionMode, MarketClock
+from alpaca_adapter.values import ExecutionMode, MarketClock
 from handler.event import RunRequest
 from handler.execution import client_order_id
 from handler.opening import MarketNotOpen, Opening, RealTimeWaiter, open_in, sell_route

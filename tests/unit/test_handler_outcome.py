@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
+from alpaca_adapter.values import Account, OrderState
 from handler import app
-from handler.broker_values import Account, OrderState
 from handler.execution import Execution
 from handler.guards import Violation, ViolationKind
 from handler.outcome import RunOutcome, RunStatus, Skip, SkipCode, Traded

@@ -8,8 +8,8 @@ import os
 import pandas as pd
 import pytest
 
-from infra.market import csv as csv_module
-from infra.market import csv_cache, load_csv
+from market import csv as csv_module
+from market import csv_cache, load_csv
 
 HEADER = "date,symbol,open,high,low,close,volume\n"
 

@@ -8,9 +8,9 @@ from datetime import date
 
 import pandas as pd
 
-from infra.market import synthetic_market
-from infra.market.synthetic import DEFAULT_END
 from infra.paperbroker.__main__ import synthetic_covering
+from market import synthetic_market
+from market.synthetic import DEFAULT_END
 from tests.conftest import ROOT
 
 

@@ -12,8 +12,8 @@ import pytest
 import requests
 import uvicorn
 
-from infra.market import Market
 from infra.paperbroker import server, start_broker
+from market import Market
 
 pytestmark = pytest.mark.process  # each test starts (or fails to start) a server
 KEYS = {"key_id": "k", "secret_key": "s"}

@@ -14,7 +14,7 @@ from backtest.reconcile.account import AccountHistory
 from backtest.reconcile.compare import AccountFill, EquityPoint
 from backtest.reconcile.run import reconcile_account
 from backtest.reconcile.verdict import verdict
-from infra.market import synthetic_market
+from market import synthetic_market
 from strategy import Side
 
 START, CASH = date(2023, 1, 3), 500.0

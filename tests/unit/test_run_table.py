@@ -8,8 +8,8 @@ from datetime import date
 
 import pandas as pd
 
-from infra.market import Market
 from infra.run_table import foreign_note, header, row, verdict
+from market import Market
 from strategy.ledger import EquityRow
 
 

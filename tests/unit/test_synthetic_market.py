@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from infra.market import synthetic_market, synthetic_splits
-from infra.market.xnys import xnys_sessions
+from market import synthetic_market, synthetic_splits
+from market.xnys import xnys_sessions
 from strategy import load_universe
 
 SMALL = ("AAPL", "MSFT", "XOM", "JPM", "KO", "BRK.B")

@@ -27,10 +27,10 @@ from infra.cli import MAKE_KNOBS
 from infra.invoke import main as invoke_main
 from infra.kill_switch import main as kill_switch_main
 from infra.localrun import main as localrun_main
-from infra.market import MarketDataError, load_csv
-from infra.market.synthetic import CAVEAT
 from infra.staged import MARK, failed_folder, staged
 from infra.window import window_notes
+from market import MarketDataError, load_csv
+from market.synthetic import CAVEAT
 from strategy import Side
 from strategy.ledger import EquityRow
 from tests.conftest import ROOT

@@ -1,4 +1,4 @@
-"""The parsed-bars cache of `infra.market.csv.load_csv`: a big CSV's bar frame kept as plain
+"""The parsed-bars cache of `market.csv.load_csv`: a big CSV's bar frame kept as plain
 numpy arrays (an uncompressed .npz, no pickle) in the user's cache folder, never in the repo.
 
 One entry per CSV path (`$XDG_CACHE_HOME` or `~/.cache`, then `alpaca-meanrev/bars/`), named
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from infra.market.model import FIELDS
+from market.model import FIELDS
 
 CACHE_MIN_BYTES = 1 << 20
 # Bump when the parsed frame or this layout changes: older entries then read as misses.

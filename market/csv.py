@@ -3,7 +3,7 @@ plain or gzip). Dirty rows are kept as NaN, never guessed: the strategy and fill
 what a missing price means.
 
 Parsing 600,000 rows of text takes most of a second, so a parsed file of at least
-`CACHE_MIN_BYTES` is kept as arrays (`infra.market.csv_cache`) in the user's cache folder and read
+`CACHE_MIN_BYTES` is kept as arrays (`market.csv_cache`) in the user's cache folder and read
 back in a few hundredths of a second while the file's path, size, mtime and ctime stay the same."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from infra.market import csv_cache
-from infra.market.model import FIELDS, Market, MarketDataError
+from market import csv_cache
+from market.model import FIELDS, Market, MarketDataError
 
 COLUMNS = ("date", "symbol", *FIELDS)
 

@@ -8,7 +8,7 @@ shocks (Student t, df=4), short gaps (1-3 missing sessions, so a 75-session fetc
 split-adjusted (pre-split prices divided by the ratio, volumes multiplied), as Alpaca serves
 `adjustment=split`; `synthetic_splits` says which symbol split when, by what ratio.
 
-Sessions are exactly the XNYS sessions (infra.market.xnys), so the paper broker's clock and
+Sessions are exactly the XNYS sessions (market.xnys), so the paper broker's clock and
 the data agree. Same seed and arguments give the same bars on any machine: draws come from a
 seeded numpy PCG64 generator and are quantised to 1e-9 before use; prices are rounded to cents
 and volumes to whole shares.
@@ -22,8 +22,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from infra.market.model import Market
-from infra.market.xnys import xnys_sessions
+from market.model import Market
+from market.xnys import xnys_sessions
 from strategy import load_universe
 
 CAVEAT = (

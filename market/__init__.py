@@ -1,8 +1,8 @@
 """Market data sources shared by the backtester and the paper broker: one `Market` shape."""
 
-from infra.market.csv import load_csv
-from infra.market.model import Market, MarketDataError
-from infra.market.synthetic import SyntheticSplit, synthetic_market, synthetic_splits
+from market.csv import load_csv
+from market.model import Market, MarketDataError
+from market.synthetic import SyntheticSplit, synthetic_market, synthetic_splits
 
 __all__ = [
     "Market",
