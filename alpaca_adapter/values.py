@@ -9,10 +9,12 @@ build and read them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+import pandas as pd
 
 from strategy import Side
 
@@ -203,3 +205,32 @@ class CredentialsRefused(Exception):
 
 class DuplicateClientOrderId(Exception):
     """The broker already holds an order with this client_order_id (HTTP 422)."""
+
+
+@dataclass
+class BarsResult:
+    """Daily bars as a long frame (date, symbol, close), how many requests it took, and which
+    feed answered: `refused` is Alpaca's refusal of the configured feed when `feed` is the
+    fallback (never a silent switch: the run logs it, counts it and stores it)."""
+
+    bars: pd.DataFrame
+    requests: int
+    feed: str
+    refused: str | None = None
+
+
+@dataclass(frozen=True)
+class LatestTrades:
+    """Each symbol's latest trade price (none: left out) and when it traded (`times`; a symbol
+    left out there has no time to judge it by); `feed`, `refused` as in BarsResult."""
+    prices: dict[str, float]
+    feed: str
+    refused: str | None = None
+    times: dict[str, datetime] = field(default_factory=dict)
+
+    def fresh(self, since: datetime) -> LatestTrades:
+        """Only the prices traded at `since` or later (a trade from before today's open is
+        yesterday's, or a pre-market print: a buy valued at it could borrow)."""
+        stale = {s for s, at in self.times.items() if at < since}
+        return LatestTrades({s: p for s, p in self.prices.items() if s not in stale}, self.feed,
+                            self.refused, {s: t for s, t in self.times.items() if s not in stale})

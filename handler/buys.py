@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from alpaca_adapter.values import OrderState
+from alpaca_adapter.values import LatestTrades, OrderState
 from handler.buying_power import cash_left, check_buys
-from handler.ports import Broker, LatestTrades
+from handler.ports import Broker
 from strategy import Order
 
 

@@ -15,9 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from alpaca_adapter.values import Account
+from alpaca_adapter.values import Account, BarsResult
 from handler.market_data import closes_frame
-from handler.ports import BarsResult
 from strategy import Params, Plan, plan, scores
 from strategy.fills import usable_price
 

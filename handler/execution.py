@@ -34,6 +34,7 @@ from alpaca_adapter.values import (
     BuyingPowerRefused,
     DuplicateClientOrderId,
     ExecutionMode,
+    LatestTrades,
     OpgWindowRefused,
     OrderRejected,
     OrderState,
@@ -42,7 +43,7 @@ from alpaca_adapter.values import (
 )
 from handler.buys import over_max_positions, refused_buys, unheard_buys
 from handler.opening import NEW_YORK, Opening, SellRoute
-from handler.ports import JournalStatus, LatestTrades
+from handler.ports import JournalStatus
 from handler.sells import next_step, rest_client_order_id
 from handler.waits import Execution, OrderWaits
 from handler.withhold import BuyGate, buys_allowed

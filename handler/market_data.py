@@ -39,7 +39,8 @@ from alpaca.data.timeframe import TimeFrame
 from aws_lambda_powertools import Tracer
 
 from alpaca_adapter.http import RATE_WAIT_SECONDS, api_message, harden
-from handler.ports import BarSource, BarsResult, LatestTrades
+from alpaca_adapter.values import BarsResult, LatestTrades
+from handler.ports import BarSource
 from strategy.fills import usable_price
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -13,9 +13,14 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
-import pandas as pd
-
-from alpaca_adapter.values import Account, MarketClock, OrderState, TimeInForce
+from alpaca_adapter.values import (
+    Account,
+    BarsResult,
+    LatestTrades,
+    MarketClock,
+    OrderState,
+    TimeInForce,
+)
 from strategy import Side
 
 if TYPE_CHECKING:  # annotations only: both modules import this one
@@ -55,35 +60,6 @@ class Broker(Protocol):
     def list_orders(self, symbols: Sequence[str], after: datetime) -> list[OrderState]: ...
 
     def cancel_order(self, order_id: str) -> None: ...
-
-
-@dataclass
-class BarsResult:
-    """Daily bars as a long frame (date, symbol, close), how many requests it took, and which
-    feed answered: `refused` is Alpaca's refusal of the configured feed when `feed` is the
-    fallback (never a silent switch: the run logs it, counts it and stores it)."""
-
-    bars: pd.DataFrame
-    requests: int
-    feed: str
-    refused: str | None = None
-
-
-@dataclass(frozen=True)
-class LatestTrades:
-    """Each symbol's latest trade price (none: left out) and when it traded (`times`; a symbol
-    left out there has no time to judge it by); `feed`, `refused` as in BarsResult."""
-    prices: dict[str, float]
-    feed: str
-    refused: str | None = None
-    times: dict[str, datetime] = field(default_factory=dict)
-
-    def fresh(self, since: datetime) -> LatestTrades:
-        """Only the prices traded at `since` or later (a trade from before today's open is
-        yesterday's, or a pre-market print: a buy valued at it could borrow)."""
-        stale = {s for s, at in self.times.items() if at < since}
-        return LatestTrades({s: p for s, p in self.prices.items() if s not in stale}, self.feed,
-                            self.refused, {s: t for s, t in self.times.items() if s not in stale})
 
 
 class BarSource(Protocol):

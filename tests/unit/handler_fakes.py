@@ -15,7 +15,9 @@ import pandas as pd
 
 from alpaca_adapter.values import (
     Account,
+    BarsResult,
     DuplicateClientOrderId,
+    LatestTrades,
     MarketClock,
     OpgWindowRefused,
     OrderRejected,
@@ -26,7 +28,7 @@ from alpaca_adapter.values import (
 from handler.decision import Decision, DecisionInputs
 from handler.lease import claim_outcome
 from handler.outcome import RunOutcome
-from handler.ports import BarsResult, Claim, ClaimOutcome, JournalEntry, JournalStatus, LatestTrades
+from handler.ports import Claim, ClaimOutcome, JournalEntry, JournalStatus
 from handler.summary import to_summary
 from strategy import Plan, Side
 

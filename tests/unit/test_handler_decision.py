@@ -6,9 +6,8 @@ from datetime import date
 
 import pandas as pd
 
-from alpaca_adapter.values import Account
+from alpaca_adapter.values import Account, BarsResult
 from handler.decision import DecisionInputs, decide, market_snapshot
-from handler.ports import BarsResult
 from strategy import Params, plan, scores
 
 SESSIONS = [d.date() for d in pd.bdate_range("2024-01-02", periods=12)]

@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from alpaca_adapter.values import BarsResult
 from handler.market_data import (
     PAGE_BARS,
     bars_frame,
@@ -16,7 +17,6 @@ from handler.market_data import (
     subscription_refusal,
     trade_prices,
 )
-from handler.ports import BarsResult
 from strategy import Params, scores
 
 SESSIONS = [date(2024, 3, 4), date(2024, 3, 5), date(2024, 3, 6)]

@@ -8,10 +8,16 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from alpaca_adapter.values import BrokerUnavailable, ExecutionMode, OrderStatus, TimeInForce
+from alpaca_adapter.values import (
+    BrokerUnavailable,
+    ExecutionMode,
+    LatestTrades,
+    OrderStatus,
+    TimeInForce,
+)
 from handler.execution import Executor
 from handler.opening import Opening
-from handler.ports import JournalStatus, LatestTrades
+from handler.ports import JournalStatus
 from handler.waits import MAX_MISSED_POLLS, OrdersUnsettled
 from strategy import Order, Plan
 from tests.unit.handler_fakes import FakeBroker, FakeLog, FakeTrades, FakeWaiter
