@@ -38,11 +38,11 @@ from handler.market_data import AlpacaBarSource
 from handler.marks import DynamoMarks
 from handler.morning import run_morning
 from handler.notify import SnsPublisher, publish, summary_of
-from handler.ops_ports import Message
 from handler.outcome import RunOutcome, RunStatus, SkipCode
 from handler.services import Services
 from handler.summary import to_summary
 from handler.switch import SsmSwitch, SwitchError
+from handler.values import Message
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "alpaca-meanrev")
 logger = Logger(service=SERVICE)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from alpaca_adapter.values import OrderState
-from handler.ports import JournalEntry
+from handler.values import JournalEntry
 from strategy import Side
 
 

@@ -2,7 +2,7 @@
 (pure: no clock, no I/O; `handler.notify` publishes it).
 
 A traded morning gets the long form: every order and how it ended, the equity, and two returns
-against the benchmark, each between two marks (`handler.ops_ports.Mark`: equity and benchmark
+against the benchmark, each between two marks (`handler.values.Mark`: equity and benchmark
 close as of the last completed session, so both sides cover the same sessions): since the
 previous traded morning and since the first one. A morning that traded nothing (skipped,
 paused, blocked by the guards) or failed gets a few lines saying why. Rehearsals (dry runs),
@@ -15,11 +15,9 @@ from __future__ import annotations
 from datetime import date
 
 from alpaca_adapter.values import OrderState
-from handler.decision import Decision
-from handler.execution import Execution
-from handler.ops_ports import Mark, Marks, Message
-from handler.outcome import RunOutcome, RunStatus, SkipCode, Traded
+from handler.outcome import Execution, RunOutcome, RunStatus, SkipCode, Traded
 from handler.ownership import WAY_OUT
+from handler.values import Decision, Mark, Marks, Message
 
 SUBJECT_LIMIT = 100  # SNS: at most 100 printable ASCII characters, no line breaks
 

@@ -42,10 +42,11 @@ from alpaca_adapter.values import (
     TimeInForce,
 )
 from handler.buys import over_max_positions, refused_buys, unheard_buys
-from handler.opening import NEW_YORK, Opening, SellRoute
-from handler.ports import JournalStatus
+from handler.opening import NEW_YORK, Opening
+from handler.outcome import Execution, SellRoute
 from handler.sells import next_step, rest_client_order_id
-from handler.waits import Execution, OrderWaits
+from handler.values import JournalStatus
+from handler.waits import OrderWaits
 from handler.withhold import BuyGate, buys_allowed
 from strategy import Order, Plan
 

@@ -30,36 +30,12 @@ without such a print) they never fire.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from enum import StrEnum
 
 from handler.config import GuardLimits
-from handler.decision import Decision, DecisionInputs
+from handler.outcome import Violation, ViolationKind
+from handler.values import Decision, DecisionInputs
 from strategy import Plan, Side
 from strategy.fills import fill_plan
-
-
-class ViolationKind(StrEnum):
-    NO_BENCHMARK = "no_benchmark"
-    STALE_BARS = "stale_bars"
-    DAILY_MOVE = "daily_move"
-    ORDER_COUNT = "order_count"
-    UNPRICED_BUY = "unpriced_buy"
-    ORDER_NOTIONAL = "order_notional"
-    RUN_NOTIONAL = "run_notional"
-    EQUITY = "equity"
-    GROSS_EXPOSURE = "gross_exposure"
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One broken limit: its kind (for code) and one line naming the limit (for people)."""
-
-    kind: ViolationKind
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
 
 
 def violations(decision: Decision, limits: GuardLimits, benchmark: str) -> list[Violation]:

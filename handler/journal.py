@@ -39,12 +39,18 @@ from aws_lambda_powertools import Tracer
 from botocore.exceptions import ClientError
 
 from alpaca_adapter.values import OrderState
-from handler.decision import Decision, DecisionInputs
 from handler.dynamo_codec import decode, encode
 from handler.lease import claim_outcome
 from handler.outcome import RunOutcome
-from handler.ports import Claim, ClaimOutcome, JournalEntry, JournalStatus
 from handler.summary import to_summary
+from handler.values import (
+    Claim,
+    ClaimOutcome,
+    Decision,
+    DecisionInputs,
+    JournalEntry,
+    JournalStatus,
+)
 from strategy import Plan
 
 CLAIMED, PLANNED, DONE = JournalStatus.CLAIMED, JournalStatus.PLANNED, JournalStatus.DONE

@@ -5,7 +5,7 @@ Pure, so the DynamoDB journal (`handler.journal`) and the unit tests' fake obey 
 
 from __future__ import annotations
 
-from handler.ports import ClaimOutcome, JournalStatus
+from handler.values import ClaimOutcome, JournalStatus
 
 LEASE_MARGIN_SECONDS = 10  # host clocks differ by far less; a lease is never shorter than this
 

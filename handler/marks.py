@@ -1,4 +1,4 @@
-"""The marks a daily summary measures returns from (`handler.ops_ports.MarkBook`), kept in the
+"""The marks a daily summary measures returns from (`handler.ports.MarkBook`), kept in the
 journal's table: one item per account, `pk` = "<account_id>#marks", holding the first traded
 morning's mark, the latest one and the one before it. It has no TTL: the run's return is
 measured from its first morning for as long as the table lives.
@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from handler.dynamo_codec import decode, encode
-from handler.ops_ports import Mark, Marks
+from handler.stored import from_stored, to_stored
+from handler.values import Mark, Marks
 
 Stored = tuple[Mark, Mark | None, Mark]  # first, previous, latest
 
@@ -45,13 +46,13 @@ class DynamoMarks:
         if item:
             plain = decode(item)
             before = plain.get("previous")
-            stored = (Mark.from_dict(plain["first"]),
-                      Mark.from_dict(before) if before else None,
-                      Mark.from_dict(plain["latest"]))
+            stored = (from_stored(Mark, plain["first"]),
+                      from_stored(Mark, before) if before else None,
+                      from_stored(Mark, plain["latest"]))
         (first, previous, latest), marks = next_marks(stored, mark)
         self._db.put_item(TableName=self._table, Item={**key, **encode({
-            "first": first.to_dict(),
-            "previous": previous.to_dict() if previous else None,
-            "latest": latest.to_dict(),
+            "first": to_stored(first),
+            "previous": to_stored(previous) if previous else None,
+            "latest": to_stored(latest),
         })})
         return marks

@@ -30,7 +30,7 @@ from handler.lease import LEASE_MARGIN_SECONDS
 from handler.opening import MAX_OPEN_WAIT, Opening, open_in
 from handler.outcome import RunOutcome, RunStatus, Skip, SkipCode, Traded
 from handler.ownership import foreign_skip
-from handler.ports import Claim, ClaimOutcome, Journal, JournalStatus
+from handler.ports import Journal
 from handler.services import (
     Services,
     account_blocked,
@@ -38,6 +38,7 @@ from handler.services import (
     session_history,
     trading_enabled,
 )
+from handler.values import Claim, ClaimOutcome, JournalStatus
 from handler.withhold import switch_gate
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 from handler.daily_summary import morning_message
-from handler.ops_ports import Mark, Marks, Message
 from handler.outcome import RunOutcome, RunStatus
 from handler.services import Services
+from handler.values import Mark, Marks, Message
 
 
 class SnsPublisher:
-    """`handler.ops_ports.Publisher` on an SNS topic, through `client` (an SNS client)."""
+    """`handler.ports.Publisher` on an SNS topic, through `client` (an SNS client)."""
 
     def __init__(self, client: Any, topic_arn: str) -> None:
         self._sns = client

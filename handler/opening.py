@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from alpaca_adapter.values import ExecutionMode, MarketClock
+from handler.outcome import SellRoute
 from handler.ports import Broker, Waiter
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -44,18 +45,6 @@ MIN_PAUSE_SECONDS = 1.0  # the shortest real wait: the broker's clock may lag ou
 class MarketNotOpen(RuntimeError):
     """The broker's clock still says closed long after its own next_open: the invocation fails
     and Lambda's retry resumes the morning from its journal."""
-
-
-@dataclass(frozen=True)
-class SellRoute:
-    """How this morning's sells go: `mode`, why (for the log and the summary), whether that is a
-    fallback from the configured opening auction, and for how many seconds after the clock was
-    read a sell may still be sent `opg` (0: none)."""
-
-    mode: ExecutionMode
-    reason: str
-    fallback: bool = False
-    opg_seconds: float = 0.0
 
 
 def open_in(clock: MarketClock) -> timedelta | None:

@@ -1,5 +1,7 @@
 """How one invocation ended, as one typed value: what the metrics, the log and the journal read,
-and what `handler.summary.to_summary` turns into the Lambda's JSON answer.
+and what `handler.summary.to_summary` turns into the Lambda's JSON answer. With it, the values it
+is made of: a guard's `Violation`, the sells' `SellRoute`, why buys were `BuysWithheld`, and the
+orders' `Execution`. Values only, like `handler.values` below it: no port, no step.
 
 Statuses: skipped (not a session / market closed / too early / not today / no history / the account
 may not trade / it holds positions the function did not buy: `skip`), dry_run and disabled
@@ -14,16 +16,13 @@ Configuration errors raise instead (`handler.config`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from alpaca_adapter.values import Account
-from handler.decision import Decision
-from handler.execution import Execution
-from handler.guards import Violation
-from handler.ports import JournalStatus
+from alpaca_adapter.values import Account, ExecutionMode, OrderState
+from handler.values import Decision, JournalStatus
 
 
 class RunStatus(StrEnum):
@@ -53,6 +52,70 @@ class SkipCode(StrEnum):
 class Skip:
     code: SkipCode
     reason: str  # for people
+
+
+class ViolationKind(StrEnum):
+    NO_BENCHMARK = "no_benchmark"
+    STALE_BARS = "stale_bars"
+    DAILY_MOVE = "daily_move"
+    ORDER_COUNT = "order_count"
+    UNPRICED_BUY = "unpriced_buy"
+    ORDER_NOTIONAL = "order_notional"
+    RUN_NOTIONAL = "run_notional"
+    EQUITY = "equity"
+    GROSS_EXPOSURE = "gross_exposure"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken limit (`handler.guards`): its kind (for code) and one line naming the limit
+    (for people)."""
+
+    kind: ViolationKind
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class SellRoute:
+    """How this morning's sells go (`handler.opening.sell_route`): `mode`, why (for the log and
+    the summary), whether that is a fallback from the configured opening auction, and for how
+    many seconds after the clock was read a sell may still be sent `opg` (0: none)."""
+
+    mode: ExecutionMode
+    reason: str
+    fallback: bool = False
+    opg_seconds: float = 0.0
+
+
+class BuysWithheld(StrEnum):
+    """Why a morning's buys were not sent (the summary's `buys_withheld`)."""
+
+    KILL_SWITCH = "kill_switch"
+
+
+@dataclass
+class Execution:
+    """Final state of every order of the plan, in plan order, plus what went wrong."""
+
+    orders: list[OrderState] = field(default_factory=list)
+    rejections: dict[str, str] = field(default_factory=dict)  # client_order_id -> reason
+    refused: dict[str, str] = field(default_factory=dict)  # buys refused for buying power
+    timed_out: list[str] = field(default_factory=list)  # cancel sent at the fill timeout
+    submitted: int = 0  # new orders accepted by the broker in this invocation
+    waited: float = 0.0  # seconds slept waiting for orders to become terminal
+    route: SellRoute | None = None  # how this invocation sent sells (None: it sent none)
+    withheld: BuysWithheld | None = None  # why no buy was sent (None: the buys went)
+    unsellable: dict[str, str] = field(default_factory=dict)  # symbol -> why it stays held
+    # the price each buy's buying power was checked at: {"price", "feed", "at"} by symbol
+    buy_prices: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def fills(self) -> list[OrderState]:
+        """The orders that filled, wholly or in part."""
+        return [o for o in self.orders if o.filled_qty > 0]
 
 
 @dataclass(frozen=True)

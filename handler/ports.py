@@ -1,17 +1,19 @@
-"""The small interfaces the morning run talks through, and the journal's and market data's plain
-data crossing them (the broker's values and refusals: `alpaca_adapter.values`).
+"""Every interface the morning talks through: the broker, the bars, time, the journal, and the
+operator's three (the kill switch a person flips without a deploy, the daily message a person
+reads, and the marks that message measures returns from).
 
-The run (`handler.morning`) sees only these Protocols and dataclasses; alpaca-py and boto3 stay
-inside their adapters. Tests swap in the local paper broker and DynamoDB Local, or a fake.
+The run (`handler.morning`) sees only these Protocols; alpaca-py and boto3 stay inside their
+adapters (`handler.broker`, `handler.market_data`, `handler.journal`, `handler.switch`,
+`handler.notify`, `handler.marks`). The values crossing them sit below, in `handler.values`,
+`handler.outcome` and `alpaca_adapter.values`. Tests swap in the local paper broker, DynamoDB
+Local and a loopback stand-in of SSM and SNS (`infra.local_aws`), or a fake.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Protocol
 
 from alpaca_adapter.values import (
     Account,
@@ -21,11 +23,9 @@ from alpaca_adapter.values import (
     OrderState,
     TimeInForce,
 )
+from handler.outcome import RunOutcome
+from handler.values import Claim, Decision, JournalEntry, JournalStatus, Mark, Marks, Message
 from strategy import Side
-
-if TYPE_CHECKING:  # annotations only: both modules import this one
-    from handler.decision import Decision
-    from handler.outcome import RunOutcome
 
 
 class Waiter(Protocol):
@@ -68,48 +68,6 @@ class BarSource(Protocol):
     def latest_trades(self, symbols: Sequence[str]) -> LatestTrades: ...
 
 
-class JournalStatus(StrEnum):
-    """The phase a morning reached, in order; stored as the journal item's `status` (see
-    `handler.journal` for the item layout). A resumed morning goes on from it: the orders
-    already in the journal are looked up, never sent again (`handler.execution`)."""
-
-    CLAIMED = "CLAIMED"  # held by an invocation, nothing decided yet
-    PLANNED = "PLANNED"  # plan stored: from here on the morning only resumes it
-    SELLS_SENT = "SELLS_SENT"  # every sell sent (or refused); the open may still be ahead
-    SELLS_DONE = "SELLS_DONE"  # the market is open and every sell is terminal
-    BUYS_SENT = "BUYS_SENT"  # every buy sent (or refused); their fills are awaited
-    DONE = "DONE"  # final: the summary is stored
-
-    def reached(self, phase: JournalStatus) -> bool:
-        """This status is `phase` or a later one (the statuses are the morning's phases, in
-        order)."""
-        order = list(JournalStatus)
-        return order.index(self) >= order.index(phase)
-
-
-class ClaimOutcome(StrEnum):
-    CLAIMED = "claimed"  # this invocation holds the morning (fresh, or taken over)
-    DONE = "done"  # the morning is finished: its stored summary is the answer
-    IN_PROGRESS = "in_progress"  # another live invocation holds it
-
-
-@dataclass
-class JournalEntry:
-    """One morning's durable record, as domain values."""
-
-    status: JournalStatus
-    owner: str
-    decision: Decision | None = None  # stored before the first order is sent
-    orders: dict[str, OrderState] = field(default_factory=dict)  # by client_order_id
-    summary: dict[str, Any] | None = None  # the JSON summary, when DONE
-
-
-@dataclass(frozen=True)
-class Claim:
-    outcome: ClaimOutcome
-    entry: JournalEntry
-
-
 class Journal(Protocol):
     def claim(self, key: str, owner: str, lease_seconds: float) -> Claim: ...
 
@@ -127,4 +85,22 @@ class Journal(Protocol):
 
     def mornings(self, account_id: str) -> dict[str, JournalEntry]:
         """Every morning of `account_id` in the journal, by its ISO run date."""
+        ...
+
+
+class TradingSwitch(Protocol):
+    def enabled(self, fresh: bool = False) -> bool:
+        """True when mornings may send orders; raises `handler.switch.SwitchError` when the
+        switch cannot be read or holds anything but true/false. `fresh`: past any cache."""
+        ...
+
+
+class Publisher(Protocol):
+    def publish(self, message: Message) -> None: ...
+
+
+class MarkBook(Protocol):
+    def record(self, account_id: str, mark: Mark) -> Marks:
+        """Store `mark` as the account's latest (and first, if none is stored yet) and return
+        the marks it is measured from."""
         ...

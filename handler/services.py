@@ -12,12 +12,12 @@ from typing import Any
 
 from alpaca_adapter.values import Account
 from handler.config import Config
-from handler.decision import Decision, decide, market_snapshot
+from handler.decision import decide, market_snapshot
 from handler.market_data import fetch_history
 from handler.opening import RealTimeWaiter
-from handler.ops_ports import MarkBook, Publisher, TradingSwitch
 from handler.outcome import Skip, SkipCode
-from handler.ports import BarSource, Broker, Journal, Waiter
+from handler.ports import BarSource, Broker, Journal, MarkBook, Publisher, TradingSwitch, Waiter
+from handler.values import Decision
 
 
 @dataclass(frozen=True)
@@ -67,5 +67,5 @@ def decide_now(services: Services, history: list[date], log: Any) -> Decision:
         log.warning("data feed fallback", extra={"configured": cfg.data_feed,
                                                  "used": fetched.feed,
                                                  "refused": fetched.refused})
-    market = market_snapshot(fetched, history, symbols, benchmark)
+    market = market_snapshot(fetched, history, symbols, benchmark, cfg.params)
     return decide(market, broker.account(), broker.positions(), cfg.params)

@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from alpaca_adapter.values import OrderState
-from handler.decision import Decision
-from handler.execution import Execution
-from handler.outcome import RunOutcome, RunStatus, Traded
+from handler.outcome import Execution, RunOutcome, RunStatus, Traded
+from handler.values import Decision
 
 
 def to_summary(outcome: RunOutcome) -> dict[str, Any]:

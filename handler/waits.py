@@ -22,9 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from alpaca_adapter.values import BrokerUnavailable, OrderState, OrderStatus
-from handler.opening import SellRoute
+from handler.outcome import Execution
 from handler.ports import Broker
-from handler.withhold import BuysWithheld
 
 FIRST_POLL_SECONDS = 0.05
 MAX_POLL_SECONDS = 2.0
@@ -39,28 +38,6 @@ class OrdersUnsettled(RuntimeError):
     later, on-open orders were still awaiting their auction at the end of its wait, or the
     invocation's time ran out (`deadline`): their last state is in the journal, and the next
     invocation (Lambda's retry) resumes the morning from it."""
-
-
-@dataclass
-class Execution:
-    """Final state of every order of the plan, in plan order, plus what went wrong."""
-
-    orders: list[OrderState] = field(default_factory=list)
-    rejections: dict[str, str] = field(default_factory=dict)  # client_order_id -> reason
-    refused: dict[str, str] = field(default_factory=dict)  # buys refused for buying power
-    timed_out: list[str] = field(default_factory=list)  # cancel sent at the fill timeout
-    submitted: int = 0  # new orders accepted by the broker in this invocation
-    waited: float = 0.0  # seconds slept waiting for orders to become terminal
-    route: SellRoute | None = None  # how this invocation sent sells (None: it sent none)
-    withheld: BuysWithheld | None = None  # why no buy was sent (None: the buys went)
-    unsellable: dict[str, str] = field(default_factory=dict)  # symbol -> why it stays held
-    # the price each buy's buying power was checked at: {"price", "feed", "at"} by symbol
-    buy_prices: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    @property
-    def fills(self) -> list[OrderState]:
-        """The orders that filled, wholly or in part."""
-        return [o for o in self.orders if o.filled_qty > 0]
 
 
 @dataclass(kw_only=True)

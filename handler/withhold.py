@@ -17,17 +17,10 @@ SELLS_DONE too, and that retry's own read decides.
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
 from typing import Any
 
-from handler.ops_ports import TradingSwitch
-
-
-class BuysWithheld(StrEnum):
-    """Why a morning's buys were not sent (the summary's `buys_withheld`)."""
-
-    KILL_SWITCH = "kill_switch"
-
+from handler.outcome import BuysWithheld
+from handler.ports import TradingSwitch
 
 BuyGate = Callable[[], BuysWithheld | None]  # why the buys may not go now, or None
 

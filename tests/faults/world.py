@@ -25,9 +25,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from alpaca_adapter.values import OrderState, OrderStatus
-from handler.decision import Decision, DecisionInputs
 from handler.dynamo_codec import decode
 from handler.journal import DynamoJournal, journal_key
+from handler.values import Decision, DecisionInputs
 from infra.chaos import duplicate_orders
 from infra.dynamodb_local import client as dynamodb_client
 from infra.dynamodb_local import create_journal_table

@@ -8,11 +8,10 @@ from datetime import date
 import pytest
 
 from alpaca_adapter.values import Account, OrderState
-from handler.execution import Execution
 from handler.journal import DynamoJournal, JournalConflict
-from handler.outcome import RunOutcome, RunStatus, Traded
-from handler.ports import JournalStatus
+from handler.outcome import Execution, RunOutcome, RunStatus, Traded
 from handler.summary import to_summary
+from handler.values import JournalStatus
 from infra.dynamodb_local import DynamoDBLocal, client, create_journal_table, find_jar
 from strategy import Order, Plan
 from tests.journal_clock import Now

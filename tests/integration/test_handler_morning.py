@@ -16,11 +16,11 @@ from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.requests import MarketOrderRequest
 from aws_lambda_powertools import Logger
 
-from handler.decision import Decision, DecisionInputs
 from handler.event import RunRequest
 from handler.journal import DynamoJournal, journal_key
 from handler.morning import run_morning
 from handler.summary import to_summary
+from handler.values import Decision, DecisionInputs
 from infra.dynamodb_local import client
 from infra.local_lambda import process_env
 from infra.sim_clock import session_before

@@ -25,11 +25,17 @@ from alpaca_adapter.values import (
     OrderStatus,
     TimeInForce,
 )
-from handler.decision import Decision, DecisionInputs
 from handler.lease import claim_outcome
 from handler.outcome import RunOutcome
-from handler.ports import Claim, ClaimOutcome, JournalEntry, JournalStatus
 from handler.summary import to_summary
+from handler.values import (
+    Claim,
+    ClaimOutcome,
+    Decision,
+    DecisionInputs,
+    JournalEntry,
+    JournalStatus,
+)
 from strategy import Plan, Side
 
 

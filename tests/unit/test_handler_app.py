@@ -13,8 +13,8 @@ from moto import mock_aws
 
 from handler import app
 from handler.config import ConfigError
-from handler.ports import ClaimOutcome
 from handler.switch import SwitchError, parse_switch
+from handler.values import ClaimOutcome
 from infra.local_lambda import LocalContext, handler_output, process_env
 from tests.unit.test_handler_canary import BEFORE_OPEN
 from tests.unit.test_handler_morning import world

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from alpaca_adapter.values import OrderState, OrderStatus
 from handler.book import describe, foreign_positions, own_book
-from handler.ports import JournalEntry, JournalStatus
+from handler.values import JournalEntry, JournalStatus
 from strategy import Plan, Side
 from tests.unit.handler_fakes import make_decision
 

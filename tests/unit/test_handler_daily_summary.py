@@ -7,12 +7,19 @@ import pytest
 
 from alpaca_adapter.values import Account, OrderState
 from handler.daily_summary import SUBJECT_LIMIT, failure_message, morning_message
-from handler.execution import Execution
-from handler.guards import Violation, ViolationKind
-from handler.marks import next_marks
-from handler.ops_ports import Mark, Marks
-from handler.outcome import RunOutcome, RunStatus, Skip, SkipCode, Traded
-from handler.ports import JournalStatus
+from handler.dynamo_codec import decode
+from handler.marks import DynamoMarks, next_marks
+from handler.outcome import (
+    Execution,
+    RunOutcome,
+    RunStatus,
+    Skip,
+    SkipCode,
+    Traded,
+    Violation,
+    ViolationKind,
+)
+from handler.values import JournalStatus, Mark, Marks
 from strategy import Order, Plan
 from tests.unit.handler_fakes import make_decision
 
@@ -152,3 +159,33 @@ def test_a_sell_left_unsold_is_named_with_its_reason_in_the_body_and_the_subject
     assert message.subject == "s, morning of 2024-03-06: 2 orders, 1 filled, 1 unsold"
     assert ("Unsold, still held: OLD, no fill at market after the open (canceled, 0 of 3): "
             "halted or not trading.") in message.body.splitlines()
+
+
+class _Table:
+    """The two calls `DynamoMarks` makes, on one item held in DynamoDB's wire form."""
+
+    def __init__(self, item: dict) -> None:
+        self.item = item
+
+    def get_item(self, **_: object) -> dict:
+        return {"Item": self.item}
+
+    def put_item(self, Item: dict, **_: object) -> None:
+        self.item = Item
+
+
+def test_marks_stored_in_the_earlier_format_read_back_and_are_kept_the_same():
+    """An item as the code before issue 19 wrote it (each mark's `to_dict` by hand)."""
+    earlier = {"pk": {"S": "acct-1#marks"},
+               "first": {"M": {"run_date": {"S": "2024-03-04"}, "equity": {"N": "500"},
+                               "benchmark_close": {"N": "400.5"}}},
+               "previous": {"NULL": True},
+               "latest": {"M": {"run_date": {"S": "2024-03-05"}, "equity": {"N": "512.25"},
+                                "benchmark_close": {"N": "401"}}}}
+    table = _Table(earlier)
+    marks = DynamoMarks(table, "journal").record("acct-1", mark(5, 520.0))
+    assert marks == Marks(Mark(date(2024, 3, 4), 500.0, 400.5), None, mark(5, 520.0))
+    assert isinstance(marks.first.equity, float)
+    kept = decode(table.item)  # numbers compare as numbers: DynamoDB's own equality
+    assert kept["first"] == decode(earlier)["first"] and kept["previous"] is None
+    assert kept["latest"] == {"run_date": "2024-03-05", "equity": 520, "benchmark_close": 400}

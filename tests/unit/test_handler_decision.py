@@ -7,7 +7,8 @@ from datetime import date
 import pandas as pd
 
 from alpaca_adapter.values import Account, BarsResult
-from handler.decision import DecisionInputs, decide, market_snapshot
+from handler.decision import decide, market_snapshot
+from handler.values import DecisionInputs
 from strategy import Params, plan, scores
 
 SESSIONS = [d.date() for d in pd.bdate_range("2024-01-02", periods=12)]
@@ -33,12 +34,14 @@ SYMBOLS = sorted(MARKET)
 
 
 def test_the_snapshot_has_the_last_closes_the_one_before_and_how_complete_they_were():
-    snap = market_snapshot(bars(MARKET), SESSIONS, SYMBOLS, "SPY")
+    snap = market_snapshot(bars(MARKET), SESSIONS, SYMBOLS, "SPY", PARAMS)
     assert snap.last_close == {"AAA": 40.0, "CCC": 88.0, "DDD": 12.0}
     assert snap.previous_close == {"AAA": 60.0, "BBB": 25.0, "CCC": 89.0, "DDD": 11.0}
     assert snap.benchmark_close == 400.0
     assert list(snap.closes.columns) == ["AAA", "BBB", "CCC", "DDD"]  # the benchmark apart
-    assert (snap.stale, snap.requested, snap.dropped, snap.data_requests) == (1, 5, 0, 3)
+    assert (snap.stale_symbols, snap.symbols_requested, snap.bars_dropped, snap.data_requests) == (
+        1, 5, 0, 3)
+    assert snap.scores.equals(scores(snap.closes, PARAMS)) and snap.scored == len(snap.scores)
     assert snap.data_feed == "iex"  # the fallback feed, and why: never silent
     assert snap.data_feed_refused == "subscription does not permit querying recent SIP data"
     assert (snap.history_start, snap.history_end) == (SESSIONS[0], SESSIONS[-1])
@@ -46,12 +49,12 @@ def test_the_snapshot_has_the_last_closes_the_one_before_and_how_complete_they_w
 
 def test_a_benchmark_without_a_usable_last_close_is_none():
     broken = {**MARKET, "SPY": [400.0] * 11 + [float("nan")]}
-    snap = market_snapshot(bars(broken), SESSIONS, SYMBOLS, "SPY")
-    assert snap.benchmark_close is None and snap.stale == 2 and snap.dropped == 1
+    snap = market_snapshot(bars(broken), SESSIONS, SYMBOLS, "SPY", PARAMS)
+    assert snap.benchmark_close is None and snap.stale_symbols == 2 and snap.bars_dropped == 1
 
 
 def test_a_decision_is_the_strategys_plan_with_the_inputs_it_was_made_on():
-    snap = market_snapshot(bars(MARKET), SESSIONS, SYMBOLS, "SPY")
+    snap = market_snapshot(bars(MARKET), SESSIONS, SYMBOLS, "SPY", PARAMS)
     account = Account("acct-1", cash=300.0, equity=420.0)
     held = {"CCC": 1, "BBB": 2}
     decision = decide(snap, account, held, PARAMS)
@@ -81,3 +84,25 @@ def test_decision_inputs_read_back_from_their_json():
     assert DecisionInputs.from_dict(inputs.to_dict()) == inputs  # exact, float noise included
     on_sip = replace(inputs, data_feed="sip", data_feed_refused=None)
     assert DecisionInputs.from_dict(on_sip.to_dict()) == on_sip
+
+
+# A journal item's plan context as the code before issue 19 wrote it (its own `to_dict` by
+# hand): the one codec must read it back and write it again key for key, in order.
+STORED_CONTEXT = {
+    "cash_before": 131.22999999999996, "equity_before": 500, "positions_before": {"AAA": 3},
+    "prices": {"AAA": 61.2345678, "CCC": 88}, "previous_prices": {"AAA": 60},
+    "benchmark_close": 400, "scored": 4, "bars_dropped": 2, "stale_symbols": 1,
+    "symbols_requested": 5, "data_requests": 1, "data_feed": "iex",
+    "data_feed_refused": "subscription does not permit querying recent SIP data",
+    "history_start": "2024-01-02", "history_end": "2024-01-17",
+}
+
+
+def test_a_plan_context_stored_in_the_earlier_format_reads_back_and_writes_back_the_same():
+    inputs = DecisionInputs.from_dict(STORED_CONTEXT)  # DynamoDB's integral numbers: ints
+    assert (inputs.equity, inputs.benchmark_close, inputs.prices["CCC"]) == (500.0, 400.0, 88.0)
+    assert all(isinstance(v, float) for v in (inputs.equity, inputs.benchmark_close,
+                                              *inputs.prices.values()))
+    assert isinstance(inputs.scored, int) and inputs.history_end == date(2024, 1, 17)
+    written = inputs.to_dict()
+    assert list(written) == list(STORED_CONTEXT) and written == STORED_CONTEXT

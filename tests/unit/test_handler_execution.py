@@ -14,7 +14,7 @@ from alpaca_adapter.values import (
 )
 from handler.execution import Executor, client_order_id
 from handler.opening import Opening
-from handler.ports import JournalStatus
+from handler.values import JournalStatus
 from handler.waits import OrdersUnsettled
 from strategy import Order, Plan
 from tests.unit.handler_fakes import FakeBroker, FakeLog, FakeTrades, FakeWaiter

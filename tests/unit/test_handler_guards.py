@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handler.config import GuardLimits
-from handler.guards import ViolationKind, violations
+from handler.guards import violations
+from handler.outcome import ViolationKind
 from strategy import Order, Plan
 from tests.unit.handler_fakes import make_decision
 

@@ -12,12 +12,11 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from alpaca_adapter.values import Account, OrderState
-from handler.execution import Execution
 from handler.journal import DynamoJournal, JournalConflict
 from handler.lease import LEASE_MARGIN_SECONDS, claim_outcome, lease_seconds
-from handler.outcome import RunOutcome, RunStatus, Traded
-from handler.ports import ClaimOutcome, JournalStatus
+from handler.outcome import Execution, RunOutcome, RunStatus, Traded
 from handler.summary import to_summary
+from handler.values import ClaimOutcome, JournalStatus
 from strategy import Order, Plan
 from tests.journal_clock import Now
 from tests.unit.handler_fakes import LEASE, FakeJournal, make_decision

@@ -12,10 +12,10 @@ from handler.config import ConfigError, load_config
 from handler.daily_summary import morning_message
 from handler.event import RunRequest
 from handler.morning import run_morning as run_outcome
-from handler.ports import JournalStatus
 from handler.services import Services
 from handler.summary import to_summary
 from handler.switch import SwitchError
+from handler.values import JournalStatus
 from strategy import Order, Plan, plan, scores
 from tests.unit.handler_fakes import (
     LEASE,

@@ -17,7 +17,7 @@ from alpaca_adapter.values import (
 )
 from handler.execution import Executor
 from handler.opening import Opening
-from handler.ports import JournalStatus
+from handler.values import JournalStatus
 from handler.waits import MAX_MISSED_POLLS, OrdersUnsettled
 from strategy import Order, Plan
 from tests.unit.handler_fakes import FakeBroker, FakeLog, FakeTrades, FakeWaiter

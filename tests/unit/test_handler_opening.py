@@ -10,7 +10,7 @@ from alpaca_adapter.values import ExecutionMode, MarketClock
 from handler.event import RunRequest
 from handler.execution import client_order_id
 from handler.opening import MarketNotOpen, Opening, RealTimeWaiter, open_in, sell_route
-from handler.ports import JournalStatus
+from handler.values import JournalStatus
 from strategy import Plan
 from tests.unit.handler_fakes import (
     LEASE,

@@ -7,11 +7,18 @@ import pytest
 
 from alpaca_adapter.values import Account, OrderState
 from handler import app
-from handler.execution import Execution
-from handler.guards import Violation, ViolationKind
-from handler.outcome import RunOutcome, RunStatus, Skip, SkipCode, Traded
-from handler.ports import JournalStatus
+from handler.outcome import (
+    Execution,
+    RunOutcome,
+    RunStatus,
+    Skip,
+    SkipCode,
+    Traded,
+    Violation,
+    ViolationKind,
+)
 from handler.summary import to_summary
+from handler.values import JournalStatus
 from strategy import Order, Plan
 from tests.unit.handler_fakes import make_decision
 
