@@ -16,19 +16,19 @@ market at once under the sell's id plus `-r<n>`, until sold or recorded unsellab
 (`handler.sells`); an `opg` refused for the 09:28 window goes as a day order after the open,
 under its own id. Only then are the sells done.
 
-Before the buys go, the broker is asked which it already holds, and the rest are checked
-against max_positions (a sell left unsold keeps its slot) and for buying power
-(`handler.buys`): a buy refused there, or by Alpaca's 403 for buying power, is
-recorded as refused, not sent, and is no error. Before that, `gate` may withhold them all
-(the kill switch read again: `handler.withhold`); a morning whose buys were sent is not asked.
+Before the buys go they pass the pre-buy checks, all in `handler.prebuy`: the kill switch read
+again may withhold them all (a morning whose buys were sent is not asked), the broker is asked
+which it already holds, and the rest are checked against max_positions (a sell left unsold
+keeps its slot) and for buying power: a buy refused there, or by Alpaca's 403 for buying power,
+is recorded as refused, not sent, and is no error.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 
 from alpaca_adapter.values import (
     BuyingPowerRefused,
@@ -41,20 +41,19 @@ from alpaca_adapter.values import (
     OrderStatus,
     TimeInForce,
 )
-from handler.buys import over_max_positions, refused_buys, unheard_buys
 from handler.opening import NEW_YORK, Opening
 from handler.outcome import Execution, SellRoute
+from handler.prebuy import (
+    fresh_prices,
+    over_max_positions,
+    refused_buys,
+    switch_gate,
+    unheard_buys,
+)
 from handler.sells import next_step, rest_client_order_id
 from handler.values import JournalStatus
 from handler.waits import OrderWaits
-from handler.withhold import BuyGate, buys_allowed
 from strategy import Order, Plan
-
-# How long on-open sells are awaited from the open (within the invocation's deadline): a
-# delayed opening is over by then; the realistic open draws every auction within 10 minutes
-# (docs/morning.md). They are never canceled (Alpaca refuses it after 09:28).
-AUCTION_WAIT_SECONDS = 600.0
-SESSION_OPEN = time(9, 30)  # New York: a buy's price must be a trade from this on
 
 
 def _iso(latest: LatestTrades, symbol: str) -> str | None:
@@ -68,13 +67,14 @@ def client_order_id(prefix: str, run_date: date, order: Order) -> str:
 
 @dataclass(kw_only=True)
 class Executor(OrderWaits):
-    opening: Opening
-    reach: Callable[[JournalStatus], None]  # journal write of a phase reached
-    trades: Callable[[Sequence[str]], LatestTrades]  # the latest trades (`BarSource`)
+    """A claimed morning's plan sent (`run`), from the journal's `phase` on."""
+
     phase: JournalStatus = JournalStatus.PLANNED  # the phase the journal holds
-    gate: BuyGate = buys_allowed  # asked once, right before the buys
-    auction_wait: float = AUCTION_WAIT_SECONDS
-    max_positions: int | None = None  # buys beyond it after the sells are refused (None: off)
+    opening: Opening = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.opening = Opening(self.broker, self.services.waiter,
+                               self.services.config.execution_mode)
 
     def run(
         self, plan: Plan, run_date: date, prefix: str, known: Mapping[str, OrderState]
@@ -86,25 +86,35 @@ class Executor(OrderWaits):
         sells = self._send_sells(plan.sells, run_date, prefix, known, result)
         self._reach(JournalStatus.SELLS_SENT)
         self.opening.wait()
-        wait = self.auction_wait if any(s.on_open for s in sells) else self.timeout
-        sells = self._wait(sells, result, wait)
+        on_open = any(s.on_open for s in sells)
+        sells = self._wait(sells, result, self.timing.auction_wait if on_open else None)
         self._finish_sells(plan.sells, sells, known, result)
         self._reach(JournalStatus.SELLS_DONE)
         cids = {order: client_order_id(prefix, run_date, order) for order in plan.buys}
         found = unheard_buys(self.broker, cids, known, self._since)
         for state in found.values():  # sent by an attempt that died before it heard back
-            self.record(state)
+            self.held.record(state)
         known = {**known, **found}
         if not self.phase.reached(JournalStatus.BUYS_SENT):
-            result.withheld = self.gate()
+            result.withheld = switch_gate(self.services.switch, self.log)()
         if result.withheld is not None:  # only the buys an earlier attempt sent are awaited
             self._wait([self._refresh(known[cid]) if known[cid].order_id else known[cid]
                         for cid in cids.values() if cid in known], result)
             return result
-        refused = over_max_positions(self.broker, self.max_positions, cids, known)
+        self._send_buys(cids, run_date, known, result)
+        return result
+
+    def _send_buys(self, cids: Mapping[Order, str], run_date: date,
+                   known: Mapping[str, OrderState], result: Execution) -> None:
+        """The buys the pre-buy checks leave (`handler.prebuy`: max_positions, then the
+        buying power at fresh trades) sent, the rest recorded refused; then their fills."""
+        max_positions = self.services.config.params.max_positions
+        refused = over_max_positions(self.broker, max_positions, cids, known)
         left = {o: c for o, c in cids.items() if o not in refused}
         if any(cid not in known for cid in left.values()):
-            latest = self._buy_prices([order.symbol for order in left], run_date)
+            latest = fresh_prices(self.services.bars.latest_trades,
+                                  [order.symbol for order in left], run_date,
+                                  self.services.waiter.pause, self._may_wait, self.log)
             result.buy_prices = {s: {"price": p, "feed": latest.feed, "at": _iso(latest, s)}
                                  for s, p in latest.prices.items()}
             refused.update(refused_buys(self.broker, latest, left, known))
@@ -113,7 +123,10 @@ class Executor(OrderWaits):
                 for order, cid in cids.items()]
         self._reach(JournalStatus.BUYS_SENT)
         self._wait(buys, result)
-        return result
+
+    def _may_wait(self, waited: float) -> bool:
+        """A stale trade may be asked for again: the auction's wait and the deadline allow."""
+        return waited < self.timing.auction_wait and not self._out_of_time()
 
     def _send_sells(
         self,
@@ -130,37 +143,18 @@ class Executor(OrderWaits):
             return [self._send(o, cid, known, result, TimeInForce.DAY)
                     for o, cid in zip(sells, cids, strict=True)]
         route = result.route = self.opening.sell_route()
-        closes = self.monotonic() + route.opg_seconds
+        closes = self.timing.monotonic() + route.opg_seconds
         self._log_route(route)
         states = []
         for order, cid in zip(sells, cids, strict=True):
             tif = TimeInForce.OPG
-            if self.monotonic() >= closes or result.route.mode == ExecutionMode.AFTER_OPEN:
+            if self.timing.monotonic() >= closes or result.route.mode == ExecutionMode.AFTER_OPEN:
                 if result.route.mode == ExecutionMode.OPENING_AUCTION:  # the cut-off came
                     self._fall_back("the 09:28 cut-off came while sending", result)
                 self.opening.wait()
                 tif = TimeInForce.DAY
             states.append(self._send(order, cid, known, result, tif))
         return states
-
-    def _buy_prices(self, symbols: Sequence[str], run_date: date) -> LatestTrades:
-        """The buys' latest trades since today's open. One from before it (the previous close,
-        or a pre-market print: a symbol whose auction has not printed yet) is asked again,
-        with pauses, for up to `auction_wait` (or the deadline); one still stale then is left
-        out, so its buy is refused rather than valued at a price that could borrow."""
-        opened = datetime.combine(run_date, SESSION_OPEN, NEW_YORK)
-        latest, waited, delay = self.trades(symbols), 0.0, 1.0
-        while ((stale := sorted(set(latest.prices) - set(latest.fresh(opened).prices)))
-               and waited < self.auction_wait and not self._out_of_time()):
-            self.sleep(delay)
-            waited, delay = waited + delay, min(delay * 2, 5.0)
-            again = self.trades(stale)
-            latest = LatestTrades({**latest.prices, **again.prices}, again.feed, again.refused,
-                                  {**latest.times, **again.times})
-        self.log.info("buying power prices",
-                      extra={"feed": latest.feed, "refused": latest.refused, "stale": stale,
-                             "prices": latest.prices, "waited_seconds": waited})
-        return latest.fresh(opened)
 
     def _fall_back(self, reason: str, result: Execution) -> None:
         """The rest of the sells go at market after the open, for `reason`."""
@@ -197,7 +191,7 @@ class Executor(OrderWaits):
         result.orders = [marked if o.client_order_id == state.client_order_id else o
                          for o in result.orders]
         self.log.warning("sell left unsold", extra={"symbol": state.symbol, "reason": reason})
-        self.record(marked)
+        self.held.record(marked)
         return marked
 
     def _log_route(self, route: SellRoute) -> None:
@@ -207,7 +201,7 @@ class Executor(OrderWaits):
 
     def _reach(self, phase: JournalStatus) -> None:
         if not self.phase.reached(phase):
-            self.reach(phase)
+            self.held.reach(phase)
             self.phase = phase
 
     def _send(
@@ -247,13 +241,13 @@ class Executor(OrderWaits):
                    "qty": order.qty, "time_in_force": tif, "status": state.status,
                    "order_id": state.order_id},
         )
-        self.record(state)
+        self.held.record(state)
         return state
 
     def _refresh(self, state: OrderState) -> OrderState:
         fresh = self.broker.get_order(state.order_id)
         if fresh != state:
-            self.record(fresh)
+            self.held.record(fresh)
         return fresh
 
     def _reject(self, order: Order, cid: str, reason: str, result: Execution,
@@ -267,5 +261,5 @@ class Executor(OrderWaits):
             extra={"client_order_id": cid, "symbol": order.symbol, "side": order.side,
                    "qty": order.qty, "reason": reason},
         )
-        self.record(state)
+        self.held.record(state)
         return state

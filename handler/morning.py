@@ -3,7 +3,7 @@ positions against the function's book (`handler.ownership`) -> claim -> bars -> 
 guards -> plan stored -> sells (opg before the 09:28 cut-off) ->
 the open -> sells terminal -> kill switch again -> buys -> DONE, ending in one typed
 `RunOutcome` (docs/morning.md, minute by minute). A morning that raises after its claim lets
-the claim go first (`_let_go`).
+the claim go first (`Morning._let_go`).
 
 The imperative shell: it reads the broker, the bars and the journal and writes orders and the
 journal; every decision in between is a pure step (`handler.decision`, `handler.guards`). No
@@ -27,10 +27,9 @@ from handler.execution import Executor
 from handler.guards import violations
 from handler.journal import journal_key
 from handler.lease import LEASE_MARGIN_SECONDS
-from handler.opening import MAX_OPEN_WAIT, Opening, open_in
+from handler.opening import MAX_OPEN_WAIT, open_in
 from handler.outcome import RunOutcome, RunStatus, Skip, SkipCode, Traded
 from handler.ownership import foreign_skip
-from handler.ports import Journal
 from handler.services import (
     Services,
     account_blocked,
@@ -38,8 +37,8 @@ from handler.services import (
     session_history,
     trading_enabled,
 )
-from handler.values import Claim, ClaimOutcome, JournalStatus
-from handler.withhold import switch_gate
+from handler.values import Claim, ClaimOutcome, Decision, JournalStatus
+from handler.waits import Held, Timing
 
 NEW_YORK = ZoneInfo("America/New_York")
 # Left of the invocation's time (at most a tenth of it) when a wait gives up and hands the
@@ -79,12 +78,10 @@ def _run(
     skip = _why_skip(request, run_date, today, clock, calendar, history)
     if skip is not None:
         return RunOutcome(RunStatus.SKIPPED, run_date, skip=skip)
+    morning = Morning(services, invocation, run_date, history, log, started)
     if request.dry_run or not trading_enabled(services):
-        status = RunStatus.DRY_RUN if request.dry_run else RunStatus.DISABLED
-        return _rehearse(status, services, run_date, history, log, started)
-    if services.journal is None:
-        raise ConfigError("JOURNAL_TABLE is required for runs that trade (not dry runs)")
-    return _trade(services, services.journal, run_date, history, invocation, log, started)
+        return morning.rehearse(RunStatus.DRY_RUN if request.dry_run else RunStatus.DISABLED)
+    return morning.trade()
 
 
 def _why_skip(
@@ -117,137 +114,125 @@ def _why_skip(
     return None
 
 
-def _rehearse(
-    status: RunStatus,
-    services: Services,
-    run_date: date,
-    history: list[date],
-    log: Any,
-    started: float,
-) -> RunOutcome:
-    """A dry run or a disabled morning: decide and guard as a trading morning would, send
-    nothing, and say what the guards would have blocked."""
-    decision = decide_now(services, history, log)
-    found = violations(decision, services.config.guards, services.config.params.benchmark)
-    problems = [v.message for v in found]
-    log.info("plan (not sent)", extra={"status": status, "plan": decision.plan.to_dict(),
-                                        "would_block": problems})
-    if problems:
-        log.warning("guards would block this plan", extra={"status": status,
-                                                           "problems": problems})
-    return RunOutcome(status, run_date, decision=decision, violations=tuple(found),
-                      run_seconds=_since(started))
+@dataclass(frozen=True)
+class Morning:
+    """One session's morning that is to be planned: its services, the invocation running it,
+    its run date, the sessions its bars come from, its log and when it started (`monotonic`).
+    The steps after the skip checks are its methods."""
 
+    services: Services
+    invocation: Invocation
+    run_date: date
+    history: list[date]
+    log: Any
+    started: float
 
-def _trade(
-    services: Services,
-    journal: Journal,
-    run_date: date,
-    history: list[date],
-    invocation: Invocation,
-    log: Any,
-    started: float,
-) -> RunOutcome:
-    owner = invocation.owner
-    account = services.broker.account()
-    blocked = account_blocked(account)
-    if blocked is not None:
-        log.error("account blocked", extra={"blocks": list(account.blocks())})
-        return RunOutcome(RunStatus.SKIPPED, run_date, skip=blocked)
-    foreign = foreign_skip(services.config, services.broker, journal, account.account_id,
-                           run_date, log)
-    if foreign is not None:
-        return RunOutcome(RunStatus.SKIPPED, run_date, skip=foreign)
-    key = journal_key(account.account_id, run_date.isoformat())
-    claim = journal.claim(key, owner, invocation.lease_seconds)
-    if claim.outcome == ClaimOutcome.DONE:
-        log.info("already done", extra={"journal_key": key})
-        return RunOutcome(RunStatus.ALREADY_DONE, run_date,
-                          stored_summary=claim.entry.summary or {})
-    if claim.outcome == ClaimOutcome.IN_PROGRESS:
-        log.warning("another invocation holds this morning",
-                    extra={"owner": claim.entry.owner, "phase": claim.entry.status})
-        return RunOutcome(RunStatus.IN_PROGRESS, run_date, journal_key=key,
-                          phase=claim.entry.status)
-    try:
-        return _claimed(services, journal, key, invocation, claim, run_date, history, log,
-                        started)
-    except Exception:
-        _let_go(journal, key, owner, log)
-        raise
-
-
-def _let_go(journal: Journal, key: str, owner: str, log: Any) -> None:
-    """The failure path: end this invocation's claim before its error propagates, so the
-    retry need not be Lambda's own under the same request id to go on at once."""
-    try:
-        journal.release(key, owner)
-    except Exception as exc:  # the journal may be what failed: the lease then runs out
-        log.warning("claim not released", extra={"journal_key": key, "error": repr(exc)})
-        return
-    log.info("claim released after a failure", extra={"journal_key": key})
-
-
-def _claimed(
-    services: Services,
-    journal: Journal,
-    key: str,
-    invocation: Invocation,
-    claim: Claim,
-    run_date: date,
-    history: list[date],
-    log: Any,
-    started: float,
-) -> RunOutcome:
-    cfg, broker, owner = services.config, services.broker, invocation.owner
-    decision = claim.entry.decision
-    resumed_from = claim.entry.status if decision is not None else None
-    if decision is not None:
-        log.info("resuming stored plan", extra={"plan": decision.plan.to_dict(),
-                                                "phase": claim.entry.status})
-    else:
-        decision = decide_now(services, history, log)
+    def rehearse(self, status: RunStatus) -> RunOutcome:
+        """A dry run or a disabled morning: decide and guard as a trading morning would, send
+        nothing, and say what the guards would have blocked."""
+        decision = decide_now(self.services, self.history, self.log)
+        cfg = self.services.config
         found = violations(decision, cfg.guards, cfg.params.benchmark)
-        if found:
-            journal.release(key, owner)
-            log.error("plan blocked by guards", extra={"problems": [v.message for v in found],
-                                                        "plan": decision.plan.to_dict()})
-            return RunOutcome(RunStatus.GUARD_BLOCKED, run_date, decision=decision,
-                              violations=tuple(found), run_seconds=_since(started))
-        journal.store_plan(key, owner, decision)
-        log.info("plan stored", extra={"plan": decision.plan.to_dict()})
-    executor = Executor(
-        broker=broker,
-        record=lambda state: journal.record_order(key, owner, state),
-        log=log,
-        timeout=cfg.fill_timeout_seconds,
-        opening=Opening(broker, services.waiter, cfg.execution_mode),
-        reach=lambda phase: journal.advance(key, owner, phase),
-        trades=services.bars.latest_trades,
-        phase=resumed_from or JournalStatus.PLANNED,
-        gate=switch_gate(services.switch, log),
-        max_positions=cfg.params.max_positions,
-        sleep=services.waiter.pause,
-        deadline=_deadline(started, invocation.lease_seconds - LEASE_MARGIN_SECONDS),
-    )
-    execution = executor.run(decision.plan, run_date, cfg.client_order_prefix,
-                             claim.entry.orders)
-    outcome = RunOutcome(
-        RunStatus.DONE,
-        run_date,
-        decision=decision,
-        traded=Traded(broker.account(), execution, resumed_from),
-        run_seconds=_since(started),
-    )
-    journal.done(key, owner, outcome)
-    return outcome
+        problems = [v.message for v in found]
+        self.log.info("plan (not sent)", extra={"status": status,
+                                                "plan": decision.plan.to_dict(),
+                                                "would_block": problems})
+        if problems:
+            self.log.warning("guards would block this plan", extra={"status": status,
+                                                                    "problems": problems})
+        return RunOutcome(status, self.run_date, decision=decision, violations=tuple(found),
+                          run_seconds=self._since())
 
+    def trade(self) -> RunOutcome:
+        """The account checked, the morning claimed, then planned (or resumed) and sent."""
+        services, log, run_date = self.services, self.log, self.run_date
+        journal = services.journal
+        if journal is None:
+            raise ConfigError("JOURNAL_TABLE is required for runs that trade (not dry runs)")
+        account = services.broker.account()
+        blocked = account_blocked(account)
+        if blocked is not None:
+            log.error("account blocked", extra={"blocks": list(account.blocks())})
+            return RunOutcome(RunStatus.SKIPPED, run_date, skip=blocked)
+        foreign = foreign_skip(services.config, services.broker, journal, account.account_id,
+                               run_date, log)
+        if foreign is not None:
+            return RunOutcome(RunStatus.SKIPPED, run_date, skip=foreign)
+        held = Held(journal, journal_key(account.account_id, run_date.isoformat()),
+                    self.invocation.owner)
+        claim = journal.claim(held.key, held.owner, self.invocation.lease_seconds)
+        if claim.outcome == ClaimOutcome.DONE:
+            log.info("already done", extra={"journal_key": held.key})
+            return RunOutcome(RunStatus.ALREADY_DONE, run_date,
+                              stored_summary=claim.entry.summary or {})
+        if claim.outcome == ClaimOutcome.IN_PROGRESS:
+            log.warning("another invocation holds this morning",
+                        extra={"owner": claim.entry.owner, "phase": claim.entry.status})
+            return RunOutcome(RunStatus.IN_PROGRESS, run_date, journal_key=held.key,
+                              phase=claim.entry.status)
+        try:
+            return self._claimed(held, claim)
+        except Exception:
+            self._let_go(held)
+            raise
 
-def _deadline(started: float, seconds: float) -> float:
-    """When the waits hand the morning over, for an invocation of `seconds` from `started`:
-    HANDOVER_SECONDS before its end, or a tenth of it for a short one (a test's)."""
-    return started + seconds - min(HANDOVER_SECONDS, seconds / 10)
+    def _let_go(self, held: Held) -> None:
+        """The failure path: end this invocation's claim before its error propagates, so the
+        retry need not be Lambda's own under the same request id to go on at once."""
+        try:
+            held.release()
+        except Exception as exc:  # the journal may be what failed: the lease then runs out
+            self.log.warning("claim not released",
+                             extra={"journal_key": held.key, "error": repr(exc)})
+            return
+        self.log.info("claim released after a failure", extra={"journal_key": held.key})
 
+    def _claimed(self, held: Held, claim: Claim) -> RunOutcome:
+        """The claimed morning: its stored plan resumed, or one decided, guarded and stored;
+        then sent, and the morning DONE."""
+        decision = claim.entry.decision
+        resumed_from = claim.entry.status if decision is not None else None
+        if decision is not None:
+            self.log.info("resuming stored plan", extra={"plan": decision.plan.to_dict(),
+                                                         "phase": claim.entry.status})
+        else:
+            decision = decide_now(self.services, self.history, self.log)
+            cfg = self.services.config
+            found = violations(decision, cfg.guards, cfg.params.benchmark)
+            if found:
+                held.release()
+                self.log.error("plan blocked by guards",
+                               extra={"problems": [v.message for v in found],
+                                      "plan": decision.plan.to_dict()})
+                return RunOutcome(RunStatus.GUARD_BLOCKED, self.run_date, decision=decision,
+                                  violations=tuple(found), run_seconds=self._since())
+            held.store_plan(decision)
+            self.log.info("plan stored", extra={"plan": decision.plan.to_dict()})
+        return self._send(held, claim, decision, resumed_from)
 
-def _since(started: float) -> float:
-    return round(time.monotonic() - started, 3)
+    def _send(self, held: Held, claim: Claim, decision: Decision,
+              resumed_from: JournalStatus | None) -> RunOutcome:
+        cfg = self.services.config
+        timing = Timing(cfg.fill_timeout_seconds, deadline=self._deadline())
+        executor = Executor(services=self.services, held=held, log=self.log, timing=timing,
+                            phase=resumed_from or JournalStatus.PLANNED)
+        execution = executor.run(decision.plan, self.run_date, cfg.client_order_prefix,
+                                 claim.entry.orders)
+        outcome = RunOutcome(
+            RunStatus.DONE,
+            self.run_date,
+            decision=decision,
+            traded=Traded(self.services.broker.account(), execution, resumed_from),
+            run_seconds=self._since(),
+        )
+        held.done(outcome)
+        return outcome
+
+    def _deadline(self) -> float:
+        """When the waits hand the morning over: HANDOVER_SECONDS before the invocation's end,
+        or a tenth of its time for a short one (a test's)."""
+        seconds = self.invocation.lease_seconds - LEASE_MARGIN_SECONDS
+        return self.started + seconds - min(HANDOVER_SECONDS, seconds / 10)
+
+    def _since(self) -> float:
+        return round(time.monotonic() - self.started, 3)

@@ -9,8 +9,8 @@ the invocation's `deadline` comes (nothing is canceled for it), ends the invocat
 (`OrdersUnsettled`) with its state in the journal: the morning is not DONE while a fill may still
 come, and the next invocation (Lambda's retry) resumes it from its phase.
 
-`Execution` is what a morning's orders came to; `handler.execution.Executor` builds on
-`OrderWaits`.
+`Execution` (`handler.outcome`) is what a morning's orders came to; `handler.execution.Executor`
+builds on `OrderWaits`, with the morning's `Timing` and its `Held` claim on the journal.
 """
 
 from __future__ import annotations
@@ -22,12 +22,18 @@ from datetime import datetime
 from typing import Any
 
 from alpaca_adapter.values import BrokerUnavailable, OrderState, OrderStatus
-from handler.outcome import Execution
-from handler.ports import Broker
+from handler.outcome import Execution, RunOutcome
+from handler.ports import Broker, Journal
+from handler.services import Services
+from handler.values import Decision, JournalStatus
 
 FIRST_POLL_SECONDS = 0.05
 MAX_POLL_SECONDS = 2.0
 CANCEL_WAIT_SECONDS = 5.0  # how long canceled orders are polled before the run gives up
+# How long on-open sells are awaited from the open (within the invocation's deadline): a
+# delayed opening is over by then; the realistic open draws every auction within 10 minutes
+# (docs/morning.md). They are never canceled (Alpaca refuses it after 09:28).
+AUCTION_WAIT_SECONDS = 600.0
 # Polls in a row the broker may leave unanswered before the invocation fails (its retry
 # resumes): a long wait for an auction must not end at one 500.
 MAX_MISSED_POLLS = 5
@@ -40,20 +46,60 @@ class OrdersUnsettled(RuntimeError):
     invocation (Lambda's retry) resumes the morning from it."""
 
 
+@dataclass(frozen=True)
+class Timing:
+    """How long a morning's orders are waited for, by `monotonic`'s clock: `fill_timeout` (day
+    orders still open then are canceled), `cancel_wait` more for those, `auction_wait` from the
+    open for on-open sells and the buys' fresh trades, all within `deadline` (the `monotonic`
+    time to hand the morning over by; None: no limit)."""
+
+    fill_timeout: float
+    deadline: float | None = None
+    cancel_wait: float = CANCEL_WAIT_SECONDS
+    auction_wait: float = AUCTION_WAIT_SECONDS
+    monotonic: Callable[[], float] = time.monotonic
+
+
+@dataclass(frozen=True)
+class Held:
+    """This invocation's hold on a morning in the journal: every write goes under its key,
+    fenced by its owner (`handler.journal`)."""
+
+    journal: Journal
+    key: str
+    owner: str
+
+    def store_plan(self, decision: Decision) -> None:
+        self.journal.store_plan(self.key, self.owner, decision)
+
+    def record(self, state: OrderState) -> None:
+        """The journal write after each state change of an order."""
+        self.journal.record_order(self.key, self.owner, state)
+
+    def reach(self, phase: JournalStatus) -> None:
+        self.journal.advance(self.key, self.owner, phase)
+
+    def done(self, outcome: RunOutcome) -> None:
+        self.journal.done(self.key, self.owner, outcome)
+
+    def release(self) -> None:
+        self.journal.release(self.key, self.owner)
+
+
 @dataclass(kw_only=True)
 class OrderWaits:
-    """The waits of one morning's orders: `Executor`'s base, with the broker and the journal
-    write it needs."""
+    """The waits of one morning's orders: `Executor`'s base, on the morning's services (the
+    broker; the waiter's `pause` between polls), its hold on the journal and its log."""
 
-    broker: Broker
-    record: Callable[[OrderState], None]  # journal write after each state change
+    services: Services
+    held: Held
     log: Any  # a logging.Logger-like object (Powertools Logger in the Lambda)
-    timeout: float  # the fill timeout: day orders still open then are canceled
-    cancel_wait: float = CANCEL_WAIT_SECONDS
-    deadline: float | None = None  # `monotonic` time to hand over by (None: no limit)
-    sleep: Callable[[float], None] = time.sleep
-    monotonic: Callable[[], float] = time.monotonic
+    timing: Timing
     _since: datetime = field(init=False)  # the run date's midnight, New York: orders after it
+
+    @property
+    def broker(self) -> Broker:
+        return self.services.broker
 
     def _wait(self, states: Sequence[OrderState], result: Execution,
               seconds: float | None = None) -> list[OrderState]:
@@ -63,12 +109,12 @@ class OrderWaits:
         the wait short (nothing canceled), end the invocation (`_unsettled`). Their final
         states, in order."""
         final = {s.client_order_id: s for s in states}
-        late = self._poll(final, self.timeout if seconds is None else seconds, result)
+        late = self._poll(final, self.timing.fill_timeout if seconds is None else seconds, result)
         cancel = [] if self._out_of_time() else [cid for cid in late if not final[cid].on_open]
         for cid in cancel:
             self.broker.cancel_order(final[cid].order_id)
             result.timed_out.append(cid)
-        stuck = self._poll(final, self.cancel_wait, result) if cancel else late
+        stuck = self._poll(final, self.timing.cancel_wait, result) if cancel else late
         for cid in cancel:
             self.log.warning(
                 "order canceled at fill timeout",
@@ -83,20 +129,21 @@ class OrderWaits:
         return list(final.values())
 
     def _out_of_time(self) -> bool:
-        return self.deadline is not None and self.monotonic() >= self.deadline
+        return self.timing.deadline is not None and self.timing.monotonic() >= self.timing.deadline
 
     def _unsettled(self, final: Mapping[str, OrderState], stuck: Sequence[str],
                    canceled: bool) -> None:
         """End the invocation with the `stuck` orders' states in the journal: the next one
         (Lambda's retry) resumes the morning from its phase and waits for them again."""
         for cid in stuck:
-            self.record(final[cid])
+            self.held.record(final[cid])
         orders = {cid: final[cid].status for cid in stuck}
         listed = ", ".join(f"{cid} {status}" for cid, status in orders.items())
         if canceled:
+            waited = self.timing.cancel_wait
             self.log.error("orders not terminal after their cancel",
-                           extra={"orders": orders, "waited_seconds": self.cancel_wait})
-            raise OrdersUnsettled(f"orders still {listed} {self.cancel_wait:g} s after their "
+                           extra={"orders": orders, "waited_seconds": waited})
+            raise OrdersUnsettled(f"orders still {listed} {waited:g} s after their "
                                   "cancel; the next invocation resumes them")
         self.log.warning("morning handed over", extra={"orders": orders})
         raise OrdersUnsettled(f"orders still {listed} at the end of this invocation's wait "
@@ -126,16 +173,16 @@ class OrderWaits:
         keeping each one's latest state in `final` and recording it once terminal. The client
         order ids still not terminal at the end."""
         pending = [cid for cid, state in final.items() if not state.terminal]
-        deadline = self.monotonic() + seconds
-        if self.deadline is not None:
-            deadline = min(deadline, self.deadline)
+        deadline = self.timing.monotonic() + seconds
+        if self.timing.deadline is not None:
+            deadline = min(deadline, self.timing.deadline)
         delay, missed = FIRST_POLL_SECONDS, 0
         while pending:
-            left = deadline - self.monotonic()
+            left = deadline - self.timing.monotonic()
             if left <= 0:
                 break
             pause = min(delay, left)
-            self.sleep(pause)
+            self.services.waiter.pause(pause)
             result.waited += pause
             delay = min(delay * 2, MAX_POLL_SECONDS)
             try:
@@ -150,7 +197,7 @@ class OrderWaits:
             for cid in list(pending):
                 if final[cid].terminal:
                     pending.remove(cid)
-                    self.record(final[cid])
+                    self.held.record(final[cid])
         return pending
 
     def _states(self, orders: Sequence[OrderState]) -> dict[str, OrderState]:

@@ -6,6 +6,7 @@ need one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from alpaca_adapter.values import (
     Account,
     BarsResult,
     DuplicateClientOrderId,
+    ExecutionMode,
     LatestTrades,
     MarketClock,
     OpgWindowRefused,
@@ -25,8 +27,11 @@ from alpaca_adapter.values import (
     OrderStatus,
     TimeInForce,
 )
+from handler.config import load_config
+from handler.execution import Executor
 from handler.lease import claim_outcome
 from handler.outcome import RunOutcome
+from handler.services import Services
 from handler.summary import to_summary
 from handler.values import (
     Claim,
@@ -36,6 +41,7 @@ from handler.values import (
     JournalEntry,
     JournalStatus,
 )
+from handler.waits import Held, Timing
 from strategy import Plan, Side
 
 
@@ -361,3 +367,58 @@ class FakeLog:
 
     def messages(self) -> list[str]:
         return [m for _, m, _ in self.lines]
+
+
+@dataclass
+class JournalWrites:
+    """A claimed morning's journal writes as lists: the order states recorded, the phases
+    reached (what the executor writes through `handler.waits.Held`)."""
+
+    recorded: list[OrderState] = field(default_factory=list)
+    phases: list[JournalStatus] = field(default_factory=list)
+
+    def record_order(self, key: str, owner: str, order: OrderState) -> None:
+        self.recorded.append(order)
+
+    def advance(self, key: str, owner: str, phase: JournalStatus) -> None:
+        self.phases.append(phase)
+
+
+@dataclass
+class ClockedWaiter:
+    """`waiter`'s waits for the open; the pauses between polls go to `sleep` (a test clock)."""
+
+    waiter: Any
+    sleep: Callable[[float], None]
+
+    def wait_until(self, instant: datetime) -> None:
+        self.waiter.wait_until(instant)
+
+    def pause(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+@dataclass
+class TradesOnly:
+    """A `BarSource` for the executor, which only asks the latest trades."""
+
+    trades: Callable[[Any], LatestTrades]
+
+    def latest_trades(self, symbols) -> LatestTrades:
+        return self.trades(symbols)
+
+
+def make_executor(broker: FakeBroker, writes: JournalWrites, *, timing: Timing,
+                  sleep: Callable[[float], None], log: Any = None,
+                  phase: JournalStatus = JournalStatus.PLANNED,
+                  mode: ExecutionMode = ExecutionMode.OPENING_AUCTION, waiter: Any = None,
+                  trades: Any = None, max_positions: int | None = None) -> Executor:
+    """An Executor on `broker` claimed in `writes`, polling on the test clock of `timing` and
+    `sleep`. `max_positions` None: more than any plan here buys (no limit)."""
+    cfg = load_config({"ALPACA_KEY_ID": "k", "ALPACA_SECRET_KEY": "s"})
+    cfg = replace(cfg, execution_mode=mode,
+                  params=replace(cfg.params, max_positions=max_positions or 100))
+    services = Services(cfg, broker, TradesOnly(trades or FakeTrades()), None,
+                        ClockedWaiter(waiter or FakeWaiter(broker), sleep))
+    return Executor(services=services, held=Held(writes, "acct-1#2024-03-06", "req-1"),
+                    log=log or FakeLog(), timing=timing, phase=phase)

@@ -12,12 +12,17 @@ from alpaca_adapter.values import (
     OrderState,
     OrderStatus,
 )
-from handler.execution import Executor, client_order_id
-from handler.opening import Opening
+from handler.execution import client_order_id
 from handler.values import JournalStatus
-from handler.waits import OrdersUnsettled
+from handler.waits import OrdersUnsettled, Timing
 from strategy import Order, Plan
-from tests.unit.handler_fakes import FakeBroker, FakeLog, FakeTrades, FakeWaiter
+from tests.unit.handler_fakes import (
+    FakeBroker,
+    FakeLog,
+    FakeTrades,
+    JournalWrites,
+    make_executor,
+)
 
 DAY = date(2024, 3, 6)
 PLAN = Plan(
@@ -44,15 +49,14 @@ class Clock:
 def executor(broker, recorded, timeout=60.0, clock=None, log=None, *, phases=None,
              phase=JournalStatus.PLANNED, mode=ExecutionMode.OPENING_AUCTION, waiter=None,
              trades=None):
-    """An Executor on `broker`; `phases` collects the phases it writes to the journal;
-    `trades` the latest trades (a `FakeTrades`; default every symbol at 10)."""
+    """An Executor on `broker`; `recorded` collects the order states it writes to the journal,
+    `phases` the phases; `trades` the latest trades (a `FakeTrades`; default every symbol at
+    10)."""
     clock = clock or Clock()
-    opening = Opening(broker, waiter or FakeWaiter(broker), mode)
-    return Executor(broker=broker, record=recorded.append, log=log or FakeLog(),
-                    timeout=timeout, opening=opening,
-                    reach=(phases if phases is not None else []).append,
-                    trades=trades or FakeTrades(), phase=phase,
-                    sleep=clock.sleep, monotonic=clock.monotonic)
+    writes = JournalWrites(recorded, phases if phases is not None else [])
+    return make_executor(broker, writes, timing=Timing(timeout, monotonic=clock.monotonic),
+                         sleep=clock.sleep, log=log, phase=phase, mode=mode, waiter=waiter,
+                         trades=trades)
 
 
 def make_broker(**kwargs):

@@ -16,11 +16,10 @@ from alpaca_adapter.values import (
     TimeInForce,
 )
 from handler.execution import Executor
-from handler.opening import Opening
 from handler.values import JournalStatus
-from handler.waits import MAX_MISSED_POLLS, OrdersUnsettled
+from handler.waits import MAX_MISSED_POLLS, OrdersUnsettled, Timing
 from strategy import Order, Plan
-from tests.unit.handler_fakes import FakeBroker, FakeLog, FakeTrades, FakeWaiter
+from tests.unit.handler_fakes import FakeBroker, FakeTrades, JournalWrites, make_executor
 from tests.unit.test_handler_execution import Clock
 
 DAY = date(2024, 3, 6)
@@ -38,13 +37,14 @@ def pre_open(minute=20, second=0, **kwargs) -> FakeBroker:
                       held=dict(HELD), **kwargs)
 
 
-def executor(broker, recorded, clock=None, **kwargs) -> Executor:
+def executor(broker, recorded, clock=None, *, timeout=60.0, phase=JournalStatus.PLANNED,
+             trades=None, **timing) -> Executor:
+    """An Executor on `broker` with max_positions 2; `timing`: `Timing`'s bounds."""
     clock = clock or Clock()
-    settings = {"timeout": 60.0, "max_positions": 2, "trades": FakeTrades(), **kwargs}
-    return Executor(broker=broker, record=recorded.append, log=FakeLog(),
-                    opening=Opening(broker, FakeWaiter(broker), ExecutionMode.OPENING_AUCTION),
-                    reach=lambda phase: None, sleep=clock.sleep,
-                    monotonic=clock.monotonic, **settings)
+    return make_executor(broker, JournalWrites(recorded),
+                         timing=Timing(timeout, monotonic=clock.monotonic, **timing),
+                         sleep=clock.sleep, phase=phase, trades=trades or FakeTrades(),
+                         max_positions=2)
 
 
 def sells_of(broker: FakeBroker, symbol: str) -> list[tuple[str, str, int, int]]:
