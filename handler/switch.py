@@ -11,7 +11,7 @@ is claimed or sent, so Lambda's retries read it again a minute or two later: a p
 hiccup costs nothing, a bad value fails every attempt and the errors and dead-letter alarms mail
 the operator. Failing rather than quietly skipping also keeps a broken switch from looking like
 a pause. The morning reads it once more, `fresh` (past the cache), right before its buys
-(`handler.withhold`).
+(`handler.prebuy`).
 """
 
 from __future__ import annotations

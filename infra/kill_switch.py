@@ -5,7 +5,7 @@ TradingSwitch) of the stack that CONFIG_ENV's [<env>.global.parameters] in samco
 (stack_name, region), set through boto3 with the shell's AWS credentials. A warm function reads
 it again within TRADING_SWITCH_MAX_AGE_SECONDS (60 s); from then on a paused morning plans,
 logs and sends nothing (status `disabled`), a resumed one trades. A morning already running
-reads it again, uncached, right before its buys and sends none if paused (`handler.withhold`).
+reads it again, uncached, right before its buys and sends none if paused (`handler.prebuy`).
 Orders already open are not canceled by a pause.
 
 With --endpoint-url (`make pause ENDPOINT=...`) it sets the switch of a local stand-in instead

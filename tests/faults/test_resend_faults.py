@@ -5,7 +5,7 @@ went through can come back 403 "insufficient buying power", the buying power bei
 very order. A client that trusts the status records a refusal of an order that exists; the
 handler looks its client order id up before recording any refusal. The `resend_forbidden` fault
 answers so whatever the buying power left. A buy is not even resent: before the buys go, the
-handler asks the broker which of them it already holds (`handler.buys`).
+handler asks the broker which of them it already holds (`handler.prebuy`).
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ def test_real_data_where_buying_power_binds_make_run_equals_make_backtest(
     assert equity_csv(local.equity) == equity_csv(backtest.equity)
     assert trades_csv(local.fills) == trades_csv(backtest.fills)
     # The handler refused those buys itself, at the latest trade (the open), before sending
-    # them (handler/buying_power.py): the broker never had to refuse one.
+    # them (handler/prebuy.py): the broker never had to refuse one.
     handler_refused = sorted((s["run_date"], o["symbol"], o["qty"])
                              for s in local.summaries for o in s["orders"] if o.get("refused"))
     assert handler_refused == sorted((r.date.isoformat(), r.symbol, r.qty)

@@ -1,4 +1,4 @@
-"""The handler's buying-power check (`handler.buying_power`): STRATEGY.md's rule at the latest
+"""The handler's buying-power check (`handler.prebuy`): STRATEGY.md's rule at the latest
 trade, the same verdicts as the backtest's fill model at the open, and a resumed morning that
 checks its remaining buys as the first attempt would have."""
 
