@@ -5,9 +5,9 @@ checks its remaining buys as the first attempt would have."""
 from __future__ import annotations
 
 import pytest
-from handler.prebuy import cash_left, check_buys
 
 from alpaca_adapter.values import OrderState, OrderStatus
+from handler.prebuy import cash_left, check_buys
 from strategy import Order, Plan, Side
 from strategy.fills import Refusal, buy_hold, fill_plan
 
