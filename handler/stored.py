@@ -35,7 +35,7 @@ def from_stored(cls: type[T], data: Mapping[str, Any],
     names = renames or {}
     hints = typing.get_type_hints(cls)
     return cls(**{f.name: _typed(hints[f.name], data[names.get(f.name, f.name)])
-                  for f in dataclasses.fields(cls)})  # type: ignore[arg-type]
+                  for f in dataclasses.fields(cls)})
 
 
 def _plain(value: Any) -> Any:
