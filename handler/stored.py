@@ -10,6 +10,7 @@ Pure: DynamoDB's attribute values are `handler.dynamo_codec`'s; this is the JSON
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -33,9 +34,16 @@ def from_stored(cls: type[T], data: Mapping[str, Any],
     """`to_stored`'s inverse: each field read from its stored key and made its declared type
     again (a DynamoDB number that came back an int is a float again where the field is)."""
     names = renames or {}
+    return cls(**{name: _typed(hint, data[names.get(name, name)])
+                  for name, hint in _declared(cls)})
+
+
+@functools.cache
+def _declared(cls: type) -> tuple[tuple[str, Any], ...]:
+    """`cls`'s fields and their types, resolved once: the journal reads every morning of the
+    account each morning."""
     hints = typing.get_type_hints(cls)
-    return cls(**{f.name: _typed(hints[f.name], data[names.get(f.name, f.name)])
-                  for f in dataclasses.fields(cls)})
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
 
 
 def _plain(value: Any) -> Any:
