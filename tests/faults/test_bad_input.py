@@ -71,7 +71,7 @@ def test_event_file_not_json(world, tmp_path):
     path = tmp_path / "event.json"
     path.write_text("{trigger: schedule", encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-m", "handler", "--event", str(path)], cwd=ROOT,
+        [sys.executable, "-m", "infra.handler_cli", "--event", str(path)], cwd=ROOT,
         env={"PATH": os.environ.get("PATH", ""), **world.env}, capture_output=True, text=True,
         check=False, timeout=60,
     )

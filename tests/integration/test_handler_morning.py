@@ -170,7 +170,7 @@ def test_after_the_close_a_late_morning_is_skipped(paper_broker, dynamodb):
 
 def test_python_m_handler_dry_run_prints_only_the_summary_on_stdout(before_open, dynamodb):
     done = subprocess.run(
-        [sys.executable, "-m", "handler", "--event", "events/dry-run.json"],
+        [sys.executable, "-m", "infra.handler_cli", "--event", "events/dry-run.json"],
         cwd=ROOT, env=process_env(env_for(before_open, dynamodb)), capture_output=True, text=True,
         timeout=60,
     )

@@ -63,7 +63,7 @@ def handler(event: str, broker_url: str, dynamodb_url: str) -> dict:
         "AWS_DEFAULT_REGION": "us-east-1",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "handler", "--event", f"events/{event}"],
+        [sys.executable, "-m", "infra.handler_cli", "--event", f"events/{event}"],
         cwd=ROOT, env={**os.environ, **exported}, capture_output=True, text=True, timeout=120,
         check=False,
     )

@@ -61,7 +61,7 @@ def test_the_journal_talks_to_the_region_and_keys_of_the_mapping():
 
 def python_m_handler(event_file: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "handler", "--event", str(event_file)],
+        [sys.executable, "-m", "infra.handler_cli", "--event", str(event_file)],
         cwd=ROOT, env=process_env(env), capture_output=True, text=True, timeout=60,
     )
 
