@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backtest.arguments import add_seed_argument
 from infra.artifact_bootstrap import HANDLER_MODULE, RUNTIME_MESSAGE
-from infra.cli import add_seed_argument
 from infra.handler_cli import EventFileError, read_event
 from infra.handler_process import ROOT, HandlerProcess, Outcome
 from infra.invoke import stand_ins

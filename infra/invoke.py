@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from backtest.arguments import Parser, add_seed_argument
 from handler.event import EventError, parse_event
-from infra.cli import Parser, add_seed_argument
 from infra.dynamodb_local import DynamoDBLocal, create_journal_table
 from infra.handler_cli import EventFileError, add_event_argument, read_event
 from infra.local_aws import LocalAws
