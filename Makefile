@@ -174,14 +174,19 @@ lint: $(STAMP) ## ruff check of the whole tree
 # The fast loop: the tests marked `process` (a server, a subprocess, a JVM: tests/conftest.py
 # marks them, and fails an unmarked one that starts any) are left to make test; every test outside
 # tests/unit is one by definition, so only tests/unit is collected.
+# IMPORT_CONTRACTS: .importlinter's floors (docs/architecture.md), under a second; a broken one
+# names the contract and the import chain that breaks it.
+IMPORT_CONTRACTS = $(BIN)/lint-imports --no-cache --no-logo
 .PHONY: check
-check: $(STAMP) ## ruff plus the tests that start no process, server or JVM (about a minute)
+check: $(STAMP) ## ruff, the import contracts (.importlinter) and the tests that start no process (about a minute)
 	$(BIN)/ruff check .
+	$(IMPORT_CONTRACTS)
 	$(BIN)/python -m pytest -n 2 -q --no-process tests/unit
 
 .PHONY: test
-test: $(STAMP) $(COMPAT_STAMP) $(NODE_STAMP) ## Lint, validate the template (cfn-lint, sam validate), run every test
+test: $(STAMP) $(COMPAT_STAMP) $(NODE_STAMP) ## Lint, the import contracts, validate the template (cfn-lint, sam validate), run every test
 	$(BIN)/ruff check .
+	$(IMPORT_CONTRACTS)
 	$(MAKE) --no-print-directory validate
 	$(BIN)/python -m pytest -n 2 -q
 
