@@ -1,4 +1,4 @@
-"""`make chaos`: the mornings of `make run`, each through a real `python -m handler` process,
+"""`make chaos`: the mornings of `make run`, each through a real `infra.handler_cli` process,
 with seeded random faults on about 5 % of broker requests (429, 500, 504, stalls past the
 client timeout, connections dropped before or after the broker processed the request) and
 random SIGKILLs of the process between steps; a killed or failed morning is run again with the
