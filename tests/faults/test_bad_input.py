@@ -2,7 +2,7 @@
 that is missing, not JSON or has wrong keys, credentials the broker refuses (401/403).
 
 Each ends with one clear message (naming the field, the variable or the broker's refusal), a
-non-zero exit code of `python -m handler` (1: rejected event or a failed run, 2: configuration),
+non-zero exit code of `infra.handler_cli` (1: rejected event or a failed run, 2: configuration),
 and nothing sent: no order, and for everything decided before the broker is asked, no broker
 request at all.
 """

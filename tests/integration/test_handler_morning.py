@@ -175,7 +175,7 @@ def test_python_m_handler_dry_run_prints_only_the_summary_on_stdout(before_open,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    summary = json.loads(done.stdout)  # one JSON document: `python -m handler ... | jq` works
+    summary = json.loads(done.stdout)  # one JSON document: `infra.handler_cli ... | jq` works
     assert summary["status"] == "dry_run" and summary["run_date"] == "2023-01-03"
     assert summary["plan"]["buys"] and orders_sent(before_open) == 0
     logs = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]

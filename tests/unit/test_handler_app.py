@@ -1,5 +1,5 @@
 """The Lambda entry point: bad events answered with a status, services wired from the mapping
-they are built from (bad configuration raised), and `python -m handler`'s output and exit codes."""
+they are built from (bad configuration raised), and `infra.handler_cli`'s output and exit codes."""
 
 import io
 import json
