@@ -174,14 +174,19 @@ lint: $(STAMP) ## ruff check of the whole tree
 # The fast loop: the tests marked `process` (a server, a subprocess, a JVM: tests/conftest.py
 # marks them, and fails an unmarked one that starts any) are left to make test; every test outside
 # tests/unit is one by definition, so only tests/unit is collected.
+# IMPORT_CONTRACTS: .importlinter's floors (docs/architecture.md), under a second; a broken one
+# names the contract and the import chain that breaks it.
+IMPORT_CONTRACTS = $(BIN)/lint-imports --no-cache --no-logo
 .PHONY: check
-check: $(STAMP) ## ruff plus the tests that start no process, server or JVM (about a minute)
+check: $(STAMP) ## ruff, the import contracts (.importlinter) and the tests that start no process (about a minute)
 	$(BIN)/ruff check .
+	$(IMPORT_CONTRACTS)
 	$(BIN)/python -m pytest -n 2 -q --no-process tests/unit
 
 .PHONY: test
-test: $(STAMP) $(COMPAT_STAMP) $(NODE_STAMP) ## Lint, validate the template (cfn-lint, sam validate), run every test
+test: $(STAMP) $(COMPAT_STAMP) $(NODE_STAMP) ## Lint, the import contracts, validate the template (cfn-lint, sam validate), run every test
 	$(BIN)/ruff check .
+	$(IMPORT_CONTRACTS)
 	$(MAKE) --no-print-directory validate
 	$(BIN)/python -m pytest -n 2 -q
 
@@ -259,7 +264,7 @@ test -n "$(1)"
 $(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-compile \
   --no-warn-conflicts $(call LAMBDA_WHEELS,$(2)) --target "$(1)" -r requirements.txt
 cd "$(1)" && rm -rf bin pandas/tests && find numpy -type d -name tests -prune -exec rm -rf {} +
-tar --exclude=__pycache__ --exclude=handler/__main__.py -cf - handler alpaca_adapter strategy | tar -xf - -C "$(1)"
+tar --exclude=__pycache__ -cf - handler alpaca_adapter strategy | tar -xf - -C "$(1)"
 $(if $(LAMBDA_PYTHON),$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash \
   "$(1)" >/dev/null && echo "bytecode precompiled with $(LAMBDA_PYTHON)",\
   @echo "no local python3.13: bytecode is compiled at each cold start instead")
@@ -313,12 +318,12 @@ validate: $(SAM_STAMP) ## cfn-lint (with the SAM translator) and sam validate --
 	$(SAM) validate --lint --template template.yaml
 
 .PHONY: invoke
-invoke: $(STAMP) $(NODE_STAMP) ## EVENT via sam local invoke if Docker runs, else python -m handler
+invoke: $(STAMP) $(NODE_STAMP) ## EVENT via sam local invoke if Docker runs, else python -m infra.handler_cli
 	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then \
 	  echo "Docker available: sam local invoke TradingFunction -e $(EVENT) against the local paper broker and DynamoDB Local"; \
 	  $(SUBMAKE) build && $(BIN)/python -m infra.invoke --sam --event $(EVENT); \
 	else \
-	  echo "Docker not available: running $(EVENT) through python -m handler against the local paper broker and DynamoDB Local"; \
+	  echo "Docker not available: running $(EVENT) through python -m infra.handler_cli against the local paper broker and DynamoDB Local"; \
 	  $(BIN)/python -m infra.invoke --event $(EVENT); \
 	fi
 

@@ -1,5 +1,5 @@
 """`python -m backtest`: run one backtest and write equity.csv, trades.csv, roundtrips.csv,
-report.md, equity.png and report.html into --out, whole or not at all (`infra.staged`). Bad
+report.md, equity.png and report.html into --out, whole or not at all (`backtest.staged`). Bad
 input ends with one `error: ...` line and exit code 2."""
 
 from __future__ import annotations
@@ -10,16 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backtest import cli
+from backtest.arguments import Parser
 from backtest.costs import CostTable, break_even_line, cost_rows, cost_table
 from backtest.engine import Result, prepare
 from backtest.metrics import compute, result_trips, value_series
 from backtest.plot import window_plot
 from backtest.report import metrics_table, render
 from backtest.roundtrips import roundtrips_csv, trip_stats
-from infra import run_table
-from infra.cli import Parser
-from infra.staged import staged
-from infra.window import cash_warning, what_ran, window_notes
+from backtest.staged import staged
+from backtest.window import cash_warning, what_ran, window_notes, window_verdict
 from market import Market
 from strategy.ledger import equity_csv, trades_csv
 
@@ -109,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(line)
     print(table)
     print()
-    print(run_table.verdict(result.equity, args.cash, market, "sessions"))
+    print(window_verdict(result.equity, args.cash, market, "sessions"))
     if market.caveat:
         print(f"note: {market.caveat}")
     for path in (files.equity, files.trades, files.roundtrips, files.report, files.plot,

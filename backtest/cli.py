@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from infra.cli import add_seed_argument, iso_date, money
+from backtest.arguments import add_seed_argument, iso_date, money
 from market import Market, MarketDataError, load_csv, synthetic_market
 from strategy import Params, load_universe
 from strategy.fills import Costs

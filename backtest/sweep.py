@@ -20,11 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from backtest import cli, walkforward
+from backtest.arguments import Parser, count
+from backtest.staged import staged
 from backtest.sweep_jobs import Measured, jobs_of, run_local
-from infra import run_table
-from infra.cli import Parser, count
-from infra.staged import staged
-from infra.window import cash_warning, plural, what_ran, window_notes
+from backtest.window import (
+    cash_warning,
+    plural,
+    what_ran,
+    window_benchmark,
+    window_notes,
+)
 from market import Market
 from strategy import Params
 from strategy.fills import Costs
@@ -212,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"{_verdict(rows, list(grid))}; {run_table.window_benchmark(market, sessions)}")
+    print(f"{_verdict(rows, list(grid))}; {window_benchmark(market, sessions)}")
     if walked is not None:
         print(walkforward.summary(walked, default[0].benchmark))
     if market.caveat:

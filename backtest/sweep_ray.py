@@ -20,7 +20,7 @@ from ray.exceptions import RayTaskError
 from ray.util import ActorPool
 
 import backtest
-import infra
+import market
 import strategy
 from backtest.sweep_jobs import Job, Measured, collect, heaviest_first, measure
 from market import Market
@@ -71,7 +71,7 @@ def _start(workers: int | None) -> None:
         if workers:
             settings["num_cpus"] = workers
     else:
-        settings = {"runtime_env": {"py_modules": [backtest, infra, strategy]}}
+        settings = {"runtime_env": {"py_modules": [backtest, market, strategy]}}
     # Ray's own warnings (a token set up for the local Ray) would bury the sweep's lines; its
     # failures still end the sweep with one error line.
     ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False, **settings)

@@ -2,7 +2,7 @@
 mode without `site` (`-I -S -B`): nothing of this machine's Python installs, of the environment
 or of the repository is on its path. It puts there what Lambda does and nothing more:
 
-    python3.13 -I -S -B infra/artifact_bootstrap.py TASK RUNTIME TOOLS [python -m handler options]
+    python3.13 -I -S -B infra/artifact_bootstrap.py TASK RUNTIME TOOLS [infra.handler_cli options]
 
 TASK is the built artifact (Lambda's /var/task), RUNTIME the SDK the runtime ships (Lambda's
 /var/lang/lib/python3.13/site-packages), after it as in Lambda. The time zone search path is
@@ -10,7 +10,7 @@ emptied as well: the Lambda image has no /usr/share/zoneinfo, so America/New_Yor
 from the artifact's tzdata. Then it imports the function's module, as Lambda's bootstrap does
 first, and reports on stderr (one JSON line, `infra.artifact_test` reads it) where the handler,
 the SDK (boto3, botocore), urllib3 and tzdata were found. Only then does TOOLS (a folder holding
-`infra` alone) join the path, for `infra.handler_cli`: the `python -m handler` command line
+`infra` alone) join the path, for `infra.handler_cli`, the command line
 every local invocation goes through, whose waiter moves the paper broker's clock.
 """
 

@@ -7,7 +7,7 @@ ship (requirements-lambda-runtime.txt) into DIR/runtime. This runs EVENT (defaul
 events/scheduled.json, the 09:20 schedule of 2026-11-24) the way `make invoke` does without
 Docker: the stand-ins of `infra.invoke.stand_ins` (paper broker and DynamoDB Local on free
 loopback ports, run by this virtualenv's Python, stopped afterwards), the function's environment
-from `infra.local_lambda.local_env`, one `python -m handler` invocation watched by
+from `infra.local_lambda.local_env`, one `infra.handler_cli` invocation watched by
 `infra.handler_process`. Only the interpreter differs: python3.13 in isolated mode, set up by
 `infra/artifact_bootstrap.py`.
 
@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backtest.arguments import add_seed_argument
 from infra.artifact_bootstrap import HANDLER_MODULE, RUNTIME_MESSAGE
-from infra.cli import add_seed_argument
 from infra.handler_cli import EventFileError, read_event
 from infra.handler_process import ROOT, HandlerProcess, Outcome
 from infra.invoke import stand_ins
@@ -74,7 +74,7 @@ EXPECTED = {HANDLER_MODULE: "task", "boto3": "task", "botocore": "task", "urllib
 
 
 def bootstrap_command(python: str, layout: Layout) -> list[str]:
-    """The interpreter command `HandlerProcess` runs `python -m handler`'s options with."""
+    """The interpreter command `HandlerProcess` runs `infra.handler_cli`'s options with."""
     folders = (layout.task, layout.runtime, layout.tools)
     return [python, "-I", "-S", "-B", str(BOOTSTRAP), *map(str, folders)]
 

@@ -1,4 +1,4 @@
-"""`make chaos`: the mornings of `make run`, each through a real `python -m handler` process,
+"""`make chaos`: the mornings of `make run`, each through a real `infra.handler_cli` process,
 with seeded random faults on about 5 % of broker requests (429, 500, 504, stalls past the
 client timeout, connections dropped before or after the broker processed the request) and
 random SIGKILLs of the process between steps; a killed or failed morning is run again with the
@@ -35,17 +35,17 @@ from typing import TextIO
 
 import pandas as pd
 
+from backtest.arguments import Parser
+from backtest.staged import staged
+from backtest.window import plural, window_verdict
 from handler.sells import rest_client_order_id
-from infra import run_table
-from infra.cli import Parser
 from infra.handler_process import HandlerProcess, Outcome
 from infra.localrun import run_local
 from infra.paperbroker import FaultConfig, RunningBroker
 from infra.paperbroker.orders import Order
 from infra.run_args import add_run_arguments, open_market, open_model
 from infra.run_files import write_ledgers
-from infra.staged import staged
-from infra.window import announce, plural, run_sessions
+from infra.window import announce, run_sessions
 from market import Market, MarketDataError
 
 HTTP_TIMEOUT = 1.0
@@ -246,7 +246,7 @@ def _soak(args: argparse.Namespace, market: Market, universe: tuple[str, ...] | 
         print(f"DIFFERENT from the clean run: {', '.join(differ)}", file=sys.stderr)
     else:
         print("equity.csv and trades.csv equal the clean run's")
-    print(run_table.verdict(result.equity, args.cash, market))
+    print(window_verdict(result.equity, args.cash, market))
     if market.caveat:
         print(f"note: {market.caveat}")
     return differ, s

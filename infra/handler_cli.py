@@ -1,19 +1,19 @@
-"""`python -m handler --event events/dry-run.json`: one local invocation of `lambda_handler` with
-a Lambda-like context, configured by this process's environment exactly as a Lambda container
-is by its own (the handler's cold-start path, `handler.app.container_services`).
+"""`python -m infra.handler_cli --event events/dry-run.json`: one local invocation of
+`lambda_handler` with a Lambda-like context, configured by this process's environment exactly as
+a Lambda container is by its own (the handler's cold-start path, `handler.app.container_services`).
 
 With PAPERBROKER_SIM_CLOCK set (infra-only, `infra.sim_clock`: `make chaos`, `make invoke`,
 the fault tests) the morning's wait for the open moves that paper broker's clock instead of
 sleeping.
 
-stdout carries the summary alone, one JSON document (`python -m handler ... | jq` works); the
+stdout carries the summary alone, one JSON document (`python -m infra.handler_cli ... | jq`); the
 function's JSON logs and EMF metrics go to stderr, with every error as one line. Exits 1 when
 the event is rejected or cannot be read, 2 when the configuration is wrong, 3 when Alpaca
 refuses the credentials, 4 when the kill switch cannot be read. AWS_LAMBDA_FUNCTION_TIMEOUT
 (seconds, as `sam local` sets it) is the invocation's timeout (default 300).
 
-The code lives here, not in the shipped `handler/` package: `handler/__main__.py` only keeps the
-command's name.
+A local tool, so it lives in `infra/`, the top floor: the shipped `handler/` package never
+imports `infra` and holds no command line of its own.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def read_event(path: Path) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m handler", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m infra.handler_cli", description=__doc__)
     add_event_argument(parser)
     parser.add_argument(
         "--request-id",
@@ -87,3 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         return 4
     print(json.dumps(summary, indent=2, sort_keys=True))
     return 1 if summary.get("status") == "rejected_event" else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

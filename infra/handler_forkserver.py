@@ -44,6 +44,7 @@ PRELOAD = (
     "aws_lambda_powertools", "aws_lambda_powertools.metrics", "aws_xray_sdk.core",
 )
 HEADER = struct.Struct("!Q")
+CLI_MODULE = "infra.handler_cli"  # what a child runs, as `python -m infra.handler_cli` does
 
 _active: ForkServer | None = None
 
@@ -78,7 +79,7 @@ class ForkedHandler:
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
             if not _readable(self._conn, timeout):
-                raise subprocess.TimeoutExpired(["python", "-m", "handler"], timeout or 0)
+                raise subprocess.TimeoutExpired(["python", "-m", CLI_MODULE], timeout or 0)
             self._read_returncode()
         assert self.returncode is not None
         return self.returncode
@@ -207,11 +208,11 @@ def _run_child(request: dict[str, Any], fds: list[int]) -> int:
     os.environ.update(request["env"])
     os.chdir(request["cwd"])
     sys.path[0] = request["cwd"]
-    sys.argv = [str(Path(request["cwd"]) / "handler" / "__main__.py"), *request["args"]]
+    sys.argv = [CLI_MODULE, *request["args"]]  # run_module puts the module's file first
     random.seed()
     code = 0
     try:
-        runpy.run_module("handler", run_name="__main__", alter_sys=True)
+        runpy.run_module(CLI_MODULE, run_name="__main__", alter_sys=True)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if isinstance(exc.code, str):

@@ -5,8 +5,9 @@ The function sees the environment `events/env.json` gives it, the file `sam loca
 --env-vars` reads, so both ways of invoking run the same configuration. With `--sam` (Docker
 available) the stand-ins listen on that file's ports and `sam local invoke` runs the built
 artifact in the Lambda image (host network, so 127.0.0.1 is this machine); without it, the same
-event goes through `python -m handler`, whose whole environment is that file's block pointed at
-the stand-ins' free ports (`infra.local_lambda.local_env`). The summary alone goes to stdout.
+event goes through `python -m infra.handler_cli`, whose whole environment is that file's block
+pointed at the stand-ins' free ports (`infra.local_lambda.local_env`). The summary alone goes to
+stdout.
 
 The broker serves the seeded synthetic market up to the event's day, its clock set to the
 event's moment: a schedule event's `scheduled_time`, 09:20 New York on a `run_date`, or, for an
@@ -29,8 +30,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from backtest.arguments import Parser, add_seed_argument
 from handler.event import EventError, parse_event
-from infra.cli import Parser, add_seed_argument
 from infra.dynamodb_local import DynamoDBLocal, create_journal_table
 from infra.handler_cli import EventFileError, add_event_argument, read_event
 from infra.local_aws import LocalAws
@@ -121,7 +122,7 @@ def run(event_path: Path, use_sam: bool, seed: int = 7) -> int:
             ]
             child_env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
         else:
-            command = [sys.executable, "-m", "handler", "--event", str(event_path)]
+            command = [sys.executable, "-m", "infra.handler_cli", "--event", str(event_path)]
             child_env = process_env(env)
         return subprocess.run(command, env=child_env, cwd=ROOT, check=False).returncode
 
@@ -130,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="python -m infra.invoke", description=__doc__)
     add_event_argument(parser)
     parser.add_argument("--sam", action="store_true",
-                        help="run sam local invoke (needs Docker) instead of python -m handler")
+                        help="run sam local invoke (needs Docker) instead of python -m "
+                        "infra.handler_cli")
     add_seed_argument(parser)
     args = parser.parse_args(argv)
     try:

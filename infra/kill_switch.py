@@ -21,9 +21,9 @@ from urllib.parse import urlparse
 import boto3
 from botocore.exceptions import ClientError
 
+from backtest.arguments import Parser
 from handler.switch import MAX_AGE_SECONDS
 from infra.aws_errors import AWS_ERRORS, aws_failure
-from infra.cli import Parser
 from infra.dynamodb_local import LOCAL_CREDENTIALS
 from infra.samconfig import DEFAULT_ENV, SamConfigError, Stack, read_stack
 

@@ -1,5 +1,5 @@
 """The function as local runs call it, defined once for `make run`, `make chaos`, `make invoke`,
-`python -m handler` and the tests: the environment it gets in AWS pointed at the local stand-ins
+`infra.handler_cli` and the tests: the environment it gets in AWS pointed at the local stand-ins
 (`local_env`), a Lambda-like context (`LocalContext`), its output routed away from stdout
 (`handler_output`) and the in-process invoker of `infra.localrun.run_local` (`in_process`).
 
@@ -9,7 +9,7 @@ AWS_ENDPOINT_URL_SNS variables boto3 honours; without it the switch is TRADING_E
 summary is sent.
 
 The environment is a mapping handed to the function (`handler.app.build_services`) or, for a
-`python -m handler` process, made that child's whole environment (`process_env`); nothing here
+`infra.handler_cli` process, made that child's whole environment (`process_env`); nothing here
 writes `os.environ`, so runs in one process never see each other's settings.
 """
 
@@ -73,7 +73,7 @@ def local_env(
 
 
 def process_env(env: Mapping[str, str]) -> dict[str, str]:
-    """A `python -m handler` child's whole environment: exactly `env`, plus PATH and a fixed
+    """An `infra.handler_cli` child's whole environment: exactly `env`, plus PATH and a fixed
     hash seed; nothing else of this process's environment leaks in."""
     return {"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0", **env}
 
@@ -108,7 +108,7 @@ class LocalContext:
     @classmethod
     def from_env(cls, env: Mapping[str, str], request_id: str | None = None) -> LocalContext:
         """A context whose timeout is `env`'s AWS_LAMBDA_FUNCTION_TIMEOUT (default 300 s), as
-        `python -m handler` builds it: a test shortens a killed invocation's lease with it."""
+        `infra.handler_cli` builds it: a test shortens a killed invocation's lease with it."""
         timeout = int(env.get(TIMEOUT_ENV) or cls.timeout_seconds)
         return cls(timeout_seconds=timeout,
                    **({"aws_request_id": request_id} if request_id else {}))

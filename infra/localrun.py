@@ -18,7 +18,7 @@ the mornings published is written to OUT/summaries.txt. `--hold` (HOLD) opens an
 holds shares the function did not buy; a run whose mornings were skipped for them says so in
 place of the reconciliation (there is nothing to compare), `--manage-existing true` lets the
 function take them over (docs/local-run.md, "Held shares and the opt-in"). All of it goes
-into a fresh folder that replaces OUT only at the end (`infra.staged`): a failed or interrupted
+into a fresh folder that replaces OUT only at the end (`backtest.staged`): a failed or interrupted
 run leaves OUT as it was.
 """
 
@@ -37,12 +37,14 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from alpaca.data.historical.stock import StockHistoricalDataClient
 
+from backtest.arguments import Parser
 from backtest.reconcile.account import TradingSettings, read_account
 from backtest.reconcile.auctions import read_auctions
 from backtest.reconcile.run import Outcome
 from backtest.reconcile.verdict import cost_line
+from backtest.staged import failed_folder, staged
+from backtest.window import plural, window_verdict
 from infra import run_table
-from infra.cli import Parser
 from infra.dynamodb_local import DynamoDBLocal, create_journal_table
 from infra.local_aws import LocalAws
 from infra.local_lambda import KEY_ID, SECRET_KEY, in_process, local_env
@@ -50,8 +52,7 @@ from infra.paperbroker import DataPlan, OpenMode, OpenModel, RunningBroker, star
 from infra.run_args import add_account_arguments, add_run_arguments, open_market, open_model
 from infra.run_files import LocalRun, reconcile_run, write_ledgers, write_plot, write_summaries
 from infra.sim_clock import SIM_CLOCK_ENV, session_before
-from infra.staged import failed_folder, staged
-from infra.window import announce, plural, run_sessions
+from infra.window import announce, run_sessions
 from market import Market, MarketDataError
 from strategy.ledger import EquityRow, Fill
 
@@ -215,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {', '.join(files)} and handler.log into {args.out}")
     if foreign is not None:
         print(foreign)
-    print(run_table.verdict(result.equity, result.opening_equity, market))
+    print(window_verdict(result.equity, result.opening_equity, market))
     if market.caveat:
         print(f"note: {market.caveat}")
     if reconciled is not None and args.open == OpenMode.REALISTIC:

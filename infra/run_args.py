@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from infra.cli import add_seed_argument, count, iso_date, money
+from backtest.arguments import add_seed_argument, count, iso_date, money
 from infra.paperbroker import OpenMode, OpenModel
 from infra.paperbroker.holdings import hold_argument
 from market import Market, load_csv, synthetic_market

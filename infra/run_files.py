@@ -15,7 +15,7 @@ from backtest.reconcile.auctions import Auctions
 from backtest.reconcile.report import write_report
 from backtest.reconcile.run import Outcome, reconcile_account
 from backtest.reconcile.verdict import verdict
-from infra import run_table
+from backtest.window import benchmark_base
 from infra.local_aws import Published
 from market import Market
 from strategy.ledger import EquityRow, Fill, equity_csv, trades_csv
@@ -46,7 +46,7 @@ def write_plot(result: LocalRun, cash: float, market: Market, out: Path) -> Path
     """OUT/equity.png: the window, strategy against the benchmark, both from their values before
     the first morning, drawn by the backtest's own `window_plot`."""
     first, last = result.equity[0].date, result.equity[-1].date
-    before = run_table.benchmark_base(first, market)
+    before = benchmark_base(first, market)
     base = None if before is None else (before[0], cash, before[1])
     equity, bench = row_series(result.equity, base)
     return window_plot(equity, bench, market.benchmark, (first, last), out / "equity.png",

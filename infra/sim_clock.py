@@ -7,9 +7,9 @@ the open, fills the opening-auction (opg) orders at the open price and cancels t
 not fill, at once. `make run` stays as fast as before and equal to the backtest.
 
 Which waiter a local invocation gets is the local runner's choice, never the shipped handler's:
-in process, `with_sim_clock(services, env)` swaps it into the services built from `env`; a
-`python -m handler` process reads the same infra-only variable, SIM_CLOCK_ENV, in
-`infra.handler_cli` (the handler's own configuration never reads it).
+in process, `with_sim_clock(services, env)` swaps it into the services built from `env`; an
+`infra.handler_cli` process reads the same infra-only variable, SIM_CLOCK_ENV, itself (the
+handler's own configuration never reads it).
 """
 
 from __future__ import annotations

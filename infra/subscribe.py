@@ -22,8 +22,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from backtest.arguments import Parser
 from infra.aws_errors import AWS_ERRORS, aws_failure
-from infra.cli import Parser
 from infra.samconfig import DEFAULT_ENV, SamConfigError, Stack, read_stack
 
 # The stack's outputs naming its two topics, and what each one mails.

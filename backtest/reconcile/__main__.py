@@ -20,6 +20,7 @@ from alpaca.trading.client import TradingClient
 
 from backtest import cli
 from backtest.alpaca_env import api_error_line
+from backtest.arguments import Parser, iso_date
 from backtest.reconcile.account import (
     NEW_YORK,
     AccountHistory,
@@ -31,9 +32,8 @@ from backtest.reconcile.compare import EquityPoint
 from backtest.reconcile.report import write_report
 from backtest.reconcile.run import reconcile_account, window_equity
 from backtest.reconcile.verdict import verdict
-from infra.cli import Parser, iso_date
-from infra.staged import staged
-from infra.window import plural, window_notes
+from backtest.staged import staged
+from backtest.window import plural, window_notes
 from market import Market, MarketDataError, load_csv
 from strategy import Params, load_universe
 

@@ -15,7 +15,7 @@ import pandas as pd
 from backtest.reconcile.compare import Reconciliation
 from backtest.reconcile.run import Outcome
 from backtest.reconcile.verdict import cost_line, verdict
-from infra.window import plural
+from backtest.window import plural
 
 ACCOUNT_COLOR, BACKTEST_COLOR, GAP_COLOR = "#1f5fa8", "#8a8a8a", "#b22222"
 

@@ -11,7 +11,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from infra.cli import Parser, iso_date, money
+from backtest.arguments import Parser, iso_date, money
 from infra.paperbroker.faults import FaultConfig
 from infra.paperbroker.feeds import DataPlan
 from infra.paperbroker.holdings import hold_argument

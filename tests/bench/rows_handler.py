@@ -1,4 +1,4 @@
-"""The morning run: one trading morning through `python -m handler` in a fresh process against
+"""The morning run: one trading morning through `infra.handler_cli` in a fresh process against
 the local paper broker (505 symbols of the real data when present, else the synthetic market)
 and DynamoDB Local; data requests, wall time without fill waits, peak RSS, import time. The
 reference for bars is the seed's way: one request per symbol, through the same adapter."""

@@ -2,7 +2,7 @@
 that is missing, not JSON or has wrong keys, credentials the broker refuses (401/403).
 
 Each ends with one clear message (naming the field, the variable or the broker's refusal), a
-non-zero exit code of `python -m handler` (1: rejected event or a failed run, 2: configuration),
+non-zero exit code of `infra.handler_cli` (1: rejected event or a failed run, 2: configuration),
 and nothing sent: no order, and for everything decided before the broker is asked, no broker
 request at all.
 """
@@ -71,7 +71,7 @@ def test_event_file_not_json(world, tmp_path):
     path = tmp_path / "event.json"
     path.write_text("{trigger: schedule", encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-m", "handler", "--event", str(path)], cwd=ROOT,
+        [sys.executable, "-m", "infra.handler_cli", "--event", str(path)], cwd=ROOT,
         env={"PATH": os.environ.get("PATH", ""), **world.env}, capture_output=True, text=True,
         check=False, timeout=60,
     )

@@ -170,12 +170,12 @@ def test_after_the_close_a_late_morning_is_skipped(paper_broker, dynamodb):
 
 def test_python_m_handler_dry_run_prints_only_the_summary_on_stdout(before_open, dynamodb):
     done = subprocess.run(
-        [sys.executable, "-m", "handler", "--event", "events/dry-run.json"],
+        [sys.executable, "-m", "infra.handler_cli", "--event", "events/dry-run.json"],
         cwd=ROOT, env=process_env(env_for(before_open, dynamodb)), capture_output=True, text=True,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    summary = json.loads(done.stdout)  # one JSON document: `python -m handler ... | jq` works
+    summary = json.loads(done.stdout)  # one JSON document: `infra.handler_cli ... | jq` works
     assert summary["status"] == "dry_run" and summary["run_date"] == "2023-01-03"
     assert summary["plan"]["buys"] and orders_sent(before_open) == 0
     logs = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]

@@ -1,4 +1,4 @@
-"""`make invoke` without Docker: an event file through `python -m handler` against the stand-ins
+"""`make invoke` without Docker: an event file through `infra.handler_cli` against the stand-ins
 `infra.invoke` starts, with the environment of events/env.json (what `sam local invoke` uses)."""
 
 from __future__ import annotations

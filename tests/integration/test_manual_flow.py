@@ -1,8 +1,8 @@
 """The manual flow of docs/local-run.md, step by step as written: `make paperbroker` (its very
 command, read from the Makefile), DynamoDB Local with a `journal` table, then
-`python -m handler --event events/<file>.json` with the exported environment. The events' day
-is the broker's first session, so the run-date event trades and the others answer as their
-names say."""
+`python -m infra.handler_cli --event events/<file>.json` with the exported environment. The
+events' day is the broker's first session, so the run-date event trades and the others answer
+as their names say."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def handler(event: str, broker_url: str, dynamodb_url: str) -> dict:
         "AWS_DEFAULT_REGION": "us-east-1",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "handler", "--event", f"events/{event}"],
+        [sys.executable, "-m", "infra.handler_cli", "--event", f"events/{event}"],
         cwd=ROOT, env={**os.environ, **exported}, capture_output=True, text=True, timeout=120,
         check=False,
     )

@@ -1,5 +1,5 @@
 """The Lambda entry point: bad events answered with a status, services wired from the mapping
-they are built from (bad configuration raised), and `python -m handler`'s output and exit codes."""
+they are built from (bad configuration raised), and `infra.handler_cli`'s output and exit codes."""
 
 import io
 import json
@@ -61,7 +61,7 @@ def test_the_journal_talks_to_the_region_and_keys_of_the_mapping():
 
 def python_m_handler(event_file: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "handler", "--event", str(event_file)],
+        [sys.executable, "-m", "infra.handler_cli", "--event", str(event_file)],
         cwd=ROOT, env=process_env(env), capture_output=True, text=True, timeout=60,
     )
 

@@ -166,6 +166,7 @@ def test_pause_without_the_dev_environment_installs_boto3_alone(tmp_path):
         "--endpoint-url http://x:1" in done.stdout
 
 
-def test_check_is_ruff_and_the_unit_tests_that_start_no_process():
+def test_check_is_ruff_the_import_contracts_and_the_unit_tests_that_start_no_process():
     assert commands("check") == (".venv/bin/ruff check . "
+                                 ".venv/bin/lint-imports --no-cache --no-logo "
                                  ".venv/bin/python -m pytest -n 2 -q --no-process tests/unit")

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from backtest.__main__ import main as backtest_main
+from backtest.arguments import MAKE_KNOBS
 from backtest.sweep import main as sweep_main
 from infra.chaos import main as chaos_main
-from infra.cli import MAKE_KNOBS
 from infra.localrun import main as localrun_main
 from infra.paperbroker.__main__ import main as paperbroker_main
 

@@ -8,7 +8,8 @@ from datetime import date
 
 import pandas as pd
 
-from infra.run_table import foreign_note, header, row, verdict
+from backtest.window import window_verdict
+from infra.run_table import foreign_note, header, row
 from market import Market
 from strategy.ledger import EquityRow
 
@@ -33,7 +34,7 @@ def test_verdict_measures_the_benchmark_from_the_close_before_the_first_morning(
     # Mornings 2024-01-02 and 2024-01-03; SPY closed 400 the session before, 420 on the last.
     spy = market([400.0, 410.0, 420.0])
     rows = [EquityRow(date(2024, 1, 2), 510.0, 410.0), EquityRow(date(2024, 1, 3), 560.0, 420.0)]
-    assert verdict(rows, 500.0, spy) == (
+    assert window_verdict(rows, 500.0, spy) == (
         "2 mornings 2024-01-02 .. 2024-01-03: equity +12.0 % ($500.00 -> $560.00) "
         "against SPY +5.0 %"
     )
@@ -42,7 +43,7 @@ def test_verdict_measures_the_benchmark_from_the_close_before_the_first_morning(
 def test_verdict_on_the_first_session_of_the_data_starts_from_its_close():
     spy = market([400.0, 380.0], benchmark="QQQ")
     rows = [EquityRow(date(2024, 1, 1), 500.0, 400.0), EquityRow(date(2024, 1, 2), 495.0, 380.0)]
-    assert verdict(rows, 500.0, spy).endswith(
+    assert window_verdict(rows, 500.0, spy).endswith(
         "equity -1.0 % ($500.00 -> $495.00) against QQQ -5.0 %"
     )
 

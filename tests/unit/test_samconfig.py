@@ -47,9 +47,10 @@ def test_samconfig_deploy_check_refuses_a_stack_name_the_template_cannot_hold(
 def test_make_deploy_refuses_a_long_stack_name_in_one_line_before_building(tmp_path):
     """The check runs first: nothing is installed, built or uploaded for a stack whose create
     would fail half-way on the watchdog's function name."""
-    (tmp_path / "infra").mkdir()
-    for name in ("__init__.py", "cli.py", "samconfig.py"):
-        shutil.copy(ROOT / "infra" / name, tmp_path / "infra" / name)
+    for name in ("infra/__init__.py", "infra/samconfig.py", "backtest/__init__.py",
+                 "backtest/arguments.py"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
     shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
     long_name = "alpaca-meanrev-" + "x" * (MAX_STACK_NAME + 1 - len("alpaca-meanrev-"))
     _samconfig_file(tmp_path, long_name)
@@ -60,4 +61,5 @@ def test_make_deploy_refuses_a_long_stack_name_in_one_line_before_building(tmp_p
     assert done.returncode != 0
     assert out.count("\n") == 1, out
     assert f"is {MAX_STACK_NAME + 1} characters; at most {MAX_STACK_NAME}" in out
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["Makefile", "infra", "samconfig.toml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Makefile", "backtest", "infra",
+                                                        "samconfig.toml"]

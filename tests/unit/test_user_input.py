@@ -17,18 +17,17 @@ import pandas as pd
 import pytest
 
 import backtest.__main__ as backtest_cli
+from backtest.arguments import MAKE_KNOBS
 from backtest.reconcile.__main__ import _check_end
 from backtest.reconcile.compare import AccountFill, EquityPoint, Reconciliation, Slippage
 from backtest.reconcile.report import _day_axis, _slippage
+from backtest.staged import MARK, failed_folder, staged
 from backtest.sweep import main as sweep_main
-from infra import run_table
+from backtest.window import window_notes, window_verdict
 from infra.chaos import main as chaos_main
-from infra.cli import MAKE_KNOBS
 from infra.invoke import main as invoke_main
 from infra.kill_switch import main as kill_switch_main
 from infra.localrun import main as localrun_main
-from infra.staged import MARK, failed_folder, staged
-from infra.window import window_notes
 from market import MarketDataError, load_csv
 from market.synthetic import CAVEAT
 from strategy import Side
@@ -158,7 +157,7 @@ def test_a_killed_run_leaves_the_previous_output_whole(tmp_path):
     script = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from infra.staged import staged
+        from backtest.staged import staged
         with staged(Path({str(out)!r})) as stage:
             (stage / "equity.csv").write_text("new, half")
             print("written", flush=True)
@@ -262,7 +261,7 @@ def test_one_morning_is_one_morning(tmp_path):
     market = load_csv(write_csv(tmp_path / "bars.csv"))
     day = market.sessions[20].date()
     rows = [EquityRow(day, 501.0, float(market.benchmark_close.iloc[20]))]
-    assert run_table.verdict(rows, 500.0, market).startswith(f"1 morning {day} .. {day}: ")
+    assert window_verdict(rows, 500.0, market).startswith(f"1 morning {day} .. {day}: ")
 
 
 def test_the_sweeps_console_carries_the_synthetic_markets_caveat(tmp_path, capsys):

@@ -1,6 +1,8 @@
-"""What every command line here (backtest, sweep, run, chaos, paper broker) shares: a parser
-whose errors are one `error:` line, and the argument types that check a value once, where the
-option is defined, so every command refuses the same bad value with the same words.
+"""What every command line here (backtest, sweep, reconcile, run, chaos, paper broker, pause)
+shares: a parser whose errors are one `error:` line, and the argument types that check a value
+once, where the option is defined, so every command refuses the same bad value with the same
+words. It sits in `backtest/`, the lowest floor with a command line, so `infra/`'s commands
+import it from below; the standard library alone, so `make pause` (boto3 alone) imports it too.
 
 Started by a make target (which sets `MAKE_KNOBS=1`), an error names the knob the user typed
 (`DAYS`) next to the flag it became (`--days`)."""
