@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from alpaca_adapter.values import Account, BarsResult
-from handler.market_data import closes_frame
+from handler.closes import closes_frame
 from strategy import Params, Plan, plan, scores
 from strategy.fills import usable_price
 
