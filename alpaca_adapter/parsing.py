@@ -38,7 +38,7 @@ def bars_frame(raw: Mapping[str, list[dict]]) -> pd.DataFrame:
     price that cannot be read is NaT or NaN, for the caller's cleaning to drop and count."""
     rows = [(symbol, bar.get("t"), *(bar.get(key) for key in BAR_FIELDS.values()))
             for symbol, bars in raw.items() for bar in bars]
-    frame = pd.DataFrame(rows, columns=["symbol", "t", *BAR_FIELDS], dtype=object)
+    frame = pd.DataFrame(rows, columns=["symbol", "t", *BAR_FIELDS])
     stamp = pd.to_datetime(frame["t"], utc=True, errors="coerce")
     dates = stamp.dt.tz_convert(NEW_YORK).dt.tz_localize(None).dt.normalize()
     columns = {name: pd.to_numeric(frame[name], errors="coerce").astype(float)
