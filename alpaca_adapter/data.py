@@ -27,7 +27,6 @@ from alpaca.data.enums import Adjustment, DataFeed
 from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.data.requests import StockBarsRequest, StockLatestTradeRequest
 from alpaca.data.timeframe import TimeFrame
-from aws_lambda_powertools import Tracer
 
 from alpaca_adapter.http import TimeoutAdapter, api_message, harden
 from alpaca_adapter.parsing import NEW_YORK, bars_frame, trade_prices, trade_times
@@ -41,7 +40,6 @@ _NOT_PERMITTED = "subscription does not permit"
 # asks for as it follows `next_page_token`.
 PAGE_BARS = 10_000
 ADJUSTMENT = Adjustment.ALL  # splits and dividends: the closes the backtest decides on
-tracer = Tracer()
 
 
 class DailyBars(Protocol):
@@ -61,7 +59,6 @@ class AlpacaBarSource:
         self.http: TimeoutAdapter = harden(self._client, settings.http)
         self._feed = DataFeed(settings.feed.value)
 
-    @tracer.capture_method(capture_response=False)
     def daily_bars(self, symbols: Sequence[str], start: date, end: date) -> BarsResult:
         """Split-adjusted daily bars of `symbols` dated `start`..`end` (New York dates), from
         the configured feed, or from iex when Alpaca's plan refuses that feed this morning."""
@@ -76,7 +73,6 @@ class AlpacaBarSource:
         which feed its bars came from."""
         return bars_frame(self._bars(symbols, start, end, self._feed))
 
-    @tracer.capture_method(capture_response=False)
     def latest_trades(self, symbols: Sequence[str]) -> LatestTrades:
         """The latest trade of each of `symbols` (one request), from the configured feed or,
         when Alpaca's plan refuses it, from iex."""

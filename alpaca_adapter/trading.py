@@ -2,6 +2,8 @@
 
 Everything leaving here is plain data (`MarketClock`, `Account`, `OrderState`, dates, ints),
 made from alpaca-py's models by `alpaca_adapter.parsing`.
+No tracing decorators here (the adapter imports no Powertools): in the Lambda, `handler.app`'s
+Tracer patches requests, so every call to Alpaca is still an X-Ray subsegment.
 HTTP errors are sorted into the cases the run must tell apart: a duplicate client_order_id (422
 "client_order_id must be unique": already sent, look it up), a refused order (403/422: the broker
 said no; the executor still looks the client order id up before recording a rejection, since a
@@ -24,7 +26,6 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, QueryOrderStatus
 from alpaca.trading.enums import TimeInForce as AlpacaTimeInForce
 from alpaca.trading.requests import GetCalendarRequest, GetOrdersRequest, MarketOrderRequest
-from aws_lambda_powertools import Tracer
 
 from alpaca_adapter import parsing
 from alpaca_adapter.http import TimeoutAdapter, api_message, harden
@@ -42,7 +43,6 @@ from alpaca_adapter.values import (
 )
 from strategy import Side
 
-tracer = Tracer()
 _DUPLICATE_MESSAGE = "client_order_id must be unique"
 _BUYING_POWER = "insufficient buying power"  # Alpaca's 403 40310000 (alpacahq/alpaca-py#225)
 # The same code for an opg order outside its window: "opg orders must be submitted after 7:00pm
@@ -73,20 +73,16 @@ class AlpacaBroker:
     def __init__(self, keys: Credentials, settings: AlpacaSettings) -> None:
         self._client, self.http = trading_client(keys, settings)
 
-    @tracer.capture_method(capture_response=False)
     def clock(self) -> MarketClock:
         return parsing.clock(self._client.get_clock())
 
-    @tracer.capture_method(capture_response=False)
     def sessions(self, start: date, end: date) -> list[date]:
         return parsing.sessions(self._client.get_calendar(GetCalendarRequest(start=start,
                                                                              end=end)))
 
-    @tracer.capture_method(capture_response=False)
     def account(self) -> Account:
         return parsing.account(self._client.get_account())
 
-    @tracer.capture_method(capture_response=False)
     def positions(self) -> dict[str, int]:
         held: dict[str, int] = {}
         for position in self._client.get_all_positions():
@@ -95,7 +91,6 @@ class AlpacaBroker:
                 held[position.symbol] = qty
         return held
 
-    @tracer.capture_method(capture_response=False)
     def submit_market_order(
         self, symbol: str, side: Side, qty: int, client_order_id: str,
         time_in_force: TimeInForce = TimeInForce.DAY,
@@ -127,12 +122,10 @@ class AlpacaBroker:
                 raise
             return found
 
-    @tracer.capture_method(capture_response=False)
     def get_order(self, order_id: str) -> OrderState:
         with _unanswered():
             return parsing.order_state(self._client.get_order_by_id(order_id))
 
-    @tracer.capture_method(capture_response=False)
     def get_order_by_client_id(self, client_order_id: str) -> OrderState | None:
         try:
             return parsing.order_state(self._client.get_order_by_client_id(client_order_id))
@@ -141,7 +134,6 @@ class AlpacaBroker:
                 return None
             raise
 
-    @tracer.capture_method(capture_response=False)
     def list_orders(self, symbols: Sequence[str], after: datetime) -> list[OrderState]:
         """GET /v2/orders?status=all&symbols=...&after=...: every order of `symbols` submitted
         after `after`, oldest first, up to Alpaca's 500 a page (a morning sends far fewer)."""
@@ -150,7 +142,6 @@ class AlpacaBroker:
         with _unanswered():
             return [parsing.order_state(order) for order in self._client.get_orders(request)]
 
-    @tracer.capture_method(capture_response=False)
     def cancel_order(self, order_id: str) -> None:
         try:
             self._client.cancel_order_by_id(order_id)
