@@ -34,7 +34,6 @@ from alpaca_adapter.settings import AlpacaSettings, Credentials
 from alpaca_adapter.values import BarsResult, LatestTrades
 
 _T = TypeVar("_T")
-CLOSES = ["date", "symbol", "close"]  # the columns of a morning's bars (`BarsResult`)
 _NOT_PERMITTED = "subscription does not permit"
 # Bars in one page of Alpaca's multi-symbol bars answer: its largest `limit`, which alpaca-py
 # asks for as it follows `next_page_token`.
@@ -64,7 +63,7 @@ class AlpacaBarSource:
         the configured feed, or from iex when Alpaca's plan refuses that feed this morning."""
         before = self.http.requests
         raw, feed, refused = self._from_a_feed(lambda f: self._bars(symbols, start, end, f))
-        return BarsResult(bars=bars_frame(raw).loc[:, CLOSES],
+        return BarsResult(bars=bars_frame(raw, ("close",)),
                           requests=self.http.requests - before, feed=feed.value, refused=refused)
 
     def ohlcv(self, symbols: Sequence[str], start: date, end: date) -> pd.DataFrame:
