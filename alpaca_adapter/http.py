@@ -109,18 +109,40 @@ class TimeoutAdapter(HTTPAdapter):
         return response
 
 
-def harden(
-    client: RESTClient, timeout: float, retry_attempts: int, retry_wait: float,
-    rate_wait: float = RATE_WAIT_SECONDS,
-) -> TimeoutAdapter:
+@dataclass(frozen=True)
+class HttpSettings:
+    """The hardening of every request (`harden`): a (connect, read) timeout, alpaca-py's number
+    of 429/504 retries, the wait after a 504, how long a 429's reset may be waited for, and
+    `budget` seconds of such waits in any FUNCTION_SECONDS."""
+
+    timeout: float = 10.0
+    retry_attempts: int = 2
+    retry_wait: float = 1.0
+    rate_wait: float = RATE_WAIT_SECONDS
+    budget: float = RATE_WAIT_BUDGET
+
+
+# The research tools have no morning deadline: a patient timeout, and every reset waited for.
+RESEARCH_HTTP = HttpSettings(timeout=30.0, retry_attempts=5, retry_wait=1.0, budget=math.inf)
+
+
+def harden(client: RESTClient, settings: HttpSettings) -> TimeoutAdapter:
     """Give `client` request timeouts and an explicit 429/504 retry budget, its retries paced
     by a `Pacer`; return the adapter (its `requests` counts every HTTP request the client
-    sends)."""
-    adapter = TimeoutAdapter(timeout, Pacer(retry_wait, rate_wait))
-    session = client._session  # alpaca-py keeps its Session here (pinned version)
+    sends).
+
+    alpaca-py 0.44's constructors pass neither a session nor retry settings through, and
+    `RESTClient.__init__` ignores a retry count or wait of 0 (`if retry_attempts and ...`), so
+    these are its private attributes; tests/unit/test_alpaca_adapter_http.py pins them and the
+    behaviour relied on (every request through the mounted adapter, `_retry` retries,
+    `_retry_wait` slept between them, `_retry_codes` retried), failing on an upgrade that
+    changes them."""
+    adapter = TimeoutAdapter(settings.timeout, Pacer(settings.retry_wait, settings.rate_wait,
+                                                     settings.budget))
+    session = client._session
     session.mount("http://", adapter)
     session.mount("https://", adapter)
-    client._retry = retry_attempts
+    client._retry = settings.retry_attempts
     client._retry_wait = 0  # the adapter paces the retries (`Pacer`)
     client._retry_codes = [RATE_LIMITED, GATEWAY_TIMEOUT]
     return adapter
@@ -133,3 +155,13 @@ def api_message(exc: APIError) -> str:
         return str(exc.message)
     except (ValueError, KeyError, TypeError):
         return str(exc)[:200]
+
+
+def api_error_line(exc: APIError, where: str) -> str:
+    """An error answer of `where` (an Alpaca API) as one line: refused keys name the two
+    variables to check."""
+    status, message = exc.status_code, api_message(exc)
+    if status in (401, 403):
+        return (f"{where} refused the keys (HTTP {status}: {message}); check ALPACA_KEY_ID and "
+                "ALPACA_SECRET_KEY")
+    return f"{where} answered HTTP {status}: {message}"

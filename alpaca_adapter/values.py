@@ -1,9 +1,10 @@
-"""The plain values the broker side of the morning deals in: an order's status, time in force
-and state, the account, the market clock, and the broker's refusals as exceptions.
+"""The plain values the Alpaca side of the morning deals in: an order's status, time in force
+and state, the account and its status, the market clock, the data feed, market data's answers,
+and the broker's refusals as exceptions.
 
-Values only (strategy's `Side` aside, no imports from the rest of the handler): `handler.ports`
-names them in its Protocols, and the adapters (`handler.broker`), the run and the paper broker
-build and read them.
+Values only (strategy's `Side` aside): `handler.ports` names them in its Protocols, the clients
+(`alpaca_adapter.trading`, `alpaca_adapter.data`) build them from Alpaca's answers
+(`alpaca_adapter.parsing`), and the run and the paper broker read them.
 """
 
 from __future__ import annotations
@@ -84,7 +85,28 @@ class ExecutionMode(StrEnum):
     AFTER_OPEN = "after_open"  # day market orders sent once the market is open
 
 
-ACTIVE = "ACTIVE"  # the one account status that trades (openapi/trading.yaml, AccountStatus)
+class AccountStatus(StrEnum):
+    """Alpaca's account status (openapi/trading.yaml, AccountStatus): "Most likely, the account
+    status is ACTIVE unless there is any problem"; only ACTIVE trades."""
+
+    ONBOARDING = "ONBOARDING"
+    SUBMISSION_FAILED = "SUBMISSION_FAILED"
+    SUBMITTED = "SUBMITTED"
+    ACCOUNT_UPDATED = "ACCOUNT_UPDATED"
+    APPROVAL_PENDING = "APPROVAL_PENDING"
+    ACTIVE = "ACTIVE"
+    REJECTED = "REJECTED"
+
+
+class Feed(StrEnum):
+    """The feeds Alpaca's stock bars and latest trades take (DATA_FEED); not alpaca-py's
+    delayed_sip, which the endpoint refuses (400 "invalid feed")."""
+
+    IEX = "iex"
+    SIP = "sip"
+    BOATS = "boats"
+    OVERNIGHT = "overnight"
+    OTC = "otc"
 
 
 @dataclass(frozen=True)
@@ -96,7 +118,7 @@ class Account:
     account_id: str
     cash: float
     equity: float
-    status: str = ACTIVE
+    status: AccountStatus | str = AccountStatus.ACTIVE  # str: a status newer than the enum
     trading_blocked: bool = False
     account_blocked: bool = False
     trade_suspended_by_user: bool = False
@@ -105,7 +127,7 @@ class Account:
         """What stops this account from trading (empty: nothing). Every order of a blocked
         account would be refused, so the morning is skipped before it claims anything."""
         flags = {
-            f"status {self.status}": self.status != ACTIVE,
+            f"status {self.status}": self.status != AccountStatus.ACTIVE,
             "trading_blocked": self.trading_blocked,
             "account_blocked": self.account_blocked,
             "trade_suspended_by_user": self.trade_suspended_by_user,

@@ -142,14 +142,15 @@ def load_market(
 
 
 def _alpaca_market(args: argparse.Namespace, benchmark: str, warmup_sessions: int) -> Market:
-    from backtest.alpaca_source import AlpacaDataSettings, load_market
+    from alpaca_adapter.settings import read_access
+    from backtest.alpaca_source import DATA_KEYS, load_market
 
     start, end = window(args)
     universe = universe_from(args)
     market = load_market(
         universe or load_universe(), start.date(), end.date(),
         warmup_sessions=warmup_sessions,
-        settings=AlpacaDataSettings.from_env(os.environ), cache_dir=args.cache_dir,
+        access=read_access(os.environ, DATA_KEYS), cache_dir=args.cache_dir,
         benchmark=benchmark,
     )
     return market if universe else dataclasses.replace(market, caveat=TODAYS_UNIVERSE)

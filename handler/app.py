@@ -24,9 +24,10 @@ from alpaca.common.exceptions import APIError
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+from alpaca_adapter.data import AlpacaBarSource
+from alpaca_adapter.trading import AlpacaBroker
 from alpaca_adapter.values import CredentialsRefused
 from handler.aws import aws_client, aws_session, client_config
-from handler.broker import AlpacaBroker
 from handler.canary import run_canary
 from handler.config import load_config
 from handler.credentials import load_credentials, refusal_message
@@ -34,7 +35,6 @@ from handler.daily_summary import failure_message
 from handler.event import EventError, RunRequest, parse_event
 from handler.journal import DynamoJournal
 from handler.lease import lease_seconds
-from handler.market_data import AlpacaBarSource
 from handler.marks import DynamoMarks
 from handler.morning import run_morning
 from handler.notify import SnsPublisher, publish, summary_of
@@ -57,32 +57,22 @@ def build_services(env: Mapping[str, str]) -> Services:
     cfg = load_config(env)
     aws = aws_session(env)
     creds = load_credentials(cfg, aws)
-    http = {
-        "timeout": cfg.http_timeout_seconds,
-        "retry_attempts": cfg.http_retry_attempts,
-        "retry_wait": cfg.http_retry_wait_seconds,
-        "rate_wait": cfg.http_rate_limit_wait_seconds,
-    }
-    broker = AlpacaBroker(
-        creds.key_id, creds.secret_key, paper=not cfg.live, url=cfg.trading_url, **http
-    )
-    bars = AlpacaBarSource(
-        creds.key_id, creds.secret_key, url=cfg.data_url, feed=cfg.data_feed, **http
-    )
+    broker = AlpacaBroker(creds, cfg.alpaca)
+    bars = AlpacaBarSource(creds, cfg.alpaca)
     journal = marks = switch = publisher = None
     if cfg.journal_table:
         client = aws.client(
             "dynamodb",
             endpoint_url=cfg.dynamodb_endpoint_url,
-            config=client_config(cfg.http_timeout_seconds),
+            config=client_config(cfg.alpaca.http.timeout),
         )
         journal = DynamoJournal(client, cfg.journal_table, cfg.journal_ttl_days)
         marks = DynamoMarks(client, cfg.journal_table)
     if cfg.trading_switch_parameter:
-        ssm = aws_client(aws, env, "ssm", cfg.http_timeout_seconds)
+        ssm = aws_client(aws, env, "ssm", cfg.alpaca.http.timeout)
         switch = SsmSwitch(ssm, cfg.trading_switch_parameter, cfg.trading_switch_max_age_seconds)
     if cfg.summary_topic_arn:
-        sns = aws_client(aws, env, "sns", cfg.http_timeout_seconds)
+        sns = aws_client(aws, env, "sns", cfg.alpaca.http.timeout)
         publisher = SnsPublisher(sns, cfg.summary_topic_arn)
     logger.info("cold start", extra={"config": cfg.describe()})
     return Services(config=cfg, broker=broker, bars=bars, journal=journal, switch=switch,
@@ -157,7 +147,8 @@ def _morning(request: RunRequest, wired: Services, context: Any) -> RunOutcome:
         if exc.status_code not in (401, 403):
             raise
         logger.error("credentials refused", extra={"http_status": exc.status_code})
-        raise CredentialsRefused(refusal_message(exc.status_code, wired.config.live)) from exc
+        refusal = refusal_message(exc.status_code, wired.config.alpaca.live)
+        raise CredentialsRefused(refusal) from exc
 
 
 def _publish(wired: Services, compose: Callable[[], Message | None]) -> None:

@@ -123,7 +123,7 @@ def _plan(wired: Services, history: list[date], log: Any, checks: list[str]) -> 
 
 def _reason(exc: Exception, wired: Services | None) -> str:
     if isinstance(exc, APIError) and exc.status_code in (401, 403) and wired is not None:
-        return refusal_message(exc.status_code, wired.config.live)
+        return refusal_message(exc.status_code, wired.config.alpaca.live)
     if isinstance(exc, (CanaryFailure, ConfigError, SwitchError)):  # each says what to fix
         return str(exc)
     return f"{type(exc).__name__}: {exc}"

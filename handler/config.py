@@ -2,11 +2,12 @@
 
 Every problem raises `ConfigError` naming the variable, and the handler lets it propagate: a
 misconfigured function should fail loudly (a Lambda error trips the alarm) rather than return a
-quiet status every morning. Live trading needs two settings on purpose (TRADING_MODE=live and
-LIVE_TRADING_CONFIRMED=yes) so that one edited variable cannot move real money.
+quiet status every morning. How to reach Alpaca (TRADING_MODE with its live confirmation, the
+URLs, DATA_FEED, the HTTP_* hardening) is the adapter's reader, `alpaca_adapter.settings`, the
+one the research tools read too; the function's own settings below go through its `EnvReader`.
 DATA_FEED defaults to sip, the consolidated closes the backtest decides on: the free plan may
 query historical SIP data except the last 15 minutes (Alpaca's Market Data FAQ), so yesterday's
-daily bars are allowed; `handler.market_data` falls back to iex for a morning Alpaca refuses it.
+daily bars are allowed; `alpaca_adapter.data` falls back to iex for a morning Alpaca refuses it.
 Alpaca keys are either plain variables (a laptop) or the id of a Secrets Manager secret (AWS),
 never both; the secret itself is read by `handler.credentials` when the services are built.
 The kill switch is TRADING_SWITCH_PARAMETER, an SSM parameter read each morning
@@ -20,21 +21,23 @@ a position the function did not buy trades nothing (`handler.book`).
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TypeVar
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from alpaca_adapter.http import RATE_WAIT_SECONDS
+from alpaca_adapter.settings import (
+    AlpacaSettings,
+    ConfigError,
+    Credentials,
+    EnvReader,
+    read_keys,
+    read_settings,
+)
 from alpaca_adapter.values import ExecutionMode
 from handler.switch import MAX_AGE_SECONDS
 from strategy import Params, load_universe
 
 _PREFIX = re.compile(r"^[A-Za-z0-9]{1,16}$")
-# The feeds Alpaca's bars endpoint takes (not alpaca-py's delayed_sip: 400 "invalid feed").
-DATA_FEEDS = ("iex", "sip", "boats", "overnight", "otc")
-_T = TypeVar("_T")
 # The journal is the record of what was traded: its items expire after ten years, as in AWS
 # (template.yaml JournalTtlDays), not after one.
 JOURNAL_TTL_DAYS = 3650
@@ -46,18 +49,6 @@ _PARAM_VARS = {
     "candidate_fraction": "STRATEGY_CANDIDATE_FRACTION",
     "benchmark": "BENCHMARK_SYMBOL",
 }
-
-
-class ConfigError(ValueError):
-    """A configuration variable is missing or wrong; the message names it."""
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """An Alpaca key pair; the secret never appears in a repr."""
-
-    key_id: str
-    secret_key: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -74,12 +65,9 @@ class GuardLimits:
 
 @dataclass(frozen=True)
 class Config:
-    live: bool
+    alpaca: AlpacaSettings  # mode, URLs, feed, HTTP hardening
     secret_id: str | None  # the secret holding the keys; exactly one of secret_id and keys is set
     keys: Credentials | None  # plain ALPACA_KEY_ID/ALPACA_SECRET_KEY (local runs only)
-    trading_url: str | None
-    data_url: str | None
-    data_feed: str
     journal_table: str | None
     dynamodb_endpoint_url: str | None
     trading_enabled: bool  # the kill switch's value when trading_switch_parameter is None
@@ -91,10 +79,6 @@ class Config:
     client_order_prefix: str
     execution_mode: ExecutionMode
     fill_timeout_seconds: float
-    http_timeout_seconds: float
-    http_retry_attempts: int
-    http_retry_wait_seconds: float
-    http_rate_limit_wait_seconds: float
     journal_ttl_days: int
     guards: GuardLimits
     manage_existing_positions: bool = False  # every position is the strategy's (rule 6 on all)
@@ -102,13 +86,13 @@ class Config:
     def describe(self) -> dict[str, object]:
         """Loggable summary (no secrets)."""
         return {
-            "mode": "live" if self.live else "paper",
+            "mode": self.alpaca.mode.value,
             "trading_enabled": (f"ssm {self.trading_switch_parameter}"
                                 if self.trading_switch_parameter else self.trading_enabled),
             "summary_topic": self.summary_topic_arn,
-            "trading_url": self.trading_url or "alpaca default",
-            "data_url": self.data_url or "alpaca default",
-            "data_feed": self.data_feed,
+            "trading_url": self.alpaca.trading_url or "alpaca default",
+            "data_url": self.alpaca.data_url or "alpaca default",
+            "data_feed": self.alpaca.feed.value,
             "execution_mode": self.execution_mode.value,
             "journal_table": self.journal_table,
             "credentials": "secrets manager" if self.secret_id else "environment",
@@ -121,24 +105,18 @@ class Config:
 
 def load_config(env: Mapping[str, str]) -> Config:
     """Build a `Config` from `env` (in AWS the container's environment) or raise `ConfigError`."""
-    reader = _Reader(env)
-    mode = reader.choice("TRADING_MODE", ("paper", "live"), "paper")
-    live = mode == "live"
-    if live and reader.text("LIVE_TRADING_CONFIRMED") != "yes":
-        raise ConfigError("LIVE_TRADING_CONFIRMED must be 'yes' when TRADING_MODE=live")
-    secret_id, keys = _alpaca_keys(reader, live)
+    alpaca = read_settings(env, confirm_live=True)
+    reader = EnvReader(env)
+    secret_id, keys = _alpaca_keys(env, alpaca.live)
     universe_text = reader.text("UNIVERSE")
     try:
         universe = load_universe(universe_text.split(",") if universe_text else None)
     except ValueError as exc:
         raise ConfigError(f"UNIVERSE: {exc}") from None
     return Config(
-        live=live,
+        alpaca=alpaca,
         secret_id=secret_id,
         keys=keys,
-        trading_url=reader.url("ALPACA_TRADING_URL"),
-        data_url=reader.url("ALPACA_DATA_URL"),
-        data_feed=reader.choice("DATA_FEED", DATA_FEEDS, "sip"),
         journal_table=reader.text("JOURNAL_TABLE"),
         dynamodb_endpoint_url=reader.url("DYNAMODB_ENDPOINT_URL"),
         trading_enabled=reader.flag("TRADING_ENABLED", True),
@@ -152,11 +130,6 @@ def load_config(env: Mapping[str, str]) -> Config:
         execution_mode=ExecutionMode(reader.choice(
             "EXECUTION_MODE", tuple(ExecutionMode), ExecutionMode.OPENING_AUCTION)),
         fill_timeout_seconds=reader.number("FILL_TIMEOUT_SECONDS", 60.0),
-        http_timeout_seconds=reader.number("HTTP_TIMEOUT_SECONDS", 10.0),
-        http_retry_attempts=reader.integer("HTTP_RETRY_ATTEMPTS", 2, minimum=0),
-        http_retry_wait_seconds=reader.number("HTTP_RETRY_WAIT_SECONDS", 1.0),
-        http_rate_limit_wait_seconds=reader.number("HTTP_RATE_LIMIT_WAIT_SECONDS",
-                                                   RATE_WAIT_SECONDS),
         journal_ttl_days=reader.integer("JOURNAL_TTL_DAYS", JOURNAL_TTL_DAYS, minimum=1),
         guards=GuardLimits(
             max_order_notional=reader.number("MAX_ORDER_NOTIONAL", 1000.0),
@@ -170,27 +143,22 @@ def load_config(env: Mapping[str, str]) -> Config:
     )
 
 
-def _alpaca_keys(reader: _Reader, live: bool) -> tuple[str | None, Credentials | None]:
+def _alpaca_keys(env: Mapping[str, str], live: bool) -> tuple[str | None, Credentials | None]:
     """(ALPACA_SECRET_ID, None) or (None, the plain key pair): one source, never both."""
+    reader = EnvReader(env)
     secret_id = reader.text("ALPACA_SECRET_ID")
-    key_id = reader.text("ALPACA_KEY_ID")
-    secret_key = reader.text("ALPACA_SECRET_KEY")
     if secret_id:
-        if key_id or secret_key:
+        if reader.text("ALPACA_KEY_ID") or reader.text("ALPACA_SECRET_KEY"):
             raise ConfigError(
                 "ALPACA_KEY_ID/ALPACA_SECRET_KEY must be unset when ALPACA_SECRET_ID is set"
             )
         return secret_id, None
     if live:
-        raise ConfigError("ALPACA_SECRET_ID is required for live trading")
-    if not key_id:
-        raise ConfigError("ALPACA_KEY_ID is required when ALPACA_SECRET_ID is unset")
-    if not secret_key:
-        raise ConfigError("ALPACA_SECRET_KEY is required when ALPACA_SECRET_ID is unset")
-    return None, Credentials(key_id, secret_key)
+        raise ConfigError("ALPACA_SECRET_ID must be set for live trading")
+    return None, read_keys(env, "when ALPACA_SECRET_ID is unset")
 
 
-def _params(reader: _Reader) -> Params:
+def _params(reader: EnvReader) -> Params:
     defaults = Params()
     values = {
         "ema_span": reader.integer("STRATEGY_EMA_SPAN", defaults.ema_span, minimum=1),
@@ -213,74 +181,10 @@ def _params(reader: _Reader) -> Params:
         raise ConfigError(f"{_PARAM_VARS.get(field, 'STRATEGY_*')}: {exc}") from None
 
 
-def _prefix(reader: _Reader) -> str:
+def _prefix(reader: EnvReader) -> str:
     prefix = reader.text("CLIENT_ORDER_PREFIX") or "mr"
     if not _PREFIX.match(prefix):
         raise ConfigError(
             f"CLIENT_ORDER_PREFIX must be 1-16 letters or digits, got {prefix!r}"
         )
     return prefix
-
-
-class _Reader:
-    """Typed access to environment variables; every error names the variable."""
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self._env = env
-
-    def text(self, name: str) -> str | None:
-        value = self._env.get(name, "").strip()
-        return value or None
-
-    def choice(self, name: str, options: tuple[str, ...], default: str) -> str:
-        value = (self.text(name) or default).lower()
-        if value not in options:
-            raise ConfigError(f"{name} must be one of {', '.join(options)}, got {value!r}")
-        return value
-
-    def flag(self, name: str, default: bool) -> bool:
-        value = self.text(name)
-        if value is None:
-            return default
-        if value.lower() in ("true", "1", "yes"):
-            return True
-        if value.lower() in ("false", "0", "no"):
-            return False
-        raise ConfigError(f"{name} must be true or false, got {value!r}")
-
-    def number(self, name: str, default: float) -> float:
-        value = self.text(name)
-        if value is None:
-            return default
-        number = _convert(name, value, float, "a number")
-        if not math.isfinite(number) or number <= 0:
-            raise ConfigError(f"{name} must be a finite number > 0, got {value!r}")
-        return number
-
-    def fraction(self, name: str, default: float) -> float:
-        number = self.number(name, default)
-        if number > 1:
-            raise ConfigError(f"{name} must be a fraction in (0, 1], got {number!r}")
-        return number
-
-    def integer(self, name: str, default: int, minimum: int) -> int:
-        value = self.text(name)
-        if value is None:
-            return default
-        number = _convert(name, value, int, "an integer")
-        if number < minimum:
-            raise ConfigError(f"{name} must be >= {minimum}, got {value!r}")
-        return number
-
-    def url(self, name: str) -> str | None:
-        value = self.text(name)
-        if value is not None and not re.match(r"^https?://[^\s/]+", value):
-            raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
-        return value.rstrip("/") if value else None
-
-
-def _convert(name: str, value: str, convert: Callable[[str], _T], kind: str) -> _T:
-    try:
-        return convert(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be {kind}, got {value!r}") from None

@@ -1,6 +1,7 @@
 """Alpaca API keys: from Secrets Manager in AWS, from plain variables only on a laptop.
 
-Which source applies, and that plain keys are complete, is decided once by `handler.config`. The
+Which source applies, and that plain keys are complete, is decided once by `handler.config`; the
+pair is handed to the Alpaca clients as a value (`alpaca_adapter.settings.Credentials`). The
 secret is read through Powertools Parameters (a SecretsProvider on the services' AWS session and
 client settings, `handler.aws`) once per container: `handler.app` builds its services at cold
 start and keeps them warm. The keys never reach a log line or an exception.
@@ -11,8 +12,9 @@ from __future__ import annotations
 import boto3
 from aws_lambda_powertools.utilities import parameters
 
+from alpaca_adapter.settings import ConfigError, Credentials
 from handler.aws import client_config
-from handler.config import Config, ConfigError, Credentials
+from handler.config import Config
 
 
 def load_credentials(config: Config, aws: boto3.session.Session) -> Credentials:
@@ -23,7 +25,7 @@ def load_credentials(config: Config, aws: boto3.session.Session) -> Credentials:
     secret_id = config.secret_id
     try:
         provider = parameters.SecretsProvider(
-            boto_config=client_config(config.http_timeout_seconds), boto3_session=aws
+            boto_config=client_config(config.alpaca.http.timeout), boto3_session=aws
         )
         secret = provider.get(secret_id, transform="json")
     except parameters.TransformParameterError:

@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 
 from alpaca_adapter.values import Account, BarsResult
-from handler.market_data import closes_frame
+from handler.closes import closes_frame
 from handler.values import AccountFacts, Decision, DecisionInputs, MarketSnapshot
 from strategy import Params, plan, scores
 from strategy.fills import usable_price

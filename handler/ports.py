@@ -3,7 +3,7 @@ operator's three (the kill switch a person flips without a deploy, the daily mes
 reads, and the marks that message measures returns from).
 
 The run (`handler.morning`) sees only these Protocols; alpaca-py and boto3 stay inside their
-adapters (`handler.broker`, `handler.market_data`, `handler.journal`, `handler.switch`,
+adapters (`alpaca_adapter.trading`, `alpaca_adapter.data`, `handler.journal`, `handler.switch`,
 `handler.notify`, `handler.marks`). The values crossing them sit below, in `handler.values`,
 `handler.outcome` and `alpaca_adapter.values`. Tests swap in the local paper broker, DynamoDB
 Local and a loopback stand-in of SSM and SNS (`infra.local_aws`), or a fake.

@@ -5,15 +5,15 @@ sessions, the kill switch, the account's standing and the decision on the accoun
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
+from alpaca_adapter.data import fetch_history
+from alpaca_adapter.trading import calendar_days
 from alpaca_adapter.values import Account
 from handler.config import Config
 from handler.decision import decide, market_snapshot
-from handler.market_data import fetch_history
 from handler.opening import RealTimeWaiter
 from handler.outcome import Skip, SkipCode
 from handler.ports import BarSource, Broker, Journal, MarkBook, Publisher, TradingSwitch, Waiter
@@ -35,7 +35,7 @@ class Services:
 def session_history(services: Services, run_date: date) -> tuple[list[date], list[date]]:
     """The broker's sessions up to `run_date`, and the ones whose bars the decision reads."""
     wanted = services.config.params.history_sessions()
-    start = run_date - timedelta(days=math.ceil(wanted * 1.5) + 15)
+    start = run_date - calendar_days(wanted)
     calendar = services.broker.sessions(start, run_date)
     return calendar, [d for d in calendar if d < run_date][-wanted:]
 
@@ -64,7 +64,7 @@ def decide_now(services: Services, history: list[date], log: Any) -> Decision:
     symbols = sorted(set(cfg.universe) | {benchmark})
     fetched = fetch_history(services.bars, symbols, history, cfg.params.lookback_bars)
     if fetched.refused is not None:
-        log.warning("data feed fallback", extra={"configured": cfg.data_feed,
+        log.warning("data feed fallback", extra={"configured": cfg.alpaca.feed,
                                                  "used": fetched.feed,
                                                  "refused": fetched.refused})
     market = market_snapshot(fetched, history, symbols, benchmark, cfg.params)

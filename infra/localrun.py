@@ -37,8 +37,10 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from alpaca.data.historical.stock import StockHistoricalDataClient
 
+from alpaca_adapter.http import RESEARCH_HTTP
+from alpaca_adapter.settings import AlpacaAccess, AlpacaSettings, Credentials
 from backtest.arguments import Parser
-from backtest.reconcile.account import TradingSettings, read_account
+from backtest.reconcile.account import account_client, read_account
 from backtest.reconcile.auctions import read_auctions
 from backtest.reconcile.run import Outcome
 from backtest.reconcile.verdict import cost_line
@@ -115,8 +117,9 @@ def run_local(
                 if on_day is not None:
                     on_day(day)
         result.published = stand_in.messages()
-        trading = TradingSettings(KEY_ID, SECRET_KEY, broker.base_url)
-        result.account = read_account(trading.client(), sessions[0].date(),
+        trading = AlpacaAccess(Credentials(KEY_ID, SECRET_KEY),
+                               AlpacaSettings(trading_url=broker.base_url, http=RESEARCH_HTTP))
+        result.account = read_account(account_client(trading), sessions[0].date(),
                                       sessions[-1].date())
         result.auctions = read_auctions(
             StockHistoricalDataClient(KEY_ID, SECRET_KEY, url_override=broker.base_url),

@@ -18,13 +18,15 @@ import requests
 from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
 
+from alpaca_adapter.http import api_error_line
+from alpaca_adapter.parsing import NEW_YORK
+from alpaca_adapter.settings import read_access
 from backtest import cli
-from backtest.alpaca_env import api_error_line
 from backtest.arguments import Parser, iso_date
 from backtest.reconcile.account import (
-    NEW_YORK,
+    ACCOUNT_KEYS,
     AccountHistory,
-    TradingSettings,
+    account_client,
     read_account,
 )
 from backtest.reconcile.auctions import Auctions, read_auctions
@@ -63,22 +65,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.start > args.end:
             raise MarketDataError(f"--start {args.start} is after --end {args.end}")
         params = cli.params_from(args)
-        settings = TradingSettings.from_env(os.environ)
+        access = read_access(os.environ, ACCOUNT_KEYS)
+        where = access.settings.trading_where
         with staged(args.out) as stage:
-            client = settings.client()
-            history = _read(client, settings.where, args)
+            client = account_client(access)
+            history = _read(client, where, args)
             equity = window_equity(history, args.start, args.end)  # before fetching any bar
             universe = cli.universe_from(args) or (None if args.data else load_universe())
             market = _market(args, history, params, universe, client)
             _check_end(market, equity)
             outcome = reconcile_account(history, market, args.start, args.end, params,
                                         universe, cli.costs_from(args), _auctions(history, args))
-            files = write_report(outcome, stage, settings.where, market.name)
+            files = write_report(outcome, stage, where, market.name)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     sessions = market.window(pd.Timestamp(outcome.first), pd.Timestamp(outcome.last))
-    print(f"{settings.where} against {market.name}: "
+    print(f"{where} against {market.name}: "
           f"{plural(len(sessions), 'session')} {outcome.first} .. {outcome.last}, starting "
           f"cash ${outcome.start.cash:,.2f}")
     for note in window_notes(market, args.start, args.end, sessions, needed=0):
@@ -117,14 +120,14 @@ def _auctions(history: AccountHistory, args: argparse.Namespace) -> Auctions:
     data (ALPACA_DATA_URL, else Alpaca's); none, with the reason, when they cannot be read."""
     from alpaca.data.historical.stock import StockHistoricalDataClient
 
-    from backtest.alpaca_source import AlpacaDataSettings
+    from backtest.alpaca_source import DATA_KEYS
 
     try:
-        settings = AlpacaDataSettings.from_env(os.environ)
+        access = read_access(os.environ, DATA_KEYS)
     except ValueError as exc:
         return Auctions(refused=str(exc))
-    client = StockHistoricalDataClient(settings.key_id, settings.secret_key,
-                                       url_override=settings.data_url)
+    client = StockHistoricalDataClient(access.keys.key_id, access.keys.secret_key,
+                                       url_override=access.settings.data_url)
     traded = {f.symbol for f in history.fills if args.start <= f.day <= args.end}
     return read_auctions(client, traded, args.start, args.end)
 
@@ -138,13 +141,13 @@ def _market(args: argparse.Namespace, history: AccountHistory, params: Params,
     not dropped."""
     if args.data is not None:
         return load_csv(args.data, benchmark=params.benchmark)
-    from backtest.alpaca_source import AlpacaDataSettings, load_market
+    from backtest.alpaca_source import DATA_KEYS, load_market
 
     traded = {f.symbol for f in history.fills}
     return load_market(
         sorted(set(universe or ()) | traded), args.start, args.end,
         warmup_sessions=params.history_sessions(),
-        settings=AlpacaDataSettings.from_env(os.environ), cache_dir=args.cache_dir,
+        access=read_access(os.environ, DATA_KEYS), cache_dir=args.cache_dir,
         benchmark=params.benchmark,
         today=pd.Timestamp(client.get_clock().timestamp).tz_convert(NEW_YORK).date(),
     )

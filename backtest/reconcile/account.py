@@ -3,6 +3,8 @@ boundary: its fills (GET /v2/account/activities?activity_types=FILL, paged), its
 close (GET /v2/account/portfolio/history, timeframe 1D) and the orders it was sent in the window
 (GET /v2/orders?status=all: what became of an order that did not fill).
 
+The client is the function's (`alpaca_adapter.trading.trading_client`: its timeouts and paced
+429 retries), on the keys and endpoint read as the function reads them (`alpaca_adapter.settings`).
 TradingClient 0.44 has `get_portfolio_history` but no call for account activities, so those go
 through its generic `get` (same session, keys, timeouts and retries). Paging follows Alpaca's
 reference: oldest first (`direction=asc`), at most 100 a page, the next page asked with the id
@@ -14,10 +16,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from alpaca.common.enums import Sort
@@ -25,18 +26,13 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import QueryOrderStatus
 from alpaca.trading.requests import GetOrdersRequest, GetPortfolioHistoryRequest
 
-from alpaca_adapter.http import harden
-from backtest.alpaca_env import (
-    HTTP_TIMEOUT,
-    RETRY_ATTEMPTS,
-    RETRY_WAIT,
-    keys_from_env,
-    url_from_env,
-)
+from alpaca_adapter.parsing import NEW_YORK
+from alpaca_adapter.settings import AlpacaAccess
+from alpaca_adapter.trading import trading_client
 from backtest.reconcile.compare import AccountFill, AccountOrder, EquityPoint
 from strategy import Side
 
-NEW_YORK = ZoneInfo("America/New_York")
+ACCOUNT_KEYS = "to the keys of the account to reconcile (see docs/reconcile.md)"
 PAGE_SIZE = 100  # Alpaca's cap without `date`
 ORDERS_PAGE = 500  # GET /v2/orders `limit`: "Defaults to 50 and max is 500"
 AFTER_HOURS = time(20)  # the end of a session's extended hours: `end` of the history asked
@@ -53,38 +49,10 @@ class TradingApi(Protocol):
     def get_portfolio_history(self, history_filter: GetPortfolioHistoryRequest) -> Any: ...
 
 
-@dataclass(frozen=True)
-class TradingSettings:
-    """Which account to read, from the variables the function reads: ALPACA_KEY_ID,
-    ALPACA_SECRET_KEY, ALPACA_TRADING_URL (alpaca-py's url_override) and TRADING_MODE (paper or
-    live: Alpaca's endpoint when no URL is given). The secret never appears in a repr."""
-
-    key_id: str
-    secret_key: str = field(repr=False)
-    url: str | None = None
-    paper: bool = True
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> TradingSettings:
-        """Raises ValueError naming the variable that is missing or wrong."""
-        key_id, secret = keys_from_env(
-            env, "to the keys of the account to reconcile (see docs/reconcile.md)")
-        url = url_from_env(env, "ALPACA_TRADING_URL")
-        mode = env.get("TRADING_MODE", "").strip().lower() or "paper"
-        if mode not in ("paper", "live"):
-            raise ValueError(f"TRADING_MODE must be paper or live, got {mode!r}")
-        return cls(key_id, secret, url, mode == "paper")
-
-    @property
-    def where(self) -> str:
-        return self.url or f"Alpaca's {'paper' if self.paper else 'live'} trading API"
-
-    def client(self) -> TradingClient:
-        """alpaca-py's TradingClient with the function's timeouts and paced 429 retries."""
-        client = TradingClient(self.key_id, self.secret_key, paper=self.paper,
-                               url_override=self.url)
-        harden(client, HTTP_TIMEOUT, RETRY_ATTEMPTS, RETRY_WAIT)
-        return client
+def account_client(access: AlpacaAccess) -> TradingClient:
+    """alpaca-py's TradingClient on the account of `access`, hardened as the function's."""
+    client, _ = trading_client(access.keys, access.settings)
+    return client
 
 
 @dataclass(frozen=True)

@@ -11,22 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from enum import StrEnum
 
+from alpaca_adapter.values import AccountStatus
 from infra.paperbroker import errors
-
-
-class AccountStatus(StrEnum):
-    """openapi/trading.yaml, AccountStatus: "the account status is ACTIVE unless there is any
-    problem"."""
-
-    ONBOARDING = "ONBOARDING"
-    SUBMISSION_FAILED = "SUBMISSION_FAILED"
-    SUBMITTED = "SUBMITTED"
-    ACCOUNT_UPDATED = "ACCOUNT_UPDATED"
-    APPROVAL_PENDING = "APPROVAL_PENDING"
-    ACTIVE = "ACTIVE"
-    REJECTED = "REJECTED"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.bench.harness import Bound, Goal, Row
@@ -38,6 +39,7 @@ print("BENCH " + json.dumps({"import": imported, "peak_kb": peak_kb, "summary": 
 """
 _IMPORT = _LAMBDA_PACKAGES + """
 import time
+from typing import Any
 t0 = time.perf_counter()
 import handler.app
 print(time.perf_counter() - t0)
@@ -79,10 +81,7 @@ def _child(event: dict, env: dict[str, str]) -> dict:
 
 
 def _per_symbol_fetch(base_url: str, symbols: list[str], start: date, end: date) -> float:
-    from handler.market_data import AlpacaBarSource
-
-    source = AlpacaBarSource(KEY_ID, SECRET_KEY, url=base_url, feed="iex", timeout=10,
-                             retry_attempts=0, retry_wait=1)
+    source = _iex_source(base_url)
     t0 = time.perf_counter()
     for symbol in symbols:
         source.daily_bars([symbol], start, end)
@@ -90,13 +89,20 @@ def _per_symbol_fetch(base_url: str, symbols: list[str], start: date, end: date)
 
 
 def _batched_fetch(base_url: str, symbols: list[str], start: date, end: date) -> float:
-    from handler.market_data import AlpacaBarSource
-
-    source = AlpacaBarSource(KEY_ID, SECRET_KEY, url=base_url, feed="iex", timeout=10,
-                             retry_attempts=0, retry_wait=1)
+    source = _iex_source(base_url)
     t0 = time.perf_counter()
     source.daily_bars(symbols, start, end)
     return time.perf_counter() - t0
+
+
+def _iex_source(base_url: str) -> Any:
+    from alpaca_adapter.data import AlpacaBarSource
+    from alpaca_adapter.http import HttpSettings
+    from alpaca_adapter.settings import AlpacaSettings, Credentials
+    from alpaca_adapter.values import Feed
+
+    return AlpacaBarSource(Credentials(KEY_ID, SECRET_KEY), AlpacaSettings(
+        data_url=base_url, feed=Feed.IEX, http=HttpSettings(timeout=10, retry_attempts=0)))
 
 
 def rows() -> list[Row]:

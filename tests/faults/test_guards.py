@@ -81,7 +81,7 @@ def test_live_needs_both_opt_ins(world, clean):
         half = world.run(TRADING_MODE="live", **secret)
         assert half.returncode == 2 and "LIVE_TRADING_CONFIRMED" in half.stderr
         plain = world.run(TRADING_MODE="live", LIVE_TRADING_CONFIRMED="yes")
-        assert plain.returncode == 2 and "ALPACA_SECRET_ID is required" in plain.stderr
+        assert plain.returncode == 2 and "ALPACA_SECRET_ID must be set" in plain.stderr
         assert world.stats()["requests"] == {}
         live = world.run(TRADING_MODE="live", LIVE_TRADING_CONFIRMED="yes", **secret)
     cold = next(line for line in live.logs if line["message"] == "cold start")

@@ -13,8 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from alpaca_adapter.settings import AlpacaAccess, read_access
 from backtest.__main__ import main
-from backtest.alpaca_source import AlpacaDataSettings, load_market
+from backtest.alpaca_source import DATA_KEYS, load_market
 from backtest.cache import entry_name
 from infra.paperbroker.faults import FaultConfig, FaultRule
 from infra.paperbroker.server import RunningBroker, start_broker
@@ -63,14 +64,14 @@ def recorder(broker) -> Iterator[Recorder]:
     rec.proxy.stop()
 
 
-def settings(url: str, feed: str = "sip") -> AlpacaDataSettings:
-    return AlpacaDataSettings.from_env({"ALPACA_KEY_ID": KEY, "ALPACA_SECRET_KEY": SECRET,
-                                        "ALPACA_DATA_URL": url, "DATA_FEED": feed})
+def access(url: str, feed: str = "sip") -> AlpacaAccess:
+    return read_access({"ALPACA_KEY_ID": KEY, "ALPACA_SECRET_KEY": SECRET,
+                        "ALPACA_DATA_URL": url, "DATA_FEED": feed}, DATA_KEYS)
 
 
 def load(url: str, cache: Path, start: date, end: date, feed: str = "sip",
          symbols: tuple[str, ...] = SYMBOLS) -> Market:
-    return load_market(symbols, start, end, warmup_sessions=WARMUP, settings=settings(url, feed),
+    return load_market(symbols, start, end, warmup_sessions=WARMUP, access=access(url, feed),
                        cache_dir=cache, progress=False)
 
 

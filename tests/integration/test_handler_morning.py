@@ -209,14 +209,16 @@ def test_the_adapter_sends_opg_before_the_cut_off_and_reads_the_refusal_after_it
     """Through alpaca-py: an opg sell at 09:20 is queued for the auction; one at 09:29 is
     refused 403 ("opg orders must be submitted after 7:00pm and before 9:28am"), which the
     adapter reports as a refusal, not as a failure of the run."""
+    from alpaca_adapter.http import HttpSettings
+    from alpaca_adapter.settings import AlpacaSettings, Credentials
+    from alpaca_adapter.trading import AlpacaBroker
     from alpaca_adapter.values import OrderRejected, TimeInForce
-    from handler.broker import AlpacaBroker
 
     running = paper_broker_factory(start=session_before(DAY))
     running.broker.set_time(pd.Timestamp(morning(DAY)))
     b = running.broker
-    adapter = AlpacaBroker(b.key_id, b.secret_key, paper=True, url=running.base_url, timeout=10,
-                           retry_attempts=0, retry_wait=1)
+    adapter = AlpacaBroker(Credentials(b.key_id, b.secret_key), AlpacaSettings(
+        trading_url=running.base_url, http=HttpSettings(timeout=10, retry_attempts=0)))
     clock = adapter.clock()
     assert not clock.is_open and clock.next_open == pd.Timestamp(morning(DAY, time(9, 30)))
     symbol = b.market.symbols[0]

@@ -1,7 +1,7 @@
 """The paper broker's refusals as Alpaca answers them (infra/paperbroker/errors.py, one table):
 status, body code and message, seen through the real alpaca-py TradingClient. Alpaca's 40010001
 (422) is shared by many validation refusals, so the messages are what a client can tell them
-apart by; the handler's AlpacaBroker tells a duplicate client order id by its message only."""
+apart by; the adapter's AlpacaBroker tells a duplicate client order id by its message only."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
 from alpaca.trading.requests import MarketOrderRequest
 
+from alpaca_adapter.http import HttpSettings
+from alpaca_adapter.settings import AlpacaSettings, Credentials
+from alpaca_adapter.trading import AlpacaBroker
 from alpaca_adapter.values import DuplicateClientOrderId, OrderRejected
-from handler.broker import AlpacaBroker
 from strategy import Side
 
 ORDER = {"symbol": "KO", "qty": "1", "side": "buy", "type": "market", "time_in_force": "day"}
@@ -134,8 +136,9 @@ def test_wrong_keys_are_401(paper_broker):
 
 def test_the_handler_tells_a_duplicate_from_other_422s_by_the_message(paper_broker):
     b = paper_broker.broker
-    broker = AlpacaBroker(b.key_id, b.secret_key, paper=True, url=paper_broker.base_url,
-                          timeout=5.0, retry_attempts=0, retry_wait=0.0)
+    broker = AlpacaBroker(Credentials(b.key_id, b.secret_key), AlpacaSettings(
+        trading_url=paper_broker.base_url,
+        http=HttpSettings(timeout=5.0, retry_attempts=0, retry_wait=0.0)))
     broker.submit_market_order("KO", Side.BUY, 1, "mr-ko")
     with pytest.raises(DuplicateClientOrderId):
         broker.submit_market_order("KO", Side.BUY, 1, "mr-ko")

@@ -59,7 +59,7 @@ def test_bad_flags(env, capsys, tmp_path, argv, says):
 def test_bad_mode_and_url(env, capsys, tmp_path):
     window = ["--start", "2023-01-03", "--end", "2023-01-31"]
     env(ALPACA_KEY_ID="k", ALPACA_SECRET_KEY="s", TRADING_MODE="real")
-    assert "TRADING_MODE must be paper or live" in error_of(capsys, window, tmp_path)
+    assert "TRADING_MODE must be one of paper, live" in error_of(capsys, window, tmp_path)
     env(TRADING_MODE="paper", ALPACA_TRADING_URL="localhost:1")
     assert "ALPACA_TRADING_URL must be an http(s) URL" in error_of(capsys, window, tmp_path)
 

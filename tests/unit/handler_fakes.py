@@ -211,7 +211,7 @@ class FakeBroker:
 
     def cancel_order(self, order_id: str) -> None:
         """A cancel request; on an order no longer cancelable (Alpaca's 422) nothing happens,
-        as `handler.broker.AlpacaBroker.cancel_order` swallows that 422."""
+        as `alpaca_adapter.trading.AlpacaBroker.cancel_order` swallows that 422."""
         order = self.orders[order_id]
         self.events.append(("cancel", order.client_order_id))
         if order.on_open and self.now.astimezone(NEW_YORK).time() >= OPG_CUTOFF:

@@ -73,7 +73,8 @@ def test_without_configuration_the_cli_says_so_in_one_line(tmp_path):
     done = python_m_handler(event, {})
     assert done.returncode == 2
     assert done.stderr == (
-        "configuration error: ALPACA_KEY_ID is required when ALPACA_SECRET_ID is unset\n"
+        "configuration error: ALPACA_KEY_ID and ALPACA_SECRET_KEY must be set when "
+        "ALPACA_SECRET_ID is unset\n"
     )
     assert done.stdout == ""
 

@@ -10,12 +10,12 @@ PLAIN = {"ALPACA_KEY_ID": "k", "ALPACA_SECRET_KEY": "sekret-value"}
 
 def test_defaults_are_paper_sip_enabled_and_the_strategy_defaults():
     cfg = load_config(PLAIN)
-    assert not cfg.live
+    assert not cfg.alpaca.live
     # sip: the consolidated closes the backtest decides on (yesterday's bars are free on sip)
-    assert (cfg.data_feed, cfg.trading_enabled, cfg.client_order_prefix) == ("sip", True, "mr")
+    assert (cfg.alpaca.feed, cfg.trading_enabled, cfg.client_order_prefix) == ("sip", True, "mr")
     assert cfg.params == Params()
     assert cfg.universe == load_universe()
-    assert (cfg.fill_timeout_seconds, cfg.http_timeout_seconds, cfg.journal_ttl_days) == (
+    assert (cfg.fill_timeout_seconds, cfg.alpaca.http.timeout, cfg.journal_ttl_days) == (
         60.0, 10.0, 3650
     )
     assert vars(cfg.guards) == {
@@ -45,8 +45,8 @@ def test_settings_are_read():
         "CLIENT_ORDER_PREFIX": "test1",
         "MAX_ORDERS_PER_RUN": "4",
     })
-    assert cfg.trading_url == "http://127.0.0.1:9"
-    assert (cfg.data_feed, cfg.trading_enabled) == ("iex", False)
+    assert cfg.alpaca.trading_url == "http://127.0.0.1:9"
+    assert (cfg.alpaca.feed, cfg.trading_enabled) == ("iex", False)
     assert (cfg.params.ema_span, cfg.params.lookback_bars, cfg.params.max_positions) == (5, 30, 3)
     assert cfg.params.benchmark == "QQQ"
     assert cfg.universe == ("AAPL", "MSFT")
@@ -57,12 +57,12 @@ def test_settings_are_read():
 def test_live_needs_the_second_setting_and_a_secret():
     with pytest.raises(ConfigError, match="LIVE_TRADING_CONFIRMED must be 'yes'"):
         load_config({**PLAIN, "TRADING_MODE": "live"})
-    with pytest.raises(ConfigError, match="ALPACA_SECRET_ID is required for live trading"):
+    with pytest.raises(ConfigError, match="ALPACA_SECRET_ID must be set for live trading"):
         load_config({**PLAIN, "TRADING_MODE": "live", "LIVE_TRADING_CONFIRMED": "yes"})
     cfg = load_config(
         {"TRADING_MODE": "live", "LIVE_TRADING_CONFIRMED": "yes", "ALPACA_SECRET_ID": "x"}
     )
-    assert cfg.live and (cfg.secret_id, cfg.keys) == ("x", None)
+    assert cfg.alpaca.live and (cfg.secret_id, cfg.keys) == ("x", None)
 
 
 @pytest.mark.parametrize(

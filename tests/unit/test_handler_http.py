@@ -97,7 +97,9 @@ def test_a_storm_stops_being_waited_out_at_the_budget_until_its_window_passes():
 def test_alpaca_py_retries_a_429_burst_at_its_resets(monkeypatch):
     """Two injected 429s, each resetting 1 s ahead: alpaca-py's two retries leave at the
     resets (the sleeps recorded, not slept) and the third request is answered."""
-    from handler.broker import AlpacaBroker
+    from alpaca_adapter.http import HttpSettings
+    from alpaca_adapter.settings import AlpacaSettings, Credentials
+    from alpaca_adapter.trading import AlpacaBroker
     from infra.paperbroker import FaultConfig, start_broker
     from market import synthetic_market
 
@@ -106,8 +108,9 @@ def test_alpaca_py_retries_a_429_burst_at_its_resets(monkeypatch):
          "seconds": 1}]})
     with start_broker(synthetic_market(seed=7), date(2023, 1, 3), key_id="k", secret_key="s",
                       faults=faults) as running:
-        broker = AlpacaBroker("k", "s", paper=True, url=running.base_url, timeout=5,
-                              retry_attempts=2, retry_wait=0.01)
+        broker = AlpacaBroker(Credentials("k", "s"), AlpacaSettings(
+            trading_url=running.base_url,
+            http=HttpSettings(timeout=5, retry_attempts=2, retry_wait=0.01)))
         slept: list[float] = []
         monkeypatch.setattr(broker.http.pacer, "sleep", slept.append)
         assert broker.clock().is_open

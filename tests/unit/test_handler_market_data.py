@@ -8,15 +8,10 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from alpaca_adapter.data import PAGE_BARS, fetch_history, subscription_refusal
+from alpaca_adapter.parsing import bars_frame, trade_prices
 from alpaca_adapter.values import BarsResult
-from handler.market_data import (
-    PAGE_BARS,
-    bars_frame,
-    closes_frame,
-    fetch_history,
-    subscription_refusal,
-    trade_prices,
-)
+from handler.closes import closes_frame
 from strategy import Params, scores
 
 SESSIONS = [date(2024, 3, 4), date(2024, 3, 5), date(2024, 3, 6)]

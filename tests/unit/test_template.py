@@ -365,10 +365,10 @@ def _resolved_environment(template: dict[str, Any], resources: dict[str, Any]) -
 
 def test_template_defaults_load_as_a_paper_configuration(template, resources):
     config = load_config(_resolved_environment(template, resources))
-    assert config.live is False
+    assert config.alpaca.live is False
     assert config.trading_enabled is True
     assert config.secret_id == "alpaca-meanrev/paper"
-    assert config.keys is None and config.trading_url is None
+    assert config.keys is None and config.alpaca.trading_url is None
     assert len(config.universe) > 400
 
 

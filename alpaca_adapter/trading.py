@@ -1,8 +1,9 @@
-"""`handler.ports.Broker` on alpaca-py's TradingClient: the only module that knows its models.
+"""The trading client: `handler.ports.Broker` on alpaca-py's TradingClient.
 
-Everything leaving here is plain data (`MarketClock`, `Account`, `OrderState`, dates, ints);
-Alpaca's side and status strings become `strategy.Side` and `alpaca_adapter.values.OrderStatus`
-here.
+Everything leaving here is plain data (`MarketClock`, `Account`, `OrderState`, dates, ints),
+made from alpaca-py's models by `alpaca_adapter.parsing`.
+No tracing decorators here (the adapter imports no Powertools): in the Lambda, `handler.app`'s
+Tracer patches requests, so every call to Alpaca is still an X-Ray subsegment.
 HTTP errors are sorted into the cases the run must tell apart: a duplicate client_order_id (422
 "client_order_id must be unique": already sent, look it up), a refused order (403/422: the broker
 said no; the executor still looks the client order id up before recording a rejection, since a
@@ -16,8 +17,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
 
 import requests
 from alpaca.common.enums import Sort
@@ -26,9 +26,10 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, QueryOrderStatus
 from alpaca.trading.enums import TimeInForce as AlpacaTimeInForce
 from alpaca.trading.requests import GetCalendarRequest, GetOrdersRequest, MarketOrderRequest
-from aws_lambda_powertools import Tracer
 
-from alpaca_adapter.http import RATE_WAIT_SECONDS, TimeoutAdapter, api_message, harden
+from alpaca_adapter import parsing
+from alpaca_adapter.http import TimeoutAdapter, api_message, harden
+from alpaca_adapter.settings import AlpacaSettings, Credentials, TradingMode
 from alpaca_adapter.values import (
     Account,
     BrokerUnavailable,
@@ -38,12 +39,10 @@ from alpaca_adapter.values import (
     OpgWindowRefused,
     OrderRejected,
     OrderState,
-    OrderStatus,
     TimeInForce,
 )
 from strategy import Side
 
-tracer = Tracer()
 _DUPLICATE_MESSAGE = "client_order_id must be unique"
 _BUYING_POWER = "insufficient buying power"  # Alpaca's 403 40310000 (alpacahq/alpaca-py#225)
 # The same code for an opg order outside its window: "opg orders must be submitted after 7:00pm
@@ -52,48 +51,38 @@ _OPG_WINDOW = "opg orders must be submitted"
 MAX_ORDERS_LISTED = 500  # GET /v2/orders `limit`: "Defaults to 50 and max is 500"
 
 
+def calendar_days(sessions: int) -> timedelta:
+    """More calendar days than `sessions` NYSE sessions ever span (about 1.45 a session): how
+    far back to ask a calendar for them."""
+    return timedelta(days=math.ceil(sessions * 1.5) + 15)
+
+
+def trading_client(keys: Credentials, settings: AlpacaSettings) -> tuple[TradingClient,
+                                                                         TimeoutAdapter]:
+    """alpaca-py's TradingClient on the endpoint of `settings`, hardened
+    (`alpaca_adapter.http.harden`), and the adapter that counts its requests."""
+    client = TradingClient(keys.key_id, keys.secret_key,
+                           paper=settings.mode == TradingMode.PAPER,
+                           url_override=settings.trading_url)
+    return client, harden(client, settings.http)
+
+
 class AlpacaBroker:
-    def __init__(
-        self,
-        key_id: str,
-        secret_key: str,
-        *,
-        paper: bool,
-        url: str | None,
-        timeout: float,
-        retry_attempts: int,
-        retry_wait: float,
-        rate_wait: float = RATE_WAIT_SECONDS,
-    ) -> None:
-        self._client = TradingClient(key_id, secret_key, paper=paper, url_override=url)
-        self.http: TimeoutAdapter = harden(self._client, timeout, retry_attempts, retry_wait,
-                                           rate_wait)
+    """`handler.ports.Broker`: the morning's trading calls, Alpaca's refusals sorted."""
 
-    @tracer.capture_method(capture_response=False)
+    def __init__(self, keys: Credentials, settings: AlpacaSettings) -> None:
+        self._client, self.http = trading_client(keys, settings)
+
     def clock(self) -> MarketClock:
-        clock = self._client.get_clock()
-        return MarketClock(timestamp=clock.timestamp, is_open=bool(clock.is_open),
-                           next_open=clock.next_open)
+        return parsing.clock(self._client.get_clock())
 
-    @tracer.capture_method(capture_response=False)
     def sessions(self, start: date, end: date) -> list[date]:
-        days = self._client.get_calendar(GetCalendarRequest(start=start, end=end))
-        return sorted(day.date for day in days)
+        return parsing.sessions(self._client.get_calendar(GetCalendarRequest(start=start,
+                                                                             end=end)))
 
-    @tracer.capture_method(capture_response=False)
     def account(self) -> Account:
-        account = self._client.get_account()
-        return Account(
-            account_id=str(account.id),
-            cash=float(account.cash),
-            equity=float(account.equity),
-            status=_value(account.status),
-            trading_blocked=bool(account.trading_blocked),
-            account_blocked=bool(account.account_blocked),
-            trade_suspended_by_user=bool(account.trade_suspended_by_user),
-        )
+        return parsing.account(self._client.get_account())
 
-    @tracer.capture_method(capture_response=False)
     def positions(self) -> dict[str, int]:
         held: dict[str, int] = {}
         for position in self._client.get_all_positions():
@@ -102,7 +91,6 @@ class AlpacaBroker:
                 held[position.symbol] = qty
         return held
 
-    @tracer.capture_method(capture_response=False)
     def submit_market_order(
         self, symbol: str, side: Side, qty: int, client_order_id: str,
         time_in_force: TimeInForce = TimeInForce.DAY,
@@ -115,7 +103,7 @@ class AlpacaBroker:
             client_order_id=client_order_id,
         )
         try:
-            return _state(self._client.submit_order(request))
+            return parsing.order_state(self._client.submit_order(request))
         except APIError as exc:
             if _is_duplicate(exc):
                 raise DuplicateClientOrderId(client_order_id) from None
@@ -134,30 +122,26 @@ class AlpacaBroker:
                 raise
             return found
 
-    @tracer.capture_method(capture_response=False)
     def get_order(self, order_id: str) -> OrderState:
         with _unanswered():
-            return _state(self._client.get_order_by_id(order_id))
+            return parsing.order_state(self._client.get_order_by_id(order_id))
 
-    @tracer.capture_method(capture_response=False)
     def get_order_by_client_id(self, client_order_id: str) -> OrderState | None:
         try:
-            return _state(self._client.get_order_by_client_id(client_order_id))
+            return parsing.order_state(self._client.get_order_by_client_id(client_order_id))
         except APIError as exc:
             if exc.status_code == 404:
                 return None
             raise
 
-    @tracer.capture_method(capture_response=False)
     def list_orders(self, symbols: Sequence[str], after: datetime) -> list[OrderState]:
         """GET /v2/orders?status=all&symbols=...&after=...: every order of `symbols` submitted
         after `after`, oldest first, up to Alpaca's 500 a page (a morning sends far fewer)."""
         request = GetOrdersRequest(status=QueryOrderStatus.ALL, symbols=sorted(set(symbols)),
                                    after=after, direction=Sort.ASC, limit=MAX_ORDERS_LISTED)
         with _unanswered():
-            return [_state(order) for order in self._client.get_orders(request)]
+            return [parsing.order_state(order) for order in self._client.get_orders(request)]
 
-    @tracer.capture_method(capture_response=False)
     def cancel_order(self, order_id: str) -> None:
         try:
             self._client.cancel_order_by_id(order_id)
@@ -177,31 +161,6 @@ def _unanswered() -> Iterator[None]:
         raise BrokerUnavailable(f"HTTP {exc.status_code}: {api_message(exc)}") from None
     except (requests.Timeout, requests.ConnectionError) as exc:
         raise BrokerUnavailable(type(exc).__name__) from None
-
-
-def _state(order: Any) -> OrderState:
-    price = order.filled_avg_price
-    return OrderState(
-        order_id=str(order.id),
-        client_order_id=str(order.client_order_id),
-        symbol=str(order.symbol),
-        side=Side(_value(order.side)),
-        qty=int(float(order.qty or 0)),
-        status=OrderStatus(_value(order.status)),
-        filled_qty=int(float(order.filled_qty or 0)),
-        filled_avg_price=None if price is None else float(price),
-        time_in_force=_time_in_force(order.time_in_force),
-    )
-
-
-def _time_in_force(value: Any) -> TimeInForce | None:
-    """The run's own two values; another (an order placed by hand, `gtc`) is not told apart."""
-    text = _value(value) if value else ""
-    return TimeInForce(text) if text in {t.value for t in TimeInForce} else None
-
-
-def _value(enum_or_text: Any) -> str:
-    return str(getattr(enum_or_text, "value", enum_or_text))
 
 
 def _is_duplicate(exc: APIError) -> bool:

@@ -1,19 +1,12 @@
-"""Daily bars for one morning: batched requests (3 pages on most mornings), then cleaned into the
-wide close frame the strategy expects.
+"""The data client: daily bars and latest trades from Alpaca's market data API, for a morning
+(`handler.ports.BarSource`, 3 pages on most mornings) and for the backtest's data source.
 
 The seed fetched one symbol per request (about 500 calls a morning); here one StockBarsRequest
 names every symbol and alpaca-py follows `next_page_token` (10,000 bars a page). `fetch_history`
 asks for the latest 59 sessions first (3 pages for 506 symbols, where 75 sessions would take 4)
 and for the earlier ones only for the few symbols with gaps there: 3 requests on most mornings
-(on the real data set, 1,131 of 1,179), 4 on the others. The data client returns raw JSON
-(`raw_data=True`): building 30,000 pydantic bar models only to read four fields would cost
-more than the rest of the morning.
-
-`closes_frame` is pure: it keeps only completed sessions of the window (strictly before the run
-date), drops and counts bad bars (a close `strategy.fills.usable_price` refuses, a duplicate or
-an off-calendar date), and reindexes to the session calendar so the last row is the previous
-session. A symbol with no bar there is stale: its column ends in NaN and `strategy.scores`
-leaves it out.
+(on the real data set, 1,131 of 1,179), 4 on the others. The client asks for raw JSON
+(`raw_data=True`), turned into frames by `alpaca_adapter.parsing`.
 
 `latest_trades` asks for the latest trade of every buy of the morning in one request
 (StockLatestTradeRequest): the prices `handler.buying_power` checks the buys at before they are
@@ -23,11 +16,9 @@ sent. Both fall back to iex when Alpaca's plan refuses the configured feed, and 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
-from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
+from typing import Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -36,54 +27,51 @@ from alpaca.data.enums import Adjustment, DataFeed
 from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.data.requests import StockBarsRequest, StockLatestTradeRequest
 from alpaca.data.timeframe import TimeFrame
-from aws_lambda_powertools import Tracer
 
-from alpaca_adapter.http import RATE_WAIT_SECONDS, api_message, harden
+from alpaca_adapter.http import TimeoutAdapter, api_message, harden
+from alpaca_adapter.parsing import NEW_YORK, bars_frame, trade_prices, trade_times
+from alpaca_adapter.settings import AlpacaSettings, Credentials
 from alpaca_adapter.values import BarsResult, LatestTrades
-from handler.ports import BarSource
-from strategy.fills import usable_price
 
-NEW_YORK = ZoneInfo("America/New_York")
 _T = TypeVar("_T")
 _NOT_PERMITTED = "subscription does not permit"
 # Bars in one page of Alpaca's multi-symbol bars answer: its largest `limit`, which alpaca-py
 # asks for as it follows `next_page_token`.
 PAGE_BARS = 10_000
 ADJUSTMENT = Adjustment.ALL  # splits and dividends: the closes the backtest decides on
-tracer = Tracer()
+
+
+class DailyBars(Protocol):
+    """What `fetch_history` asks (`handler.ports.BarSource` is one)."""
+
+    def daily_bars(self, symbols: Sequence[str], start: date, end: date) -> BarsResult: ...
 
 
 class AlpacaBarSource:
-    """`handler.ports.BarSource` on alpaca-py's StockHistoricalDataClient."""
+    """`handler.ports.BarSource` on alpaca-py's StockHistoricalDataClient, and the backtest's
+    source of daily bars (`ohlcv`)."""
 
-    def __init__(
-        self,
-        key_id: str,
-        secret_key: str,
-        *,
-        url: str | None,
-        feed: str,
-        timeout: float,
-        retry_attempts: int,
-        retry_wait: float,
-        rate_wait: float = RATE_WAIT_SECONDS,
-    ) -> None:
+    def __init__(self, keys: Credentials, settings: AlpacaSettings) -> None:
         self._client = StockHistoricalDataClient(
-            key_id, secret_key, raw_data=True, url_override=url
+            keys.key_id, keys.secret_key, raw_data=True, url_override=settings.data_url
         )
-        self._http = harden(self._client, timeout, retry_attempts, retry_wait, rate_wait)
-        self._feed = DataFeed(feed)
+        self.http: TimeoutAdapter = harden(self._client, settings.http)
+        self._feed = DataFeed(settings.feed.value)
 
-    @tracer.capture_method(capture_response=False)
     def daily_bars(self, symbols: Sequence[str], start: date, end: date) -> BarsResult:
         """Split-adjusted daily bars of `symbols` dated `start`..`end` (New York dates), from
         the configured feed, or from iex when Alpaca's plan refuses that feed this morning."""
-        before = self._http.requests
+        before = self.http.requests
         raw, feed, refused = self._from_a_feed(lambda f: self._bars(symbols, start, end, f))
-        return BarsResult(bars=bars_frame(raw), requests=self._http.requests - before,
-                          feed=feed.value, refused=refused)
+        return BarsResult(bars=bars_frame(raw, ("close",)),
+                          requests=self.http.requests - before, feed=feed.value, refused=refused)
 
-    @tracer.capture_method(capture_response=False)
+    def ohlcv(self, symbols: Sequence[str], start: date, end: date) -> pd.DataFrame:
+        """The daily bars of `symbols` dated `start`..`end` from the configured feed, every
+        column (`parsing.bars_frame`); a refusal is raised, not worked around: a backtest says
+        which feed its bars came from."""
+        return bars_frame(self._bars(symbols, start, end, self._feed))
+
     def latest_trades(self, symbols: Sequence[str]) -> LatestTrades:
         """The latest trade of each of `symbols` (one request), from the configured feed or,
         when Alpaca's plan refuses it, from iex."""
@@ -117,7 +105,7 @@ class AlpacaBarSource:
 
 
 def fetch_history(
-    source: BarSource, symbols: Sequence[str], sessions: Sequence[date], closes_needed: int
+    source: DailyBars, symbols: Sequence[str], sessions: Sequence[date], closes_needed: int
 ) -> BarsResult:
     """The bars a morning decides on (`sessions` ascending), in the fewest pages: first the
     latest sessions that fit in the fewest pages holding `closes_needed` closes of every symbol
@@ -172,62 +160,3 @@ def subscription_refusal(status: int | None, message: str) -> str | None:
     if status == 403 and _NOT_PERMITTED in message.lower():
         return message
     return None
-
-
-def trade_prices(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
-    """alpaca-py raw latest trades {symbol: {"p", "t", ...}} -> {symbol: price}, keeping the
-    prices a buy can be valued at (`strategy.fills.usable_price`)."""
-    prices = {symbol: trade.get("p") for symbol, trade in raw.items()}
-    return {s: float(p) for s, p in prices.items() if isinstance(p, int | float)
-            and usable_price(float(p))}
-
-
-def trade_times(raw: Mapping[str, Mapping[str, Any]]) -> dict[str, datetime]:
-    """alpaca-py raw latest trades -> {symbol: when it traded} (RFC 3339 `t`)."""
-    stamps = {symbol: trade.get("t") for symbol, trade in raw.items()}
-    return {s: pd.Timestamp(t).to_pydatetime() for s, t in stamps.items() if isinstance(t, str)}
-
-
-def bars_frame(raw: dict[str, list[dict]]) -> pd.DataFrame:
-    """alpaca-py raw bars {symbol: [{"t", "c", ...}]} -> long frame (date, symbol, close)."""
-    symbols: list[str] = []
-    stamps: list[str] = []
-    closes: list[float | None] = []
-    for symbol, bars in raw.items():
-        for bar in bars:
-            symbols.append(symbol)
-            stamps.append(bar.get("t"))
-            closes.append(bar.get("c"))
-    stamp = pd.to_datetime(pd.Series(stamps, dtype=object), utc=True, errors="coerce")
-    dates = stamp.dt.tz_convert(NEW_YORK).dt.tz_localize(None).dt.normalize()
-    return pd.DataFrame(
-        {
-            "date": dates,
-            "symbol": pd.Series(symbols, dtype=object),
-            "close": pd.to_numeric(pd.Series(closes, dtype=object), errors="coerce"),
-        }
-    )
-
-
-@dataclass(frozen=True)
-class CleanBars:
-    closes: pd.DataFrame  # sessions x symbols, last row = the previous session
-    dropped: int  # bad bars removed (NaN/<= 0 close, duplicate, off-calendar)
-    stale: tuple[str, ...]  # symbols without a usable close on the previous session
-
-
-def closes_frame(bars: pd.DataFrame, sessions: Sequence[date], symbols: Sequence[str]) -> CleanBars:
-    """Wide closes of `symbols` on exactly `sessions` (ascending, all before the run date)."""
-    index = pd.DatetimeIndex(pd.to_datetime(list(sessions)), name="date")
-    close = bars["close"].to_numpy(dtype=float)
-    good = np.fromiter(map(usable_price, close.tolist()), dtype=bool, count=len(close))
-    good &= bars["date"].isin(index).to_numpy() & bars["symbol"].isin(symbols).to_numpy()
-    kept = bars.loc[good]
-    dupes = kept.duplicated(["symbol", "date"], keep="last").to_numpy()
-    kept = kept.loc[~dupes]
-    dropped = int((~good).sum() + dupes.sum())
-    wide = kept.pivot(index="date", columns="symbol", values="close")
-    wide = wide.reindex(index=index, columns=sorted(symbols))
-    last = wide.iloc[-1] if len(wide) else pd.Series(np.nan, index=wide.columns)
-    stale = tuple(last.index[last.isna()])
-    return CleanBars(closes=wide, dropped=dropped, stale=stale)
