@@ -16,7 +16,7 @@ sent. Both fall back to iex when Alpaca's plan refuses the configured feed, and 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time
 from typing import Protocol, TypeVar
 
@@ -28,6 +28,7 @@ from alpaca.data.historical.stock import StockHistoricalDataClient
 from alpaca.data.requests import StockBarsRequest, StockLatestTradeRequest
 from alpaca.data.timeframe import TimeFrame
 
+from alpaca_adapter.auctions import Auctions, read_auctions
 from alpaca_adapter.http import TimeoutAdapter, api_message, harden
 from alpaca_adapter.parsing import NEW_YORK, bars_frame, trade_prices, trade_times
 from alpaca_adapter.settings import AlpacaSettings, Credentials
@@ -78,6 +79,11 @@ class AlpacaBarSource:
         raw, feed, refused = self._from_a_feed(lambda f: self._client.get_stock_latest_trade(
             StockLatestTradeRequest(symbol_or_symbols=list(symbols), feed=f)))
         return LatestTrades(trade_prices(raw), feed.value, refused, trade_times(raw))
+
+    def auctions(self, symbols: Iterable[str], first: date, last: date) -> Auctions:
+        """The official opening auction prices of `symbols` from `first` to `last`
+        (`alpaca_adapter.auctions`), through this client's hardened session."""
+        return read_auctions(self._client, symbols, first, last)
 
     def _from_a_feed(self, fetch: Callable[[DataFeed], _T]) -> tuple[_T, DataFeed, str | None]:
         """`fetch(feed)` on the configured feed, else on iex when Alpaca's plan refuses that

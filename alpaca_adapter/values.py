@@ -78,13 +78,6 @@ class TimeInForce(StrEnum):
     OPG = "opg"
 
 
-class ExecutionMode(StrEnum):
-    """How a morning's sells reach the market (EXECUTION_MODE, `handler.opening`)."""
-
-    OPENING_AUCTION = "opening_auction"  # opg before the 09:28 cut-off: filled at the open
-    AFTER_OPEN = "after_open"  # day market orders sent once the market is open
-
-
 class AccountStatus(StrEnum):
     """Alpaca's account status (openapi/trading.yaml, AccountStatus): "Most likely, the account
     status is ACTIVE unless there is any problem"; only ACTIVE trades."""

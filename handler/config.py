@@ -33,8 +33,8 @@ from alpaca_adapter.settings import (
     read_keys,
     read_settings,
 )
-from alpaca_adapter.values import ExecutionMode
 from handler.switch import MAX_AGE_SECONDS
+from handler.values import ExecutionMode
 from strategy import Params, load_universe
 
 _PREFIX = re.compile(r"^[A-Za-z0-9]{1,16}$")

@@ -33,7 +33,6 @@ from datetime import date, datetime
 from alpaca_adapter.values import (
     BuyingPowerRefused,
     DuplicateClientOrderId,
-    ExecutionMode,
     LatestTrades,
     OpgWindowRefused,
     OrderRejected,
@@ -51,7 +50,7 @@ from handler.prebuy import (
     unheard_buys,
 )
 from handler.sells import next_step, rest_client_order_id
-from handler.values import JournalStatus
+from handler.values import ExecutionMode, JournalStatus
 from handler.waits import OrderWaits
 from strategy import Order, Plan
 

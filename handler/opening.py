@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from alpaca_adapter.values import ExecutionMode, MarketClock
+from alpaca_adapter.values import MarketClock
 from handler.outcome import SellRoute
 from handler.ports import Broker, Waiter
+from handler.values import ExecutionMode
 
 NEW_YORK = ZoneInfo("America/New_York")
 OPG_CUTOFF = (9, 28)  # New York: opg orders are refused from here until 19:00

@@ -21,8 +21,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from alpaca_adapter.values import Account, ExecutionMode, OrderState
-from handler.values import Decision, JournalStatus
+from alpaca_adapter.values import Account, OrderState
+from handler.values import Decision, ExecutionMode, JournalStatus
 
 
 class RunStatus(StrEnum):

@@ -24,6 +24,13 @@ from handler.stored import from_stored, to_stored
 from strategy import Plan
 
 
+class ExecutionMode(StrEnum):
+    """How a morning's sells reach the market (EXECUTION_MODE, `handler.opening`)."""
+
+    OPENING_AUCTION = "opening_auction"  # opg before the 09:28 cut-off: filled at the open
+    AFTER_OPEN = "after_open"  # day market orders sent once the market is open
+
+
 @dataclass(frozen=True)
 class MarketFacts:
     """What a morning's closes were and how complete: seen in its snapshot, stored with its

@@ -35,13 +35,12 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from alpaca.data.historical.stock import StockHistoricalDataClient
 
+from alpaca_adapter.data import AlpacaBarSource
 from alpaca_adapter.http import RESEARCH_HTTP
 from alpaca_adapter.settings import AlpacaAccess, AlpacaSettings, Credentials
 from backtest.arguments import Parser
 from backtest.reconcile.account import account_client, read_account
-from backtest.reconcile.auctions import read_auctions
 from backtest.reconcile.run import Outcome
 from backtest.reconcile.verdict import cost_line
 from backtest.staged import failed_folder, staged
@@ -117,12 +116,12 @@ def run_local(
                 if on_day is not None:
                     on_day(day)
         result.published = stand_in.messages()
-        trading = AlpacaAccess(Credentials(KEY_ID, SECRET_KEY),
-                               AlpacaSettings(trading_url=broker.base_url, http=RESEARCH_HTTP))
-        result.account = read_account(account_client(trading), sessions[0].date(),
-                                      sessions[-1].date())
-        result.auctions = read_auctions(
-            StockHistoricalDataClient(KEY_ID, SECRET_KEY, url_override=broker.base_url),
+        keys = Credentials(KEY_ID, SECRET_KEY)
+        local = AlpacaSettings(trading_url=broker.base_url, data_url=broker.base_url,
+                               http=RESEARCH_HTTP)
+        result.account = read_account(account_client(AlpacaAccess(keys, local)),
+                                      sessions[0].date(), sessions[-1].date())
+        result.auctions = AlpacaBarSource(keys, local).auctions(
             {f.symbol for f in result.fills}, sessions[0].date(), sessions[-1].date())
     return result
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alpaca_adapter.auctions import Auctions
 from backtest.metrics import row_series
 from backtest.plot import window_plot
 from backtest.reconcile.account import AccountHistory
-from backtest.reconcile.auctions import Auctions
 from backtest.reconcile.report import write_report
 from backtest.reconcile.run import Outcome, reconcile_account
 from backtest.reconcile.verdict import verdict

@@ -18,6 +18,8 @@ import requests
 from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
 
+from alpaca_adapter.auctions import Auctions
+from alpaca_adapter.data import AlpacaBarSource
 from alpaca_adapter.http import api_error_line
 from alpaca_adapter.parsing import NEW_YORK
 from alpaca_adapter.settings import read_access
@@ -29,7 +31,6 @@ from backtest.reconcile.account import (
     account_client,
     read_account,
 )
-from backtest.reconcile.auctions import Auctions, read_auctions
 from backtest.reconcile.compare import EquityPoint
 from backtest.reconcile.report import write_report
 from backtest.reconcile.run import reconcile_account, window_equity
@@ -118,18 +119,14 @@ def _read(client: TradingClient, where: str, args: argparse.Namespace) -> Accoun
 def _auctions(history: AccountHistory, args: argparse.Namespace) -> Auctions:
     """The official opening prices of the account's fills in the window, from Alpaca's market
     data (ALPACA_DATA_URL, else Alpaca's); none, with the reason, when they cannot be read."""
-    from alpaca.data.historical.stock import StockHistoricalDataClient
-
     from backtest.alpaca_source import DATA_KEYS
 
     try:
         access = read_access(os.environ, DATA_KEYS)
     except ValueError as exc:
         return Auctions(refused=str(exc))
-    client = StockHistoricalDataClient(access.keys.key_id, access.keys.secret_key,
-                                       url_override=access.settings.data_url)
     traded = {f.symbol for f in history.fills if args.start <= f.day <= args.end}
-    return read_auctions(client, traded, args.start, args.end)
+    return AlpacaBarSource(access.keys, access.settings).auctions(traded, args.start, args.end)
 
 
 def _market(args: argparse.Namespace, history: AccountHistory, params: Params,

@@ -16,9 +16,9 @@ from datetime import date
 
 import pandas as pd
 
+from alpaca_adapter.auctions import Auctions
 from backtest.engine import Result, run_backtest
 from backtest.reconcile.account import AccountHistory
-from backtest.reconcile.auctions import Auctions
 from backtest.reconcile.compare import (
     EquityPoint,
     Reconciliation,
@@ -53,7 +53,7 @@ def reconcile_account(
 ) -> Outcome:
     """The account of `history` against the backtest (with `costs`, default none, as the paper
     broker fills) of the sessions of `market` in [start, end]; `auctions`: the official
-    opening prices the fills are also measured against (`backtest.reconcile.auctions`).
+    opening prices the fills are also measured against (`alpaca_adapter.auctions`).
     Raises ValueError (one line, what to fix) when the two cannot be compared."""
     if start > end:
         raise MarketDataError(f"--start {start} is after --end {end}")

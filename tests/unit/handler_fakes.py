@@ -18,7 +18,6 @@ from alpaca_adapter.values import (
     Account,
     BarsResult,
     DuplicateClientOrderId,
-    ExecutionMode,
     LatestTrades,
     MarketClock,
     OpgWindowRefused,
@@ -38,6 +37,7 @@ from handler.values import (
     ClaimOutcome,
     Decision,
     DecisionInputs,
+    ExecutionMode,
     JournalEntry,
     JournalStatus,
 )

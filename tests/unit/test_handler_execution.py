@@ -7,13 +7,12 @@ import pytest
 
 from alpaca_adapter.values import (
     BuyingPowerRefused,
-    ExecutionMode,
     OrderRejected,
     OrderState,
     OrderStatus,
 )
 from handler.execution import client_order_id
-from handler.values import JournalStatus
+from handler.values import ExecutionMode, JournalStatus
 from handler.waits import OrdersUnsettled, Timing
 from strategy import Order, Plan
 from tests.unit.handler_fakes import (

@@ -10,13 +10,12 @@ import pytest
 
 from alpaca_adapter.values import (
     BrokerUnavailable,
-    ExecutionMode,
     LatestTrades,
     OrderStatus,
     TimeInForce,
 )
 from handler.execution import Executor
-from handler.values import JournalStatus
+from handler.values import ExecutionMode, JournalStatus
 from handler.waits import MAX_MISSED_POLLS, OrdersUnsettled, Timing
 from strategy import Order, Plan
 from tests.unit.handler_fakes import FakeBroker, FakeTrades, JournalWrites, make_executor

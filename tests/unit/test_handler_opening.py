@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alpaca_adapter.values import ExecutionMode, MarketClock
+from alpaca_adapter.values import MarketClock
 from handler.event import RunRequest
 from handler.execution import client_order_id
 from handler.opening import MarketNotOpen, Opening, RealTimeWaiter, open_in, sell_route
-from handler.values import JournalStatus
+from handler.values import ExecutionMode, JournalStatus
 from strategy import Plan
 from tests.unit.handler_fakes import (
     LEASE,

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 import requests
 
-from backtest.reconcile.auctions import opening_price, read_auctions
+from alpaca_adapter.auctions import opening_price, read_auctions
 from backtest.reconcile.compare import AccountFill, EquityPoint, Slippage, reconcile
 from backtest.reconcile.verdict import cost_line
 from strategy import Side

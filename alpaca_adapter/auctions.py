@@ -1,8 +1,9 @@
 """The official opening auction prices of the account's fills, from Alpaca's
 GET /v2/stocks/auctions (market data; alpaca-py has no method for it, so the data client's own
-`get`): the price a fill at the open is measured against besides the consolidated bar's `o`,
-which is the first valid trade and can differ (forum thread 14672: UBER auction 66.56 against a
-first print of 66.78). The local paper broker serves the route from its open model.
+`get`, through `AlpacaBarSource.auctions`): the price a fill at the open is measured against
+besides the consolidated bar's `o`, which is the first valid trade and can differ (forum thread
+14672: UBER auction 66.56 against a first print of 66.78). The local paper broker serves the
+route from its open model.
 
 Of a day's opening prints ("o"), the one with condition "Q" (the official open) is taken, else
 the last. The route serves sip only, and the free plan refuses sip data of the last 15
