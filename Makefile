@@ -183,7 +183,7 @@ check: $(STAMP) ## ruff plus the tests that start no process, server or JVM (abo
 test: $(STAMP) $(COMPAT_STAMP) $(NODE_STAMP) ## Lint, validate the template (cfn-lint, sam validate), run every test
 	$(BIN)/ruff check .
 	$(MAKE) --no-print-directory validate
-	$(BIN)/python -m pytest -n 2 --maxschedchunk 1 -q
+	$(BIN)/python -m pytest -n 2 -q
 
 .PHONY: run
 run: $(STAMP) $(NODE_STAMP) ## DAYS mornings through lambda_handler, local paper broker + DynamoDB Local

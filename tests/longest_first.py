@@ -3,9 +3,11 @@
 A few tests (the realistic-open proof, the real-data parity runs) take minutes each; started
 last, one of them alone makes the run's tail. So the long ones go first, longest first, and the
 rest follow in collection order (which keeps a module's tests together, sharing its fixtures).
-With `--maxschedchunk 1` (the Makefile's `test` recipe), xdist hands each worker its next test
-only when it has fewer than two queued: the long tests are dealt out across the workers as
-they free up, and the short ones fill in the end.
+Under xdist (`-n 2`: make test, make check) the chunk it hands a worker at a time defaults here
+to one test (`--maxschedchunk 1`, unless given): each worker gets its next test only when it has
+fewer than two queued, so the long tests are dealt out across the workers as they free up and
+the short ones fill in the end (xdist's own first chunk, a quarter of a worker's share, would
+hand every long test to the first worker).
 
 How long a test takes is what it took last time (pytest's cache, written by the run's main
 process at its end, merged, so a run of a few tests forgets nothing of the others); a test not
@@ -55,5 +57,8 @@ class Timer:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not hasattr(config, "workerinput"):  # an xdist worker's times reach the main process
-        config.pluginmanager.register(Timer(), "longest_first_timer")
+    if hasattr(config, "workerinput"):  # an xdist worker: its times reach the main process
+        return
+    config.pluginmanager.register(Timer(), "longest_first_timer")
+    if getattr(config.option, "maxschedchunk", 0) is None:  # xdist loaded, no chunk given
+        config.option.maxschedchunk = 1
