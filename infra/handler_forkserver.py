@@ -20,6 +20,7 @@ import contextlib
 import importlib
 import json
 import os
+import pickle
 import random
 import runpy
 import selectors
@@ -44,6 +45,7 @@ PRELOAD = (
     "aws_lambda_powertools", "aws_lambda_powertools.metrics", "aws_xray_sdk.core",
 )
 HEADER = struct.Struct("!Q")
+HANDLER_AWS_SERVICES = ("dynamodb", "ssm", "sns")  # the journal, the kill switch, the summary
 
 _active: ForkServer | None = None
 
@@ -164,6 +166,7 @@ def serve(address: str) -> None:
     listener.listen(64)
     for name in PRELOAD:
         importlib.import_module(name)
+    _parse_botocore_data_once()
     children: dict[int, socket.socket] = {}
     with selectors.DefaultSelector() as selector:
         selector.register(listener, selectors.EVENT_READ)
@@ -177,6 +180,31 @@ def serve(address: str) -> None:
                 conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
                 children[pid] = conn
             _reap(children)
+
+
+def _parse_botocore_data_once() -> None:
+    """botocore parses its JSON data (endpoints, partitions, each service's model) anew for
+    every Session, and a handler process makes its own: about 0.2 s of each one. The server
+    parses what a handler loads once, and each child unpickles a copy of its own (botocore may
+    change what it loaded): the same files, the same data, without the parse."""
+    import boto3
+    from botocore.loaders import JSONFileLoader
+
+    parse = JSONFileLoader.load_file
+    parsed: dict[str, bytes | None] = {}
+
+    def load_file(self: JSONFileLoader, file_path: str) -> Any:
+        if file_path not in parsed:
+            data = parse(self, file_path)
+            parsed[file_path] = None if data is None else pickle.dumps(data)
+        blob = parsed[file_path]
+        return None if blob is None else pickle.loads(blob)
+
+    JSONFileLoader.load_file = load_file  # type: ignore[method-assign]
+    session = boto3.session.Session(region_name="us-east-1", aws_access_key_id="local",
+                                    aws_secret_access_key="local")
+    for service in HANDLER_AWS_SERVICES:
+        session.client(service, endpoint_url="http://127.0.0.1:9")
 
 
 def _fork(conn: socket.socket, listener: socket.socket) -> int:
