@@ -65,11 +65,12 @@ class PromptServer(uvicorn.Server):
                 await asyncio.wait_for(self._woken.wait(), 0.1)
 
     def exit(self) -> None:
-        """Stop serving (from any thread): the open connections are closed as uvicorn closes
-        them on a signal."""
+        """Stop serving (from any thread, any number of times): the open connections are
+        closed as uvicorn closes them on a signal."""
         self.should_exit = True
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._woken.set)
+            with contextlib.suppress(RuntimeError):  # its loop closed: the server has stopped
+                self._loop.call_soon_threadsafe(self._woken.set)
 
 
 class RunningBroker:
