@@ -45,7 +45,7 @@ PRELOAD = (
     "aws_lambda_powertools", "aws_lambda_powertools.metrics", "aws_xray_sdk.core",
 )
 HEADER = struct.Struct("!Q")
-HANDLER_MODULE = "handler"  # what `python -m` runs as the local handler CLI (HandlerProcess too)
+CLI_MODULE = "handler"  # what `python -m` runs as the local handler CLI (HandlerProcess too)
 HANDLER_AWS_SERVICES = ("dynamodb", "ssm", "sns")  # the journal, the kill switch, the summary
 
 _active: ForkServer | None = None
@@ -81,7 +81,7 @@ class ForkedHandler:
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
             if not _readable(self._conn, timeout):
-                raise subprocess.TimeoutExpired(["python", "-m", HANDLER_MODULE], timeout or 0)
+                raise subprocess.TimeoutExpired(["python", "-m", CLI_MODULE], timeout or 0)
             self._read_returncode()
         assert self.returncode is not None
         return self.returncode
@@ -236,11 +236,11 @@ def _run_child(request: dict[str, Any], fds: list[int]) -> int:
     os.environ.update(request["env"])
     os.chdir(request["cwd"])
     sys.path[0] = request["cwd"]
-    sys.argv = [HANDLER_MODULE, *request["args"]]  # run_module sets argv[0] to its file
+    sys.argv = [CLI_MODULE, *request["args"]]  # run_module sets argv[0] to its file
     random.seed()
     code = 0
     try:
-        runpy.run_module(HANDLER_MODULE, run_name="__main__", alter_sys=True)
+        runpy.run_module(CLI_MODULE, run_name="__main__", alter_sys=True)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if isinstance(exc.code, str):

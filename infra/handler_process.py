@@ -28,7 +28,7 @@ from infra.local_lambda import process_env
 
 ROOT = Path(__file__).resolve().parents[1]
 LogLine = dict[str, Any]
-DEFAULT_COMMAND = (sys.executable, "-m", handler_forkserver.HANDLER_MODULE)
+DEFAULT_COMMAND = (sys.executable, "-m", handler_forkserver.CLI_MODULE)
 
 
 @dataclass
