@@ -1,15 +1,15 @@
-"""A fork server for `python -m handler` processes: most of a handler process's cold start is
-importing pandas, alpaca-py, boto3, Powertools and the X-Ray SDK (seconds on a loaded 2-core
-machine), so one server imports them once and forks a child per invocation. The child is still
-a process of its own, started as `python -m handler` is: its whole environment is the caller's
+"""A fork server for handler CLI processes (`python -m infra.handler_cli`): most of a handler
+process's cold start is importing pandas, alpaca-py, boto3, Powertools and the X-Ray SDK (seconds on
+a loaded 2-core machine), so one server imports them once and forks a child per invocation. The
+child is still a process of its own, started as the CLI is: its whole environment is the caller's
 `env` (as `process_env` makes it), it imports `handler/` and `infra/` afresh (they read the
-environment at import: the Logger's service, the metrics namespace), its stdin, stdout and
-stderr are the caller's pipes, and a SIGKILL ends it as it ends a crashed Lambda runtime.
+environment at import: the Logger's service, the metrics namespace), its stdin, stdout and stderr
+are the caller's pipes, and a SIGKILL ends it as it ends a crashed Lambda runtime.
 Nothing of the repository's own code is imported before the fork.
 
 The fault scenarios run their handler processes through it (tests/faults/conftest.py);
 `infra.handler_process.HandlerProcess` uses it while `running()` is active and otherwise starts
-`python -m handler` itself. Linux and macOS only (fork, file descriptors over a Unix socket).
+the CLI itself. Linux and macOS only (fork, file descriptors over a Unix socket).
 
     python -m infra.handler_forkserver SOCKET   # serves until its stdin closes
 """
@@ -20,6 +20,7 @@ import contextlib
 import importlib
 import json
 import os
+import pickle
 import random
 import runpy
 import selectors
@@ -44,7 +45,8 @@ PRELOAD = (
     "aws_lambda_powertools", "aws_lambda_powertools.metrics", "aws_xray_sdk.core",
 )
 HEADER = struct.Struct("!Q")
-CLI_MODULE = "infra.handler_cli"  # what a child runs, as `python -m infra.handler_cli` does
+CLI_MODULE = "infra.handler_cli"  # what `python -m` runs as the handler CLI (HandlerProcess too)
+HANDLER_AWS_SERVICES = ("dynamodb", "ssm", "sns")  # the journal, the kill switch, the summary
 
 _active: ForkServer | None = None
 
@@ -165,6 +167,7 @@ def serve(address: str) -> None:
     listener.listen(64)
     for name in PRELOAD:
         importlib.import_module(name)
+    _parse_botocore_data_once()
     children: dict[int, socket.socket] = {}
     with selectors.DefaultSelector() as selector:
         selector.register(listener, selectors.EVENT_READ)
@@ -178,6 +181,31 @@ def serve(address: str) -> None:
                 conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
                 children[pid] = conn
             _reap(children)
+
+
+def _parse_botocore_data_once() -> None:
+    """botocore parses its JSON data (endpoints, partitions, each service's model) anew for
+    every Session, and a handler process makes its own: about 0.2 s of each one. The server
+    parses what a handler loads once, and each child unpickles a copy of its own (botocore may
+    change what it loaded): the same files, the same data, without the parse."""
+    import boto3
+    from botocore.loaders import JSONFileLoader
+
+    parse = JSONFileLoader.load_file
+    parsed: dict[str, bytes | None] = {}
+
+    def load_file(self: JSONFileLoader, file_path: str) -> Any:
+        if file_path not in parsed:
+            data = parse(self, file_path)
+            parsed[file_path] = None if data is None else pickle.dumps(data)
+        blob = parsed[file_path]
+        return None if blob is None else pickle.loads(blob)
+
+    JSONFileLoader.load_file = load_file  # type: ignore[method-assign]
+    session = boto3.session.Session(region_name="us-east-1", aws_access_key_id="local",
+                                    aws_secret_access_key="local")
+    for service in HANDLER_AWS_SERVICES:
+        session.client(service, endpoint_url="http://127.0.0.1:9")
 
 
 def _fork(conn: socket.socket, listener: socket.socket) -> int:
@@ -200,7 +228,8 @@ def _fork(conn: socket.socket, listener: socket.socket) -> int:
 
 
 def _run_child(request: dict[str, Any], fds: list[int]) -> int:
-    """`python -m handler ARGS` in this freshly forked process, as a new interpreter runs it."""
+    """`python -m infra.handler_cli ARGS` in this freshly forked process, as a new interpreter
+    runs it."""
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)

@@ -1,5 +1,6 @@
-"""One `python -m handler` invocation in its own process, watched through its log lines and
-killable with SIGKILL at a step boundary: what a crashed Lambda runtime looks like.
+"""One handler CLI invocation (`python -m infra.handler_cli`) in its own process, watched through
+its log lines and killable with SIGKILL at a step boundary: what a crashed Lambda runtime looks
+like.
 
 Why a process and not a flag: the production code has no "stop here" switch (a test hook in the
 trading path would be a hook that can fire in production). The handler's own JSON log lines
@@ -28,7 +29,7 @@ from infra.local_lambda import process_env
 
 ROOT = Path(__file__).resolve().parents[1]
 LogLine = dict[str, Any]
-DEFAULT_COMMAND = (sys.executable, "-m", "infra.handler_cli")
+DEFAULT_COMMAND = (sys.executable, "-m", handler_forkserver.CLI_MODULE)
 
 
 @dataclass
@@ -48,8 +49,8 @@ class Outcome:
 
 
 class HandlerProcess:
-    """`python -m handler --event <event>` (any JSON value: bad events too) with exactly `env`
-    (`infra.local_lambda.process_env`), started at once. `command` is what runs that command
+    """`python -m infra.handler_cli --event <event>` (any JSON value: bad events too) with exactly
+    `env` (`infra.local_lambda.process_env`), started at once. `command` is what runs that command
     line (`infra.handler_cli`): this Python by default; `make artifact-test` runs it under the
     built artifact's python3.13 (`infra.artifact_test`), in the artifact's folder (`cwd`).
     The default command is forked from `infra.handler_forkserver` while one is running (the
@@ -156,7 +157,7 @@ def _log_line(line: str) -> LogLine | None:
 
 
 def _summary(stdout: str) -> dict[str, Any] | None:
-    """The summary `python -m handler` prints (None if it printed none, or was killed mid-way)."""
+    """The summary the handler CLI prints (None if it printed none, or was killed mid-way)."""
     try:
         summary = json.loads(stdout)
     except json.JSONDecodeError:

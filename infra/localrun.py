@@ -28,6 +28,7 @@ import contextlib
 import json
 import sys
 import urllib.request
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from pathlib import Path
@@ -77,6 +78,7 @@ def run_local(
     aws: LocalAws | None = None,
     hold: Mapping[str, int] | None = None,
     realistic: OpenModel | None = None,
+    dynamodb_url: str | None = None,
 ) -> LocalRun:
     """Run `days` mornings from the first session >= `start`; stop everything it started.
     `invoker` (default `in_process`) is how each morning's event reaches the function;
@@ -84,7 +86,8 @@ def run_local(
     running SSM/SNS stand-in (default: one started for the run); `hold`: shares the account
     holds from the session before the first morning, bought by its user, not by the function
     (the paper broker's --hold); `realistic`: the open as Alpaca runs it, on Alpaca's free
-    data plan (None: the exact open, unlimited data)."""
+    data plan (None: the exact open, unlimited data); `dynamodb_url`: a running DynamoDB Local
+    (default: one started for the run), the journal a new table of its own there."""
     sessions = market.window(pd.Timestamp(start), None)[:days]
     if sessions.empty:
         raise MarketDataError(
@@ -101,12 +104,14 @@ def run_local(
             open_model=realistic,
             data_plan=DataPlan.UNLIMITED if realistic is None else DataPlan.FREE,
         ) as broker,
-        DynamoDBLocal() as db,
+        contextlib.nullcontext() if dynamodb_url else DynamoDBLocal() as db,
         contextlib.nullcontext(aws) if aws else LocalAws() as stand_in,
     ):
-        create_journal_table(db.endpoint_url, TABLE)
+        endpoint = dynamodb_url or db.endpoint_url
+        table = f"{TABLE}-{uuid.uuid4().hex[:8]}" if dynamodb_url else TABLE
+        create_journal_table(endpoint, table)
         result.opening_equity = broker.broker.initial_cash
-        env = local_env(broker.base_url, db.endpoint_url, TABLE, benchmark=market.benchmark,
+        env = local_env(broker.base_url, endpoint, table, benchmark=market.benchmark,
                         universe=universe, aws=stand_in, FILL_TIMEOUT_SECONDS="2",
                         **{SIM_CLOCK_ENV: broker.base_url, **(settings or {})})
         with (invoker or in_process)(env, log, broker) as invoke:

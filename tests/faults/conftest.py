@@ -23,8 +23,8 @@ def market():
 
 @pytest.fixture(scope="session", autouse=True)
 def _handler_forkserver() -> Iterator[None]:
-    """Every scenario's `python -m handler` forked from one warm fork server per test process:
-    the same fresh process as before (its own environment, imports of handler/, a real
+    """Every scenario's `python -m infra.handler_cli` forked from one warm fork server per test
+    process: the same fresh process as before (its own environment, imports of handler/, a real
     SIGKILL), without re-importing pandas, alpaca-py and boto3 each time."""
     with handler_forkserver.running():
         yield

@@ -4,8 +4,8 @@ duplicate delivery while the first waits for the open, end as the clean morning 
 duplicate orders; a delivery after the 09:28 cut-off or after the open falls back to selling at
 market after the open, and says so (docs/morning.md).
 
-The handler runs as its own process (`python -m handler`); its wait for the open moves the paper
-broker's clock to 09:30 (PAPERBROKER_SIM_CLOCK), which fills the opg orders at the open price.
+The handler runs as its own process (`python -m infra.handler_cli`); its wait for the open moves the
+paper broker's clock to 09:30 (PAPERBROKER_SIM_CLOCK), which fills the opg orders at the open price.
 """
 
 from __future__ import annotations

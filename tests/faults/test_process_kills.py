@@ -2,11 +2,11 @@
 uninterrupted run, zero duplicate orders.
 
 How a boundary is hit without a test hook in the production path: the handler runs as its own
-process (`python -m handler`), the paper broker holds its *next* request still (a `stall`
+process (`python -m infra.handler_cli`), the paper broker holds its *next* request still (a `stall`
 fault on that request, or the fill delay), and the test kills the process once its JSON log
 lines and the broker's request counts (or the journal in DynamoDB Local) show it got there.
 Lambda's retry of the crashed invocation keeps its request id, so the rerun passes the same
-one (`python -m handler --request-id`); a different invocation has to wait out the lease.
+one (`python -m infra.handler_cli --request-id`); a different invocation has to wait out the lease.
 
 Boundaries: after the claim, after the plan is stored, after the k-th sell, an order accepted
 by the broker after the process died (journal never heard of it), between sells and buys,

@@ -1,7 +1,7 @@
-"""The world one fault scenario runs in: a paper broker (in this process, so its order book can
-be read directly), a fresh journal table on DynamoDB Local, and the handler as a separate
-`python -m handler` process configured only by its environment (`infra.local_lambda.local_env`,
-made the child's whole environment), as in AWS.
+"""The world one fault scenario runs in: a paper broker (in this process, so its order book can be
+read directly), a fresh journal table on DynamoDB Local, and the handler as a separate process
+(`python -m infra.handler_cli`) configured only by its environment
+(`infra.local_lambda.local_env`, made the child's whole environment), as in AWS.
 
 The morning is the second session of the synthetic market's 2023 (2023-01-04) at 09:20 New
 York, the schedule's time (`infra.localrun.RUN_TIME`), on an account where the function bought

@@ -14,7 +14,6 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.requests import MarketOrderRequest
 
-from infra.dynamodb_local import DynamoDBLocal
 from infra.local_aws import LocalAws
 from infra.localrun import RUN_TIME
 from infra.sim_clock import session_before
@@ -26,10 +25,10 @@ DAY = date(2023, 1, 3)
 HELD = {"AAPL": 3, "MSFT": 2}
 
 
-@pytest.fixture(scope="module")
-def dynamodb():
-    with DynamoDBLocal() as db:
-        yield db.endpoint_url
+@pytest.fixture
+def dynamodb(dynamodb_url):
+    """The test process's DynamoDB Local; each test's journal is a fresh table (`env_for`)."""
+    return dynamodb_url
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """`infra.handler_forkserver`: a handler process forked from the warm server behaves as a fresh
-`python -m handler`: the same summary, exit code and log lines for the same event and
+`python -m infra.handler_cli`: the same summary, exit code and log lines for the same event and
 environment, the environment read at import its own, and a SIGKILL a real one."""
 
 from __future__ import annotations

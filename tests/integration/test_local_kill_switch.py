@@ -13,7 +13,7 @@ from infra.run_files import write_summaries
 from market import synthetic_market
 
 
-def test_a_pause_during_a_local_run_reaches_the_next_morning(tmp_path):
+def test_a_pause_during_a_local_run_reaches_the_next_morning(tmp_path, dynamodb_url):
     market = synthetic_market(seed=7)
     with LocalAws() as aws:
         def flip(day: dict) -> None:
@@ -21,7 +21,8 @@ def test_a_pause_during_a_local_run_reaches_the_next_morning(tmp_path):
             if action:
                 assert kill_switch.main([action, "--endpoint-url", aws.endpoint_url]) == 0
 
-        run = run_local(market, date(2023, 1, 3), 3, 500.0, on_day=flip, aws=aws)
+        run = run_local(market, date(2023, 1, 3), 3, 500.0, on_day=flip, aws=aws,
+                      dynamodb_url=dynamodb_url)
     assert [s["status"] for s in run.summaries] == ["done", "disabled", "done"]
     assert [f.date.isoformat() for f in run.fills if f.date.isoformat() == "2023-01-04"] == []
     subjects = [m.subject for m in run.published]

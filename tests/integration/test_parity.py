@@ -52,10 +52,11 @@ def test_synthetic_market_make_run_equals_make_backtest(tmp_path, capsys):
 
 @pytest.mark.slow
 @pytest.mark.realdata
-def test_real_data_2017_q1_make_run_equals_make_backtest(real_market):
+def test_real_data_2017_q1_make_run_equals_make_backtest(real_market, dynamodb_url):
     start, end = date(2017, 1, 3), date(2017, 3, 31)
     days = len(real_market.window(pd.Timestamp(start), pd.Timestamp(end)))
-    local = run_local(real_market, start, days, 500.0, universe=real_market.symbols)
+    local = run_local(real_market, start, days, 500.0, universe=real_market.symbols,
+                      dynamodb_url=dynamodb_url)
     backtest = run_backtest(real_market, start, end, 500.0)
     assert [s["status"] for s in local.summaries] == ["done"] * days
     assert equity_csv(local.equity) == equity_csv(backtest.equity)
@@ -75,7 +76,7 @@ def test_real_data_2017_q1_make_run_equals_make_backtest(real_market):
     (date(2017, 1, 3), date(2017, 3, 31), 450.0, (date(2017, 1, 5), "CHK", 14), {}),
 ])
 def test_real_data_where_buying_power_binds_make_run_equals_make_backtest(
-        real_market, start, end, cash, refused, settings):
+        real_market, start, end, cash, refused, settings, dynamodb_url):
     days = len(real_market.window(pd.Timestamp(start), pd.Timestamp(end)))
     backtest = run_backtest(real_market, start, end, cash)
     day, symbol, qty = refused
@@ -86,7 +87,7 @@ def test_real_data_where_buying_power_binds_make_run_equals_make_backtest(
     cost = qty * float(real_market.wide("open").loc[pd.Timestamp(day), symbol])
     assert cost <= backtest.cash[[e.date for e in backtest.equity].index(day)]
     local = run_local(real_market, start, days, cash, universe=real_market.symbols,
-                      settings=settings)
+                      settings=settings, dynamodb_url=dynamodb_url)
     assert [s["status"] for s in local.summaries] == ["done"] * days
     assert equity_csv(local.equity) == equity_csv(backtest.equity)
     assert trades_csv(local.fills) == trades_csv(backtest.fills)

@@ -30,7 +30,8 @@ def sold(summary: dict, symbol: str) -> int:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [20])
-def test_250_realistic_mornings_leave_no_sell_behind_and_never_borrow(real_market, seed):
+def test_250_realistic_mornings_leave_no_sell_behind_and_never_borrow(real_market, seed,
+                                                                       dynamodb_url):
     closes: list[tuple[dict, int, float]] = []  # summary, positions held, cash after each
     brokers: list[RunningBroker] = []
 
@@ -49,7 +50,7 @@ def test_250_realistic_mornings_leave_no_sell_behind_and_never_borrow(real_marke
 
     universe = tuple(sorted(real_market.symbols)[:60])
     run_local(real_market, START, MORNINGS, 2000.0, universe=universe, invoker=invoker,
-              realistic=OpenModel(seed))
+              realistic=OpenModel(seed), dynamodb_url=dynamodb_url)
     assert len(closes) == MORNINGS
     for summary, held, cash in closes:
         day = summary["run_date"]

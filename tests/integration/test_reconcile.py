@@ -48,7 +48,7 @@ def invoker(faults_on: dict[date, list[dict]], at_end=None):
 
 @pytest.mark.slow
 def test_a_clean_run_reconciles_to_zero_in_make_run_and_in_the_cli(
-        synthetic, tmp_path, monkeypatch, capsys):
+        synthetic, tmp_path, monkeypatch, capsys, dynamodb_url):
     cli_out = tmp_path / "cli"
 
     def reconcile_from_the_cli(running):
@@ -61,7 +61,8 @@ def test_a_clean_run_reconciles_to_zero_in_make_run_and_in_the_cli(
         assert reconcile_main(["--start", str(START), "--end", str(end), "--out", str(cli_out),
                                "--cache-dir", str(tmp_path / "bars")]) == 0
 
-    result = run_local(synthetic, START, DAYS, CASH, invoker=invoker({}, reconcile_from_the_cli))
+    result = run_local(synthetic, START, DAYS, CASH, invoker=invoker({}, reconcile_from_the_cli),
+                       dynamodb_url=dynamodb_url)
     outcome = reconcile_run(result, synthetic, None, tmp_path / "run")
     rec = outcome.reconciliation
     assert rec.orders == () and rec.matched == len(result.fills) > DAYS
@@ -77,7 +78,7 @@ def test_a_clean_run_reconciles_to_zero_in_make_run_and_in_the_cli(
 
 
 @pytest.mark.slow
-def test_a_faulted_run_names_each_partial_fill_and_refusal(synthetic, tmp_path):
+def test_a_faulted_run_names_each_partial_fill_and_refusal(synthetic, tmp_path, dynamodb_url):
     sessions = synthetic.window(pd.Timestamp(START), None)[:DAYS]
     second = sessions[1].date()
     planned = run_backtest(synthetic, START, sessions[-1], CASH).fills
@@ -89,7 +90,8 @@ def test_a_faulted_run_names_each_partial_fill_and_refusal(synthetic, tmp_path):
         {"kind": "reject", "match": "POST /v2/orders", "symbols": [refused.symbol]},
     ]}
 
-    result = run_local(synthetic, START, DAYS, CASH, invoker=invoker(faults))
+    result = run_local(synthetic, START, DAYS, CASH, invoker=invoker(faults),
+                       dynamodb_url=dynamodb_url)
     outcome = reconcile_run(result, synthetic, None, tmp_path)
 
     gaps = {(g.day, g.symbol, g.side): g for g in outcome.reconciliation.orders}
@@ -113,7 +115,7 @@ def test_a_faulted_run_names_each_partial_fill_and_refusal(synthetic, tmp_path):
 
 @pytest.mark.slow
 def test_the_cli_refuses_an_end_whose_bar_the_broker_does_not_serve_yet(
-        synthetic, tmp_path, monkeypatch, capsys):
+        synthetic, tmp_path, monkeypatch, capsys, dynamodb_url):
     end = synthetic.window(pd.Timestamp(START), None)[1].date()
 
     def reconcile_at_the_close_of_end(running):  # the broker serves END's bar from tomorrow
@@ -129,7 +131,8 @@ def test_the_cli_refuses_an_end_whose_bar_the_broker_does_not_serve_yet(
         assert reconcile_main(["--start", str(START), "--end", str(end), "--out", str(out),
                                "--cache-dir", str(tmp_path / "bars")]) == 0
 
-    run_local(synthetic, START, 2, CASH, invoker=invoker({}, reconcile_at_the_close_of_end))
+    run_local(synthetic, START, 2, CASH, invoker=invoker({}, reconcile_at_the_close_of_end),
+              dynamodb_url=dynamodb_url)
     printed = capsys.readouterr()
     [error] = [line for line in printed.err.splitlines() if line.startswith("error: ")]
     assert f"the window {START}..{end} reaches into the future" in error
