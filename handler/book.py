@@ -20,20 +20,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from alpaca_adapter.values import OrderState
-from handler.values import JournalEntry
+from handler.values import BookMorning
 from strategy import Side
 
 
-def own_book(mornings: Mapping[str, JournalEntry], prefix: str) -> dict[str, int]:
+def own_book(mornings: Mapping[str, BookMorning], prefix: str) -> dict[str, int]:
     """The positions the function holds after the journal's `mornings` (keyed by their ISO run
     date), counting only orders whose client order id carries `prefix`."""
     book: dict[str, int] = {}
     for day in sorted(mornings):
-        entry = mornings[day]
-        if entry.decision is not None:
-            seen = entry.decision.inputs.positions
+        morning = mornings[day]
+        if morning.positions is not None:
+            seen = morning.positions
             book = {s: seen[s] for s in book if seen.get(s, 0) > 0}
-        for order in entry.orders.values():
+        for order in morning.orders.values():
             if order.client_order_id.startswith(f"{prefix}-"):
                 book = _after(book, order)
     return book

@@ -44,6 +44,8 @@ from handler.lease import claim_outcome
 from handler.outcome import RunOutcome
 from handler.summary import to_summary
 from handler.values import (
+    INPUT_RENAMES,
+    BookMorning,
     Claim,
     ClaimOutcome,
     Decision,
@@ -227,13 +229,18 @@ class DynamoJournal:
         return _entry(item) if item else None
 
     @tracer.capture_method(capture_response=False)
-    def mornings(self, account_id: str) -> dict[str, JournalEntry]:
+    def book_mornings(self, account_id: str) -> dict[str, BookMorning]:
         """A consistent scan for the account's items: the table holds one a session (about 250
-        a year), so the scan stays a few pages long for the journal's ten-year TTL."""
-        found: dict[str, JournalEntry] = {}
+        a year), so the scan stays a few pages long for the journal's ten-year TTL. Only the
+        orders and the positions seen are read back (a projection): the rest of an item, its
+        plan, inputs and summary, is most of its size and none of the book's business."""
+        found: dict[str, BookMorning] = {}
         request = {
             "TableName": self._table,
             "FilterExpression": "begins_with(pk, :account)",
+            "ProjectionExpression": "pk, #orders, plan_context.#seen",
+            "ExpressionAttributeNames": {"#orders": "orders",
+                                         "#seen": INPUT_RENAMES["positions"]},
             "ExpressionAttributeValues": encode({":account": f"{account_id}#"}),
             "ConsistentRead": True,
         }
@@ -243,7 +250,7 @@ class DynamoJournal:
                 item = decode(raw)
                 day = item["pk"].removeprefix(f"{account_id}#")
                 if _RUN_DATE.match(day):  # not the account's other items (marks)
-                    found[day] = _entry(item)
+                    found[day] = _book_morning(item)
             if "LastEvaluatedKey" not in page:
                 return found
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -292,4 +299,13 @@ def _entry(item: Mapping[str, Any]) -> JournalEntry:
         ),
         orders={cid: OrderState.from_dict(o) for cid, o in (item.get("orders") or {}).items()},
         summary=item.get("summary"),
+    )
+
+
+def _book_morning(item: Mapping[str, Any]) -> BookMorning:
+    context = item.get("plan_context")
+    seen = None if context is None else context[INPUT_RENAMES["positions"]]
+    return BookMorning(
+        positions=None if seen is None else {s: int(q) for s, q in seen.items()},
+        orders={cid: OrderState.from_dict(o) for cid, o in (item.get("orders") or {}).items()},
     )

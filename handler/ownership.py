@@ -31,9 +31,9 @@ def foreign_skip(
     decided, or MANAGE_EXISTING_POSITIONS is on."""
     if config.manage_existing_positions:
         return None
-    mornings = journal.mornings(account_id)
+    mornings = journal.book_mornings(account_id)
     today = mornings.get(run_date.isoformat())
-    if today is not None and today.decision is not None:
+    if today is not None and today.positions is not None:
         return None
     book = own_book(mornings, config.client_order_prefix)
     found = foreign_positions(broker.positions(), book)

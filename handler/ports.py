@@ -24,7 +24,16 @@ from alpaca_adapter.values import (
     TimeInForce,
 )
 from handler.outcome import RunOutcome
-from handler.values import Claim, Decision, JournalEntry, JournalStatus, Mark, Marks, Message
+from handler.values import (
+    BookMorning,
+    Claim,
+    Decision,
+    JournalEntry,
+    JournalStatus,
+    Mark,
+    Marks,
+    Message,
+)
 from strategy import Side
 
 
@@ -83,8 +92,9 @@ class Journal(Protocol):
 
     def get(self, key: str) -> JournalEntry | None: ...
 
-    def mornings(self, account_id: str) -> dict[str, JournalEntry]:
-        """Every morning of `account_id` in the journal, by its ISO run date."""
+    def book_mornings(self, account_id: str) -> dict[str, BookMorning]:
+        """Every morning of `account_id` in the journal, by its ISO run date, as the book
+        needs it."""
         ...
 
 

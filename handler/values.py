@@ -103,6 +103,16 @@ class Decision:
     inputs: DecisionInputs
 
 
+@dataclass(frozen=True)
+class BookMorning:
+    """What the function's book (`handler.book`) needs of one stored morning, and all the
+    journal reads of the account's other mornings: the positions it saw when it decided (None:
+    it never decided) and the orders it sent, by client order id."""
+
+    positions: dict[str, int] | None
+    orders: dict[str, OrderState]
+
+
 class JournalStatus(StrEnum):
     """The phase a morning reached, in order; stored as the journal item's `status` (see
     `handler.journal` for the item layout). A resumed morning goes on from it: the orders

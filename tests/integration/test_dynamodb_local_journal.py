@@ -141,3 +141,22 @@ def test_two_take_overs_of_one_expired_lease_at_once_exactly_one_wins(endpoint, 
         t.join(timeout=30)
     assert outcomes == {first: "claimed", second: "in_progress"}
     assert DynamoJournal(client(endpoint), "journal", ttl_days=400).get(key).owner == first
+
+
+def test_the_book_reads_each_mornings_seen_positions_and_orders_and_nothing_else(endpoint):
+    """`book_mornings` projects the items to what the book folds: a planned morning's positions
+    seen and orders, a claimed-only one's nothing; another account's items stay out."""
+    j = DynamoJournal(client(endpoint), "journal", ttl_days=400)
+    planned, claimed = "book-acct#2024-03-04", "book-acct#2024-03-05"
+    j.claim(planned, "req-1", 60)
+    j.store_plan(planned, "req-1", make_decision(Plan(buys=(Order("B", "buy", 1),)),
+                                                 positions={"A": 3, "C": 1}))
+    order = OrderState("o-2", "mr-2024-03-04-B-buy", "B", "buy", 1, "filled", 1, 10.0)
+    j.record_order(planned, "req-1", order)
+    j.claim(claimed, "req-2", 60)
+    j.claim("other-acct#2024-03-04", "req-3", 60)
+    got = j.book_mornings("book-acct")
+    assert set(got) == {"2024-03-04", "2024-03-05"}
+    assert got["2024-03-04"].positions == {"A": 3, "C": 1}
+    assert got["2024-03-04"].orders == {order.client_order_id: order}
+    assert (got["2024-03-05"].positions, got["2024-03-05"].orders) == (None, {})

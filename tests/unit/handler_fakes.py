@@ -33,6 +33,7 @@ from handler.outcome import RunOutcome
 from handler.services import Services
 from handler.summary import to_summary
 from handler.values import (
+    BookMorning,
     Claim,
     ClaimOutcome,
     Decision,
@@ -338,9 +339,11 @@ class FakeJournal:
     def get(self, key: str) -> JournalEntry | None:
         return self.entries.get(key)
 
-    def mornings(self, account_id: str) -> dict[str, JournalEntry]:
+    def book_mornings(self, account_id: str) -> dict[str, BookMorning]:
         head = f"{account_id}#"
-        return {k.removeprefix(head): e for k, e in self.entries.items() if k.startswith(head)}
+        return {k.removeprefix(head): BookMorning(
+                    None if e.decision is None else dict(e.decision.inputs.positions), e.orders)
+                for k, e in self.entries.items() if k.startswith(head)}
 
     def _held(self, key: str, owner: str) -> JournalEntry:
         entry = self.entries[key]

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from alpaca_adapter.values import OrderState, OrderStatus
 from handler.book import describe, foreign_positions, own_book
-from handler.values import JournalEntry, JournalStatus
-from strategy import Plan, Side
-from tests.unit.handler_fakes import make_decision
+from handler.values import BookMorning
+from strategy import Side
 
 FILLED, NEW, CANCELED = OrderStatus.FILLED, OrderStatus.NEW, OrderStatus.CANCELED
 
@@ -20,10 +19,9 @@ def order(symbol: str, side: Side, qty: int, status: OrderStatus = FILLED,
                       qty, status, filled_qty=done)
 
 
-def morning(seen: dict[str, int], *orders: OrderState) -> JournalEntry:
+def morning(seen: dict[str, int], *orders: OrderState) -> BookMorning:
     """A morning that saw the account hold `seen` and sent `orders`."""
-    return JournalEntry(JournalStatus.DONE, "req", make_decision(Plan(), positions=seen),
-                        {o.client_order_id: o for o in orders})
+    return BookMorning(dict(seen), {o.client_order_id: o for o in orders})
 
 
 def test_buys_make_the_book_and_sells_take_it_apart():
@@ -97,7 +95,7 @@ def test_partial_and_unfilled_orders_count_what_filled():
 
 
 def test_a_morning_without_a_plan_changes_nothing():
-    claimed = JournalEntry(JournalStatus.CLAIMED, "req")
+    claimed = BookMorning(None, {})  # claimed, never planned
     mornings = {"2024-03-04": morning({}, order("AAPL", Side.BUY, 3)), "2024-03-05": claimed}
     assert own_book(mornings, "mr") == {"AAPL": 3}
 
