@@ -18,13 +18,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from infra.paperbroker import errors, history
+from infra.paperbroker.bars import JsonText
 from infra.paperbroker.faults import FaultConfig
 from infra.paperbroker.state import PaperBroker
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def _json(data: object, status: int = 200) -> JSONResponse:
+def _json(data: object, status: int = 200) -> Response:
+    if isinstance(data, JsonText):  # written as JSON already (bars pages)
+        return Response(data, status_code=status, media_type="application/json")
     return JSONResponse(data, status_code=status)
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from infra.paperbroker import auctions, errors, history, trades, wire
 from infra.paperbroker.assets import Catalog
-from infra.paperbroker.bars import BarStore
+from infra.paperbroker.bars import BarStore, JsonText
 from infra.paperbroker.calendar import SimCalendar, ny_date
 from infra.paperbroker.feeds import DataPlan, Feed, recent_sip_cutoff
 from infra.paperbroker.lock import StateLock, locked
@@ -121,7 +121,7 @@ class MarketDataViews:
     data_plan: DataPlan
     realistic: RealisticOpen | None
 
-    def get_bars(self, params: dict[str, str], symbol: str | None = None) -> dict:
+    def get_bars(self, params: dict[str, str], symbol: str | None = None) -> JsonText:
         """GET /v2/stocks/bars, or GET /v2/stocks/{symbol}/bars when `symbol` is given."""
         with self._lock:
             now = self._state.clock.now
