@@ -183,12 +183,17 @@ check: $(STAMP) ## ruff, the import contracts (.importlinter) and the tests that
 	$(IMPORT_CONTRACTS)
 	$(BIN)/python -m pytest -n 2 -q --no-process tests/unit
 
+# Three workers on two cores: a quarter of the suite's time is spent waiting on a paper broker,
+# DynamoDB Local or a handler process, which a third worker fills (measured 2026-12-07 on 2
+# cores: 6 min 16 s of pytest with two workers, 5 min 27-29 s with three, the same 1,117 tests).
+TEST_WORKERS := 3
+
 .PHONY: test
 test: $(STAMP) $(COMPAT_STAMP) $(NODE_STAMP) ## Lint, the import contracts, validate the template (cfn-lint, sam validate), run every test
 	$(BIN)/ruff check .
 	$(IMPORT_CONTRACTS)
 	$(MAKE) --no-print-directory validate
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -q
 
 .PHONY: run
 run: $(STAMP) $(NODE_STAMP) ## DAYS mornings through lambda_handler, local paper broker + DynamoDB Local

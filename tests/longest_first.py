@@ -1,12 +1,12 @@
-"""Longest tests first, so `make test`'s two xdist workers end together.
+"""Longest tests first, so `make test`'s xdist workers end together.
 
 A few tests (the realistic-open proof, the real-data parity runs) take minutes each; started
 last, one of them alone makes the run's tail. So the long ones go first, longest first, and the
 rest follow in collection order (which keeps a module's tests together, sharing its fixtures).
-Under xdist (`-n 2`: make test, make check) the chunk it hands a worker at a time defaults here
-to one test (`--maxschedchunk 1`, unless given): each worker gets its next test only when it has
-fewer than two queued, so the long tests are dealt out across the workers as they free up and
-the short ones fill in the end (xdist's own first chunk, a quarter of a worker's share, would
+Under xdist (`-n 3` in make test, `-n 2` in make check) the chunk it hands a worker at a time
+defaults here to one test (`--maxschedchunk 1`, unless given): each worker gets its next test only
+when it has fewer than two queued, so the long tests are dealt out across the workers as they free
+up and the short ones fill in the end (xdist's own first chunk, a quarter of a worker's share, would
 hand every long test to the first worker).
 
 How long a test takes is what it took last time (pytest's cache, written by the run's main
