@@ -17,13 +17,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 import requests
 from alpaca.common.exceptions import APIError
 
+from alpaca_adapter.values import NEW_YORK
+
 OFFICIAL_OPEN = "Q"
-NEW_YORK = ZoneInfo("America/New_York")
 # The last day is asked until here, New York, after its opening auction: a free plan refuses
 # sip data of the last 15 minutes, and a local run reads it at that day's close.
 ASKED_UNTIL = time(10)

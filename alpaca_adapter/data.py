@@ -30,9 +30,9 @@ from alpaca.data.timeframe import TimeFrame
 
 from alpaca_adapter.auctions import Auctions, read_auctions
 from alpaca_adapter.http import TimeoutAdapter, api_message, harden
-from alpaca_adapter.parsing import NEW_YORK, bars_frame, trade_prices, trade_times
+from alpaca_adapter.parsing import bars_frame, trade_prices, trade_times
 from alpaca_adapter.settings import AlpacaSettings, Credentials
-from alpaca_adapter.values import BarsResult, LatestTrades
+from alpaca_adapter.values import NEW_YORK, BarsResult, LatestTrades
 
 _T = TypeVar("_T")
 _NOT_PERMITTED = "subscription does not permit"

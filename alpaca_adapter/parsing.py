@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from alpaca_adapter.values import (
+    NEW_YORK,
     Account,
     AccountStatus,
     MarketClock,
@@ -28,7 +28,6 @@ from alpaca_adapter.values import (
 from strategy import Side
 from strategy.fills import usable_price
 
-NEW_YORK = ZoneInfo("America/New_York")
 BAR_FIELDS = {"open": "o", "high": "h", "low": "l", "close": "c", "volume": "v"}
 
 

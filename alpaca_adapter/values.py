@@ -14,10 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from strategy import Side
+
+# The market's time zone: Alpaca's sessions, clock, bar dates and opening auctions are New York's.
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 class OrderStatus(StrEnum):

@@ -31,9 +31,9 @@ from tqdm import tqdm
 
 from alpaca_adapter.data import ADJUSTMENT, AlpacaBarSource, subscription_refusal
 from alpaca_adapter.http import api_error_line, api_message
-from alpaca_adapter.parsing import NEW_YORK
 from alpaca_adapter.settings import AlpacaAccess
 from alpaca_adapter.trading import calendar_days
+from alpaca_adapter.values import NEW_YORK
 from backtest.cache import BarCache, Gap
 from market.csv import COLUMNS
 from market.model import Market, MarketDataError

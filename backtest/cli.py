@@ -14,10 +14,10 @@ import math
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from alpaca_adapter.values import NEW_YORK
 from backtest.arguments import add_seed_argument, iso_date, money
 from market import Market, MarketDataError, load_csv, synthetic_market
 from strategy import Params, load_universe
@@ -170,7 +170,7 @@ def window(args: argparse.Namespace) -> tuple[pd.Timestamp | None, pd.Timestamp 
     """--start and --end; for --source alpaca, with its defaults filled in."""
     start, end = args.start, args.end
     if args.source == "alpaca":
-        yesterday = datetime.now(ZoneInfo("America/New_York")).date() - timedelta(days=1)
+        yesterday = datetime.now(NEW_YORK).date() - timedelta(days=1)
         if end is None and start is not None and start > yesterday:
             raise MarketDataError(f"--start {start} is in the future: Alpaca's daily bars end "
                                   f"with yesterday ({yesterday}, New York)")

@@ -20,11 +20,11 @@ from typing import Any
 
 from alpaca.common.exceptions import APIError
 
+from alpaca_adapter.values import NEW_YORK
 from handler.config import ConfigError
 from handler.credentials import refusal_message
 from handler.guards import violations
 from handler.journal import journal_key
-from handler.morning import NEW_YORK
 from handler.outcome import RunOutcome, RunStatus
 from handler.ownership import WAY_OUT, foreign_skip
 from handler.ports import Journal

@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-NEW_YORK = ZoneInfo("America/New_York")
+from alpaca_adapter.values import NEW_YORK
 
 
 class EventError(ValueError):

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from alpaca_adapter.values import (
+    NEW_YORK,
     BuyingPowerRefused,
     DuplicateClientOrderId,
     LatestTrades,
@@ -40,7 +41,7 @@ from alpaca_adapter.values import (
     OrderStatus,
     TimeInForce,
 )
-from handler.opening import NEW_YORK, Opening
+from handler.opening import Opening
 from handler.outcome import Execution, SellRoute
 from handler.prebuy import (
     fresh_prices,

@@ -18,9 +18,8 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from alpaca_adapter.values import MarketClock
+from alpaca_adapter.values import NEW_YORK, MarketClock
 from handler.config import ConfigError
 from handler.event import RunRequest
 from handler.execution import Executor
@@ -40,7 +39,6 @@ from handler.services import (
 from handler.values import Claim, ClaimOutcome, Decision, JournalStatus
 from handler.waits import Held, Timing
 
-NEW_YORK = ZoneInfo("America/New_York")
 # Left of the invocation's time (at most a tenth of it) when a wait gives up and hands the
 # morning over to the next invocation through the journal (Lambda's retry): the last poll's
 # HTTP and the journal writes.

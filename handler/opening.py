@@ -24,14 +24,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from alpaca_adapter.values import MarketClock
+from alpaca_adapter.values import NEW_YORK, MarketClock
 from handler.outcome import SellRoute
 from handler.ports import Broker, Waiter
 from handler.values import ExecutionMode
 
-NEW_YORK = ZoneInfo("America/New_York")
 OPG_CUTOFF = (9, 28)  # New York: opg orders are refused from here until 19:00
 # An opg sell is sent only while this much is left before the cut-off: one submit with its
 # HTTP retries (3 x 10 s at most) must land before it.

@@ -35,15 +35,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from alpaca_adapter.values import LatestTrades, OrderState
+from alpaca_adapter.values import NEW_YORK, LatestTrades, OrderState
 from handler.outcome import BuysWithheld
 from handler.ports import Broker, TradingSwitch
 from strategy import Order
 from strategy.fills import Refusal, accept_buys, buy_hold, usable_price
 
-NEW_YORK = ZoneInfo("America/New_York")
 SESSION_OPEN = time(9, 30)  # New York: a buy's price must be a trade from this on
 
 BuyGate = Callable[[], BuysWithheld | None]  # why the buys may not go now, or None

@@ -21,8 +21,8 @@ from alpaca.trading.client import TradingClient
 from alpaca_adapter.auctions import Auctions
 from alpaca_adapter.data import AlpacaBarSource
 from alpaca_adapter.http import api_error_line
-from alpaca_adapter.parsing import NEW_YORK
 from alpaca_adapter.settings import read_access
+from alpaca_adapter.values import NEW_YORK
 from backtest import cli
 from backtest.arguments import Parser, iso_date
 from backtest.reconcile.account import (

@@ -26,9 +26,9 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import QueryOrderStatus
 from alpaca.trading.requests import GetOrdersRequest, GetPortfolioHistoryRequest
 
-from alpaca_adapter.parsing import NEW_YORK
 from alpaca_adapter.settings import AlpacaAccess
 from alpaca_adapter.trading import trading_client
+from alpaca_adapter.values import NEW_YORK
 from backtest.reconcile.compare import AccountFill, AccountOrder, EquityPoint
 from strategy import Side
 

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from alpaca_adapter.values import (
+    NEW_YORK,
     Account,
     BarsResult,
     DuplicateClientOrderId,
@@ -70,7 +70,6 @@ def bought_before(journal: FakeJournal, held: dict[str, int], day: str = "2024-0
         JournalStatus.DONE, "req-before", make_decision(Plan()), orders)
 
 
-NEW_YORK = ZoneInfo("America/New_York")
 OPEN, CLOSE, OPG_CUTOFF, OPG_REOPENS = time(9, 30), time(16), time(9, 28), time(19)
 
 
