@@ -23,7 +23,7 @@ same session must collide (key = account + session date, not payload), and an in
 morning must resume its stored plan and order ids rather than fail or start over.
 
 The port speaks domain values (`Decision`, `OrderState`, `RunOutcome`); only this module turns
-them into the item's JSON and back.
+them into the item's JSON, and only `handler.journal_item` reads them back.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import dataclasses
 import math
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Tracer
@@ -40,20 +40,18 @@ from botocore.exceptions import ClientError
 
 from alpaca_adapter.values import OrderState
 from handler.dynamo_codec import decode, encode
+from handler.journal_item import SEEN, book_morning_of, entry_of
 from handler.lease import claim_outcome
 from handler.outcome import RunOutcome
 from handler.summary import to_summary
 from handler.values import (
-    INPUT_RENAMES,
     BookMorning,
     Claim,
     ClaimOutcome,
     Decision,
-    DecisionInputs,
     JournalEntry,
     JournalStatus,
 )
-from strategy import Plan
 
 CLAIMED, PLANNED, DONE = JournalStatus.CLAIMED, JournalStatus.PLANNED, JournalStatus.DONE
 tracer = Tracer()
@@ -115,7 +113,7 @@ class DynamoJournal:
     def _take_over(
         self, key: str, owner: str, current: dict[str, Any], now: int, lease: int
     ) -> Claim:
-        entry = _entry(current)
+        entry = entry_of(current)
         outcome = claim_outcome(
             entry.status, entry.owner, owner, int(current["lease_expires_at"]), now
         )
@@ -152,10 +150,10 @@ class DynamoJournal:
             if latest is None:  # released meanwhile: claim afresh
                 return self.claim(key, owner, lease - now)
             if latest["status"] == DONE:
-                return Claim(ClaimOutcome.DONE, _entry(latest))
+                return Claim(ClaimOutcome.DONE, entry_of(latest))
             if latest["owner"] == owner:  # our update landed; the SDK retried after a timeout
-                return Claim(ClaimOutcome.CLAIMED, _entry(latest))
-            return Claim(ClaimOutcome.IN_PROGRESS, _entry(latest))
+                return Claim(ClaimOutcome.CLAIMED, entry_of(latest))
+            return Claim(ClaimOutcome.IN_PROGRESS, entry_of(latest))
         return Claim(ClaimOutcome.CLAIMED, dataclasses.replace(entry, owner=owner))
 
     @tracer.capture_method(capture_response=False)
@@ -226,7 +224,7 @@ class DynamoJournal:
     @tracer.capture_method(capture_response=False)
     def get(self, key: str) -> JournalEntry | None:
         item = self._read(key)
-        return _entry(item) if item else None
+        return entry_of(item) if item else None
 
     @tracer.capture_method(capture_response=False)
     def book_mornings(self, account_id: str) -> dict[str, BookMorning]:
@@ -239,8 +237,7 @@ class DynamoJournal:
             "TableName": self._table,
             "FilterExpression": "begins_with(pk, :account)",
             "ProjectionExpression": "pk, #orders, plan_context.#seen",
-            "ExpressionAttributeNames": {"#orders": "orders",
-                                         "#seen": INPUT_RENAMES["positions"]},
+            "ExpressionAttributeNames": {"#orders": "orders", "#seen": SEEN},
             "ExpressionAttributeValues": encode({":account": f"{account_id}#"}),
             "ConsistentRead": True,
         }
@@ -250,7 +247,7 @@ class DynamoJournal:
                 item = decode(raw)
                 day = item["pk"].removeprefix(f"{account_id}#")
                 if _RUN_DATE.match(day):  # not the account's other items (marks)
-                    found[day] = _book_morning(item)
+                    found[day] = book_morning_of(item)
             if "LastEvaluatedKey" not in page:
                 return found
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -287,25 +284,3 @@ class DynamoJournal:
 
 def _conditional(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
-def _entry(item: Mapping[str, Any]) -> JournalEntry:
-    plan = item.get("plan")
-    return JournalEntry(
-        status=JournalStatus(item["status"]),
-        owner=item["owner"],
-        decision=None if plan is None else Decision(
-            Plan.from_dict(plan), DecisionInputs.from_dict(item["plan_context"])
-        ),
-        orders={cid: OrderState.from_dict(o) for cid, o in (item.get("orders") or {}).items()},
-        summary=item.get("summary"),
-    )
-
-
-def _book_morning(item: Mapping[str, Any]) -> BookMorning:
-    context = item.get("plan_context")
-    seen = None if context is None else context[INPUT_RENAMES["positions"]]
-    return BookMorning(
-        positions=None if seen is None else {s: int(q) for s, q in seen.items()},
-        orders={cid: OrderState.from_dict(o) for cid, o in (item.get("orders") or {}).items()},
-    )

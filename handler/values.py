@@ -105,9 +105,9 @@ class Decision:
 
 @dataclass(frozen=True)
 class BookMorning:
-    """What the function's book (`handler.book`) needs of one stored morning, and all the
-    journal reads of the account's other mornings: the positions it saw when it decided (None:
-    it never decided) and the orders it sent, by client order id."""
+    """One stored morning as the function's book (`handler.book`) folds it, and all the journal
+    reads back of the account's other mornings: the positions the morning saw when it decided
+    (None: it never decided) and the orders it sent, by client order id."""
 
     positions: dict[str, int] | None
     orders: dict[str, OrderState]
