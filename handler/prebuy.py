@@ -90,11 +90,10 @@ def over_max_positions(broker: Broker, max_positions: int | None, cids: Mapping[
     close, the last in plan (rank) order first, each with its reason. Counted as held: what the
     broker holds after the sells (a sell left unsold still holds its slot) and the buys an
     earlier attempt sent. None: no limit (one position read)."""
-    fresh = [order for order, cid in cids.items() if cid not in known]
+    fresh = _unsent(cids, known)
     if max_positions is None or not fresh:
         return {}
-    taken = set(broker.positions()) | {o.symbol for o, cid in cids.items()
-                                       if cid in known and known[cid].order_id}
+    taken = set(broker.positions()) | {o.symbol for o in _sent(cids, known)}
     slots = max_positions - len(taken)
     refused: dict[Order, str] = {}
     for order in fresh:
@@ -133,13 +132,23 @@ def refused_buys(broker: Broker, latest: LatestTrades, cids: Mapping[Order, str]
                  known: Mapping[str, OrderState]) -> dict[Order, str]:
     """The buys of `cids` not sent yet that the cash left refuses at the `latest` trades (a
     symbol without one is refused), each with its reason."""
-    fresh = [order for order, cid in cids.items() if cid not in known]
+    fresh = _unsent(cids, known)
     if not fresh:
         return {}
-    sent = [known[cid] for cid in cids.values() if cid in known and known[cid].order_id]
+    sent = [known[cid] for cid in _sent(cids, known).values()]
     cash = cash_left(broker.account().cash, sent, latest.prices)
     check = check_buys(fresh, cash, latest.prices)
     return {refusal.order: refusal.reason for refusal in check.refused}
+
+
+def _unsent(cids: Mapping[Order, str], known: Mapping[str, OrderState]) -> list[Order]:
+    """The buys of `cids` the journal has no answer for yet, in plan order."""
+    return [order for order, cid in cids.items() if cid not in known]
+
+
+def _sent(cids: Mapping[Order, str], known: Mapping[str, OrderState]) -> dict[Order, str]:
+    """The buys of `cids` the broker took (an order id in the journal): order -> client order id."""
+    return {order: cid for order, cid in cids.items() if cid in known and known[cid].order_id}
 
 
 @dataclass(frozen=True)
